@@ -1,0 +1,244 @@
+/**
+ * The Markdown detail of a card: why it fired, the facts used (values, units, sites, dates and
+ * the resources they came from), the risk factors counted, cautions, what could not be checked,
+ * and the guideline with its link. GitHub Flavored Markdown, no HTML.
+ */
+import type { Caution, FactRef, Reason, Recommendation, RiskFactor } from '../core/index.js';
+import {
+  bmdLossText,
+  DATA_KEY_LABELS,
+  drugPhrase,
+  findingText,
+  measurementText,
+  medicationText,
+  num,
+  provenanceText,
+  valueText,
+} from './format.js';
+
+function reasonText(r: Reason, rec: Recommendation): string {
+  const drug = drugPhrase(rec.drugs);
+  switch (r.code) {
+    case 'no-dxa-in-interval':
+      return `No DXA within the last ${num(r.threshold ?? 0)} months.`;
+    case 'new-start':
+      return `This ${drug} order is a new start: aromatase inhibitors accelerate bone loss, so fracture risk is assessed with a baseline DXA.`;
+    case 'established-on-ai':
+      return `The patient is already on ${drug}: bone density is reassessed while treatment continues.`;
+    case 'not-on-calcium-vitamin-d':
+      return `No active calcium or vitamin D order or statement was found. Every patient on ${drug} should get calcium and vitamin D, with exercise.`;
+    case 't-score-below-threshold':
+      return `Lowest T-score ${num(r.value ?? 0)} is below ${num(r.threshold ?? 0)}.`;
+    case 'risk-factors-at-threshold':
+      return `${num(r.value ?? 0)} of 7 fracture risk factors are present (bone agent advised from ${num(r.threshold ?? 0)}).`;
+    case 't-score-at-or-below-critical':
+      return `T-score ${num(r.value ?? 0)} is at or below ${num(r.threshold ?? 0)} (osteoporosis range).`;
+    case 'fragility-fracture':
+      return 'A fragility fracture is on record.';
+    case 'bmd-loss-at-threshold':
+      return `BMD is falling ${num(r.value ?? 0)} %/yr, at or above ${num(r.threshold ?? 0)} %/yr: look for secondary causes and start or intensify bone protection.`;
+    case 'estradiol-below-critical':
+      return `Estradiol ${num(r.value ?? 0)} pg/mL is below ${num(r.threshold ?? 0)} pg/mL (estradiol deficiency).`;
+    case 'estradiol-below-low':
+      return `Estradiol ${num(r.value ?? 0)} pg/mL is below ${num(r.threshold ?? 0)} pg/mL.`;
+    case 'no-estradiol-in-window':
+      return `No estradiol result within the last ${num(r.threshold ?? 0)} months.`;
+  }
+}
+
+function capitalise(s: string): string {
+  return s.charAt(0).toUpperCase() + s.slice(1);
+}
+
+const TOPIC_ADVICE: Partial<Record<Recommendation['topic'], (rec: Recommendation) => string>> = {
+  'bone-agent': (rec) =>
+    `Give bone-directed therapy for the duration of ${drugPhrase(rec.drugs)} therapy when the T-score is below −2.0 or two or more risk factors are present (Hadji 2017); ASCO 2019 offers a bone agent at T-score ≤ −2.5.`,
+  'estradiol-low': (rec) =>
+    `In older men, anastrozole lowered estradiol and reduced spine BMD (−1.7 % vs +0.8 % on placebo over one year; Burnett-Bowie 2009). Review the ${drugPhrase(rec.drugs)} dose; immunoassays are unreliable at male estradiol levels, so confirm with a sensitive assay.`,
+  'estradiol-check': (rec) =>
+    `${capitalise(drugPhrase(rec.drugs))} lowers estradiol, which men need for bone (Burnett-Bowie 2009). Measure it with a sensitive assay (LC-MS/MS preferred).`,
+};
+
+function factLine(f: FactRef): string | undefined {
+  switch (f.fact) {
+    case 'age':
+      return f.value !== undefined ? `Age: ${f.value} years` : undefined;
+    case 'sex':
+      return f.value !== undefined ? `Sex: ${f.value}` : undefined;
+    case 'last-dxa':
+      return f.provenance ? `Last DXA: ${provenanceText(f.provenance)}` : undefined;
+    case 'no-dxa':
+      return 'No DXA on record (DXA Observations, completed DXA procedures or orders).';
+    case 'min-t-score':
+      return f.measurement
+        ? `Lowest T-score${f.windowMonths !== undefined ? ` within ${f.windowMonths} months` : ''} (all sites and sides): ${measurementText(f.measurement)}`
+        : undefined;
+    case 't-score':
+      return f.measurement ? `T-score: ${measurementText(f.measurement)}` : undefined;
+    case 'bmd-loss':
+      return f.bmdLoss ? `Largest annualised BMD loss: ${bmdLossText(f.bmdLoss)}` : undefined;
+    case 'estradiol':
+      return f.measurement ? `Latest estradiol: ${measurementText(f.measurement)}` : undefined;
+    case 'no-estradiol':
+      return 'No estradiol result on record.';
+    case 'on-ai':
+      return f.medication ? `Active aromatase inhibitor: ${medicationText(f.medication)}` : undefined;
+    case 'on-calcium-vitamin-d':
+      return f.medication ? `Calcium/vitamin D: ${medicationText(f.medication)}` : undefined;
+    case 'on-testosterone':
+      return f.medication ? `Testosterone: ${medicationText(f.medication)}` : undefined;
+    case 'corrected-calcium': {
+      const m = f.measurement as (FactRef['measurement'] & { corrected?: boolean; albumin?: FactRef['measurement'] }) | undefined;
+      if (!m) return undefined;
+      const albumin = m.albumin ? `; albumin ${valueText(m.albumin)} on ${m.albumin.date}` : '';
+      return `Calcium${m.corrected ? ' (albumin-corrected)' : ' (not albumin-corrected)'}: ${measurementText(m)}${albumin}`;
+    }
+    case 'vitamin-d':
+      return f.measurement ? `25-OH vitamin D: ${measurementText(f.measurement)}` : undefined;
+    case 'egfr':
+      return f.measurement ? `eGFR: ${measurementText(f.measurement)}` : undefined;
+    case 'ckd-4-5':
+      return f.finding ? `Chronic kidney disease stage 4–5 / dialysis: ${findingText(f.finding)}` : undefined;
+    case 'onj':
+      return f.finding ? `Osteonecrosis of the jaw: ${findingText(f.finding)}` : undefined;
+    case 'hypocalcaemia':
+      return f.finding ? `Hypocalcaemia: ${findingText(f.finding)}` : undefined;
+    case 'vitamin-d-deficiency':
+      return f.finding ? `Vitamin D deficiency: ${findingText(f.finding)}` : undefined;
+    case 'fragility-fracture':
+      return f.finding ? `Fragility fracture: ${findingText(f.finding)}` : undefined;
+    case 'osteoporosis':
+      return f.finding ? `Osteoporosis on the problem list: ${findingText(f.finding)}` : undefined;
+    case 'osteopenia':
+      return f.finding ? `Osteopenia on the problem list: ${findingText(f.finding)}` : undefined;
+  }
+}
+
+function riskFactorName(f: RiskFactor): string {
+  const t = f.threshold;
+  switch (f.id) {
+    case 'low-t-score':
+      return `T-score below ${num(t ?? 0)}`;
+    case 'age':
+      return `age over ${num(t ?? 0)}`;
+    case 'low-bmi':
+      return `BMI below ${num(t ?? 0)} kg/m²`;
+    case 'family-hip-fracture':
+      return 'family history of hip fracture';
+    case 'fragility-fracture':
+      return `fragility fracture at age ${num(t ?? 0)} or later`;
+    case 'glucocorticoids':
+      return `oral glucocorticoid for more than ${num(t ?? 0)} months`;
+    case 'smoking':
+      return 'smoking, current or former';
+  }
+}
+
+const NO_DATA: Record<RiskFactor['id'], string> = {
+  'low-t-score': 'no T-score within the DXA interval',
+  age: 'no birth date',
+  'low-bmi': 'no BMI, or weight and height, within the lookback window',
+  'family-hip-fracture': 'no data',
+  'fragility-fracture': 'no data',
+  glucocorticoids: 'no data',
+  smoking: 'no smoking status recorded',
+};
+
+function riskFactorEvidence(f: RiskFactor): string | undefined {
+  if (f.id === 'age' && f.value !== undefined) return `${f.value} years`;
+  if (f.measurement) {
+    const c = (f.measurement as { computedFrom?: { weight: { value: number }; height: { value: number } } }).computedFrom;
+    const base = measurementText(f.measurement);
+    return c ? `${base}, computed from weight ${num(c.weight.value)} kg and height ${num(c.height.value)} cm` : base;
+  }
+  if (f.smoking) return `${f.smoking.answer}, ${provenanceText(f.smoking.source)}`;
+  if (f.medication) return medicationText(f.medication);
+  if (f.finding) return findingText(f.finding);
+  return undefined;
+}
+
+function riskFactorSection(rec: Recommendation): string[] {
+  const list = rec.riskFactors;
+  if (!list) return [];
+  const lines = [`**Fracture risk factors (Hadji 2017): ${rec.riskFactorCount ?? 0} of 7 present**`, ''];
+  for (const f of list) {
+    const evidence = riskFactorEvidence(f);
+    const state = f.present ? 'Present' : f.assessed ? 'Absent' : 'Not assessable';
+    let why = '';
+    if (!f.present && !f.assessed) {
+      why = f.missing?.length
+        ? ` (${f.missing.map((k) => DATA_KEY_LABELS[k]).join(', ')} not retrieved)`
+        : ` (${NO_DATA[f.id]})`;
+    }
+    lines.push(`- ${state}: ${riskFactorName(f)}${evidence ? ` — ${evidence}` : ''}${why}`);
+  }
+  return [...lines, ''];
+}
+
+function cautionLine(c: Caution): string {
+  const t = num(c.threshold ?? 0);
+  switch (c.code) {
+    case 'low-calcium':
+      return c.measurement
+        ? `Correct low calcium first: ${measurementText(c.measurement)} is below ${t} mg/dL.`
+        : `Correct low calcium first: hypocalcaemia is recorded ${c.finding ? findingText(c.finding) : ''}.`;
+    case 'calcium-unknown':
+      return `No recent calcium result: check calcium before starting (correct it if below ${t} mg/dL).`;
+    case 'low-vitamin-d':
+      return c.measurement
+        ? `Replete vitamin D first: ${measurementText(c.measurement)} is below ${t} ng/mL.`
+        : `Replete vitamin D first: vitamin D deficiency is recorded ${c.finding ? findingText(c.finding) : ''}.`;
+    case 'vitamin-d-unknown':
+      return `No recent 25-OH vitamin D result: check it before starting (replete if below ${t} ng/mL).`;
+    case 'renal-omission': {
+      const why = c.measurement
+        ? `eGFR ${measurementText(c.measurement)} is below ${t}`
+        : `chronic kidney disease stage 4–5 or dialysis is recorded ${c.finding ? findingText(c.finding) : ''}`;
+      return `Zoledronic acid and alendronate are not offered: ${why}. Monitor calcium closely if denosumab is used in severe kidney disease.`;
+    }
+    case 'egfr-unknown':
+      return `No recent eGFR: check renal function before zoledronic acid or alendronate (not offered when eGFR is below ${t}).`;
+    case 'prior-onj':
+      return `Prior osteonecrosis of the jaw ${c.finding ? findingText(c.finding) : ''}: dental assessment before any bone agent.`;
+    case 'dental-check':
+      return 'Check dental health before starting (risk of osteonecrosis of the jaw).';
+  }
+}
+
+export function detailOf(rec: Recommendation): string {
+  const out: string[] = [];
+  out.push('**Why**', '');
+  for (const r of rec.reasons) out.push(`- ${reasonText(r, rec)}`);
+  const advice = TOPIC_ADVICE[rec.topic]?.(rec);
+  if (advice) out.push(`- ${advice}`);
+  out.push('');
+
+  const facts = rec.facts.map(factLine).filter((x): x is string => x !== undefined);
+  if (facts.length) {
+    out.push('**Facts used**', '');
+    for (const f of facts) out.push(`- ${f}`);
+    out.push('');
+  }
+
+  out.push(...riskFactorSection(rec));
+
+  if (rec.cautions?.length) {
+    out.push('**Before starting a bone agent**', '');
+    for (const c of rec.cautions) out.push(`- ${cautionLine(c).replace(/\s+\./g, '.').replace(/\s{2,}/g, ' ')}`);
+    out.push('');
+  }
+
+  if (rec.notChecked.length) {
+    out.push(
+      `**Not checked** (could not be retrieved): ${rec.notChecked.map((k) => DATA_KEY_LABELS[k]).join(', ')}. This advice may miss facts held there.`,
+      '',
+    );
+  }
+
+  const [primary, ...others] = rec.guidelines;
+  if (primary) {
+    out.push(`**Guideline:** [${primary.label}](${primary.url}). ${primary.citation}.`);
+    for (const g of others) out.push(`See also [${g.label}](${g.url}).`);
+  }
+  return out.join('\n').trim();
+}

@@ -1,0 +1,103 @@
+/** Text formatting shared by card summaries and details: numbers, units, sources, Markdown. */
+import type {
+  BmdLoss,
+  ConditionFinding,
+  DataKey,
+  Measurement,
+  MedicationUse,
+  Provenance,
+} from '../core/index.js';
+import { SYSTEMS, type SimpleCoding } from '../core/valuesets/index.js';
+
+const MINUS = '\u2212';
+
+/** A number as a clinician reads it: at most two decimals, a true minus sign. */
+export function num(v: number): string {
+  const s = Number.isInteger(v) ? String(v) : String(Number(v.toFixed(2)));
+  return s.startsWith('-') ? MINUS + s.slice(1) : s;
+}
+
+/** Escapes Markdown control characters in text that came from the record. */
+export function md(text: string): string {
+  return text.replace(/[\\`*_[\]<>#|]/g, (c) => `\\${c}`);
+}
+
+const SYSTEM_NAMES: Record<string, string> = {
+  [SYSTEMS.loinc]: 'LOINC',
+  [SYSTEMS.snomed]: 'SNOMED CT',
+  [SYSTEMS.rxnorm]: 'RxNorm',
+  [SYSTEMS.icd10cm]: 'ICD-10-CM',
+  [SYSTEMS.cpt]: 'CPT',
+  [SYSTEMS.atc]: 'ATC',
+};
+
+export function codeText(c: SimpleCoding | undefined): string | undefined {
+  if (!c) return undefined;
+  return `${SYSTEM_NAMES[c.system] ?? c.system} ${c.code} ${c.display}`;
+}
+
+/** "(Observation/123; LOINC 38264-8 DXA Hip [T-score] Bone density)". */
+export function sourceText(p: { reference: string; code?: SimpleCoding }): string {
+  const code = codeText(p.code);
+  return `(${md(p.reference)}${code ? `; ${md(code)}` : ''})`;
+}
+
+export function valueText(m: Pick<Measurement, 'value' | 'unit' | 'comparator'>): string {
+  const cmp = m.comparator ? `${m.comparator} ` : '';
+  return `${cmp}${num(m.value)}${m.unit ? ` ${m.unit}` : ''}`;
+}
+
+export function siteText(m: Pick<Measurement, 'site' | 'laterality'>): string | undefined {
+  if (!m.site) return undefined;
+  return m.laterality ? `${m.site} (${m.laterality})` : m.site;
+}
+
+/** "−2.6 at total hip (left), 2024-03-02 (Observation/…)" with the reported value when converted. */
+export function measurementText(m: Measurement): string {
+  const parts = [valueText(m)];
+  const site = siteText(m);
+  if (site) parts[0] += ` at ${site}`;
+  if (m.reported) parts[0] += ` (reported as ${num(m.reported.value)} ${md(m.reported.unit)})`;
+  return `${parts[0]}, ${m.date} ${sourceText(m.source)}`;
+}
+
+export function provenanceText(p: Provenance & { date?: string }): string {
+  return `${p.date ?? 'undated'} ${sourceText(p)}`;
+}
+
+export function medicationText(u: MedicationUse): string {
+  const what = u.label ? md(u.label) : (u.ingredient ?? 'medication');
+  const since = u.date ? `, ${u.resourceType === 'MedicationRequest' ? 'ordered' : 'recorded'} ${u.date}` : '';
+  const how = u.matchedBy === 'text' ? '; recognised by name' : '';
+  return `${what} (${u.status}${since}) ${sourceText({ reference: u.reference, ...(u.coding && { code: u.coding }) })}${how}`;
+}
+
+export function findingText(f: ConditionFinding): string {
+  const onset = f.onset ? `, onset ${f.onset}${f.onsetAge !== undefined ? ` (age ${f.onsetAge})` : ''}` : f.onsetAge !== undefined ? `, onset at age ${f.onsetAge}` : '';
+  const how = f.matchedBy === 'text' ? '; recognised by name' : '';
+  return `${md(f.label)}${onset} ${sourceText({ reference: f.reference, ...(f.code && { code: f.code }) })}${how}`;
+}
+
+export function bmdLossText(l: BmdLoss): string {
+  const site = siteText({ site: l.site, ...(l.laterality && { laterality: l.laterality }) }) ?? l.site;
+  return (
+    `${num(l.percentPerYear)} %/yr at ${site}: ${valueText(l.earlier)} on ${l.earlier.date} ${sourceText(l.earlier.source)} → ` +
+    `${valueText(l.latest)} on ${l.latest.date} ${sourceText(l.latest.source)}, ${num(l.years)} years apart`
+  );
+}
+
+export const DATA_KEY_LABELS: Record<DataKey, string> = {
+  patient: 'patient demographics',
+  dxa: 'DXA results',
+  labs: 'lab results and vital signs',
+  conditions: 'conditions',
+  medicationRequests: 'medication orders',
+  medicationStatements: 'medication statements',
+  procedures: 'procedures',
+  dxaOrders: 'completed DXA orders',
+  familyHistory: 'family history',
+};
+
+export function drugPhrase(drugs: string[]): string {
+  return drugs.length ? drugs.join(' and ') : 'the aromatase inhibitor';
+}

@@ -1,0 +1,67 @@
+/**
+ * Recommendations → CDS Hooks 2.0 cards. Pure: the uuid generator is injected. The output never
+ * holds an empty string, array or object, nor a null (omitted instead).
+ */
+import type { FhirResource } from 'fhir/r4.js';
+import type { Recommendation, SuggestionDraft, Topic } from '../core/index.js';
+import { detailOf } from './detail.js';
+import { pruneEmpty } from './prune.js';
+import { summaryOf } from './summary.js';
+import type { Card, Link, Suggestion } from './types.js';
+
+export const TOPIC_SYSTEM = 'urn:aibl-cds:codesystem:card-topic';
+
+export const TOPIC_DISPLAY: Record<Topic, string> = {
+  'baseline-dxa': 'Baseline DXA at aromatase inhibitor start',
+  'dxa-follow-up': 'Follow-up DXA on aromatase inhibitor',
+  'bone-agent': 'Bone-modifying agent',
+  'bmd-decline': 'Bone mineral density decline',
+  'estradiol-low': 'Low estradiol in a man on an aromatase inhibitor',
+  'estradiol-check': 'Estradiol check in a man on an aromatase inhibitor',
+  'calcium-vitamin-d': 'Calcium and vitamin D',
+};
+
+export interface RenderContext {
+  /** `Patient/<id>`: the subject of every suggested resource. */
+  patientReference: string;
+  newId: () => string;
+}
+
+function suggestion(s: SuggestionDraft, ctx: RenderContext): Suggestion {
+  const { resourceType, ...rest } = s.action.resource;
+  const resource = { resourceType, ...rest, subject: { reference: ctx.patientReference } } as FhirResource;
+  const out: Suggestion = {
+    label: s.label,
+    uuid: ctx.newId(),
+    actions: [{ type: 'create', description: s.action.description, resource }],
+  };
+  if (s.isRecommended) out.isRecommended = true;
+  return out;
+}
+
+export function renderCard(rec: Recommendation, ctx: RenderContext): Card {
+  const [primary] = rec.guidelines;
+  const card: Card = {
+    uuid: ctx.newId(),
+    summary: summaryOf(rec),
+    detail: detailOf(rec),
+    indicator: rec.indicator,
+    source: {
+      label: primary?.label ?? 'aibl-cds',
+      ...(primary && { url: primary.url }),
+      topic: { system: TOPIC_SYSTEM, code: rec.topic, display: TOPIC_DISPLAY[rec.topic] },
+    },
+  };
+  if (rec.suggestions.length) {
+    card.suggestions = rec.suggestions.map((s) => suggestion(s, ctx));
+    card.selectionBehavior = rec.selectionBehavior ?? 'any';
+  }
+  if (rec.overrideReasons.length) card.overrideReasons = rec.overrideReasons.map((o) => ({ ...o }));
+  const links: Link[] = rec.guidelines.map((g) => ({ label: g.label, url: g.url, type: 'absolute' }));
+  if (links.length) card.links = links;
+  return pruneEmpty(card);
+}
+
+export function renderCards(recs: Recommendation[], ctx: RenderContext): Card[] {
+  return recs.map((r) => renderCard(r, ctx));
+}

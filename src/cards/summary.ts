@@ -1,0 +1,92 @@
+/**
+ * Card summaries: the action and its key number, naming the drug as ordered, under 140 characters
+ * (CDS Hooks 2.0). Each topic has a full and a short wording; the short one is used when needed.
+ */
+import type { Recommendation } from '../core/index.js';
+import { drugPhrase, num, siteText } from './format.js';
+
+export const SUMMARY_MAX = 139;
+
+function reason(rec: Recommendation, code: Recommendation['reasons'][number]['code']) {
+  return rec.reasons.find((r) => r.code === code);
+}
+
+function fact(rec: Recommendation, name: Recommendation['facts'][number]['fact']) {
+  return rec.facts.find((f) => f.fact === name);
+}
+
+function wordings(rec: Recommendation): string[] {
+  const drug = drugPhrase(rec.drugs);
+  const when = rec.newStart ? `before ${drug}` : `on ${drug}`;
+  const months = reason(rec, 'no-dxa-in-interval')?.threshold;
+  switch (rec.topic) {
+    case 'baseline-dxa': {
+      const last = fact(rec, 'last-dxa')?.provenance?.date;
+      return last
+        ? [`Last DXA ${last}, over ${months} months ago: order a baseline DXA before starting ${drug}`, `Order a baseline DXA before ${drug}`]
+        : [`No DXA on record: order a baseline DXA before starting ${drug}`, `Order a baseline DXA before ${drug}`];
+    }
+    case 'dxa-follow-up': {
+      const last = fact(rec, 'last-dxa')?.provenance?.date;
+      return last
+        ? [`Last DXA ${last}, over ${months} months ago: repeat DXA on ${drug}`, `Repeat DXA on ${drug}`]
+        : [`No DXA on record for a patient on ${drug}: order a DXA`, `Order a DXA on ${drug}`];
+    }
+    case 'calcium-vitamin-d': {
+      const label = rec.suggestions[0]?.label;
+      return [
+        label ? `No calcium/vitamin D on record: start ${label.charAt(0).toLowerCase()}${label.slice(1)} with ${drug}` : '',
+        `Start calcium and vitamin D3 with ${drug}`,
+      ];
+    }
+    case 'bone-agent': {
+      const t = rec.facts.find((f) => f.fact === 'min-t-score')?.measurement;
+      const tLow = reason(rec, 't-score-below-threshold');
+      const n = rec.riskFactorCount ?? 0;
+      const fracture = reason(rec, 'fragility-fracture');
+      const when = rec.newStart ? `before ${drug}` : `with ${drug}`;
+      if (tLow && t) {
+        const site = siteText(t);
+        return [
+          `T-score ${num(t.value)}${site ? ` at ${site}` : ''}: start a bone agent ${when}`,
+          `T-score ${num(t.value)}: start a bone agent ${when}`,
+        ];
+      }
+      const lead = fracture ? `Fragility fracture, ${n} fracture risk factors` : `${n} fracture risk factors`;
+      return [`${lead}: start a bone agent ${when}`, `${n} fracture risk factors: start a bone agent`];
+    }
+    case 'bmd-decline': {
+      const loss = fact(rec, 'bmd-loss')?.bmdLoss;
+      if (!loss) return [`BMD falling: review bone protection ${when}`];
+      return [
+        `BMD down ${num(loss.percentPerYear)} %/yr at ${loss.site} since ${loss.earlier.date}: review bone protection ${when}`,
+        `BMD down ${num(loss.percentPerYear)} %/yr: review bone protection ${when}`,
+      ];
+    }
+    case 'estradiol-low': {
+      const e2 = fact(rec, 'estradiol')?.measurement;
+      const r = reason(rec, 'estradiol-below-critical') ?? reason(rec, 'estradiol-below-low');
+      const value = e2 ? `${e2.comparator ? `${e2.comparator} ` : ''}${num(e2.value)} pg/mL` : 'low';
+      return [
+        `Estradiol ${value} (below ${num(r?.threshold ?? 0)} pg/mL) in a man: review the ${drug} dose to protect bone`,
+        `Estradiol ${value}: review the ${drug} dose`,
+      ];
+    }
+    case 'estradiol-check': {
+      const e2 = fact(rec, 'estradiol')?.measurement;
+      const window = reason(rec, 'no-estradiol-in-window')?.threshold;
+      const on = rec.newStart ? `starting ${drug}` : `on ${drug}`;
+      return e2
+        ? [`Last estradiol ${e2.date}, over ${window} months ago: check serum estradiol in this man ${on}`, `Check serum estradiol (man ${on})`]
+        : [`No estradiol on record: check serum estradiol (sensitive assay) in this man ${on}`, `Check serum estradiol (man ${on})`];
+    }
+  }
+}
+
+export function summaryOf(rec: Recommendation): string {
+  const options = wordings(rec).filter((s) => s.length > 0);
+  const fits = options.find((s) => s.length <= SUMMARY_MAX);
+  if (fits) return fits;
+  const last = options[options.length - 1] ?? rec.topic;
+  return last.length <= SUMMARY_MAX ? last : `${last.slice(0, SUMMARY_MAX - 1)}…`;
+}

@@ -1,0 +1,18 @@
+/** The core's entry point: one patient's record and AI orders → facts → recommendations. */
+import { computeFacts, type FactsInput } from './facts.js';
+import type { Policy } from './policy.js';
+import { evaluateRules } from './rules.js';
+import type { Evaluation } from './types.js';
+
+export type EvaluateInput = FactsInput;
+
+/**
+ * For order-sign/order-select, `aiOrders` are the AI drafts (from `findAiOrders`); none → no
+ * recommendations. For patient-view, `aiOrders` is empty and the patient's active AI
+ * MedicationRequests decide whether anything applies.
+ */
+export function evaluatePatient(input: EvaluateInput, policy: Policy): Evaluation {
+  const aiOrders = input.hook === 'patient-view' ? [] : input.aiOrders;
+  const facts = computeFacts({ ...input, aiOrders }, policy);
+  return { facts, recommendations: evaluateRules(facts, policy) };
+}

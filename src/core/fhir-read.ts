@@ -1,0 +1,88 @@
+/**
+ * Small, total readers over FHIR R4 shapes. Input comes from EHRs and may be partial or oddly
+ * typed at run time whatever the TypeScript types say, so every reader tolerates junk.
+ */
+import type { CodeableConcept, Coding, Condition, Reference } from 'fhir/r4.js';
+import { dayOf, type DayNumber } from './dates.js';
+
+export function asArray<T>(x: T[] | T | undefined | null): T[] {
+  if (Array.isArray(x)) return x;
+  return x === undefined || x === null ? [] : [x];
+}
+
+export function isString(x: unknown): x is string {
+  return typeof x === 'string' && x.length > 0;
+}
+
+export function codingsOf(cc: CodeableConcept | undefined | null): Coding[] {
+  if (!cc || typeof cc !== 'object') return [];
+  return asArray(cc.coding).filter((c): c is Coding => typeof c === 'object' && c !== null);
+}
+
+/** Every human-readable text of a concept: its text and each coding's display, lower case. */
+export function textsOf(cc: CodeableConcept | undefined | null): string[] {
+  if (!cc || typeof cc !== 'object') return [];
+  const out: string[] = [];
+  if (isString(cc.text)) out.push(cc.text.toLowerCase());
+  for (const c of codingsOf(cc)) if (isString(c.display)) out.push(c.display.toLowerCase());
+  return out;
+}
+
+export function codeOf(cc: CodeableConcept | undefined | null): string | undefined {
+  for (const c of codingsOf(cc)) if (isString(c.code)) return c.code;
+  return undefined;
+}
+
+/** A reference's target as `Type/id` when it names one (relative, absolute URL, or versioned). */
+export function parseReference(ref: Reference | string | undefined): { type: string; id: string } | undefined {
+  const s = typeof ref === 'string' ? ref : ref?.reference;
+  if (!isString(s)) return undefined;
+  const m = /(?:^|\/)([A-Z][A-Za-z]+)\/([A-Za-z0-9\-.]{1,64})(?:\/_history\/[^/]+)?$/.exec(s.trim());
+  return m ? { type: m[1]!, id: m[2]! } : undefined;
+}
+
+export function referenceString(ref: Reference | undefined): string | undefined {
+  return isString(ref?.reference) ? ref.reference.trim() : undefined;
+}
+
+/** Names a matcher checks: start of a word, so "cortisone" does not hit "hydrocortisone". */
+export function containsWord(text: string, name: string): boolean {
+  let from = 0;
+  for (;;) {
+    const i = text.indexOf(name, from);
+    if (i < 0) return false;
+    if (i === 0 || !/[a-z0-9]/.test(text[i - 1]!)) return true;
+    from = i + 1;
+  }
+}
+
+const NEVER_COUNTS = new Set(['refuted', 'entered-in-error']);
+
+/** rules.md §2: a Condition refuted or entered in error never counts. */
+export function conditionCounts(c: Condition): boolean {
+  for (const code of codingsOf(c.verificationStatus)) if (NEVER_COUNTS.has(String(code.code))) return false;
+  return true;
+}
+
+const ACTIVE_CLINICAL = new Set(['active', 'recurrence', 'relapse']);
+
+/** Active unless the record says otherwise (clinicalStatus absent is taken as current). */
+export function conditionActive(c: Condition): boolean {
+  const codes = codingsOf(c.clinicalStatus).map((x) => String(x.code));
+  if (codes.length === 0) return true;
+  return codes.some((x) => ACTIVE_CLINICAL.has(x));
+}
+
+export function conditionOnsetDay(c: Condition): DayNumber | undefined {
+  return dayOf(c.onsetDateTime) ?? dayOf(c.onsetPeriod?.start) ?? dayOf(c.onsetPeriod?.end);
+}
+
+/** Onset given as an age (Condition.onsetAge in years), when the record uses that form. */
+export function conditionOnsetAgeYears(c: Condition): number | undefined {
+  const a = c.onsetAge;
+  if (!a || typeof a.value !== 'number') return undefined;
+  const unit = (a.code ?? a.unit ?? 'a').toLowerCase();
+  if (unit === 'a' || unit.startsWith('yr') || unit.startsWith('year')) return a.value;
+  if (unit === 'mo' || unit.startsWith('month')) return a.value / 12;
+  return undefined;
+}
