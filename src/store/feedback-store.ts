@@ -37,6 +37,8 @@ export interface FeedbackRecord {
 export interface SaveResult {
   stored: number;
   duplicates: number;
+  /** The items newly stored (not repeats), when the store can tell; metrics count these. */
+  storedItems?: FeedbackRecord[];
 }
 
 export interface SummaryQuery {

@@ -1,0 +1,22 @@
+import { MemoryReplayStore } from '../auth/memory-replay-store.js';
+import type { ReplayStore } from '../auth/replay-store.js';
+import { RedisReplayStore } from './redis-replay-store.js';
+import type { StoreLogger } from './store-logger.js';
+
+export interface CreateReplayStoreOptions {
+  /** REDIS_URL: shared by all replicas when set; otherwise ids are remembered in this process only. */
+  redisUrl?: string;
+  logger?: StoreLogger;
+  keyPrefix?: string;
+}
+
+export function createReplayStore(opts: CreateReplayStoreOptions = {}): ReplayStore {
+  if (opts.redisUrl) {
+    return new RedisReplayStore({
+      redisUrl: opts.redisUrl,
+      ...(opts.logger ? { logger: opts.logger } : {}),
+      ...(opts.keyPrefix !== undefined ? { keyPrefix: opts.keyPrefix } : {}),
+    });
+  }
+  return new MemoryReplayStore();
+}

@@ -1,0 +1,198 @@
+import { mkdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import Database from 'better-sqlite3';
+import { CardQueue, type CardQueueOptions } from './card-queue.js';
+import type {
+  FeedbackRecord,
+  FeedbackStore,
+  IssuedCard,
+  SaveResult,
+  SummaryQuery,
+  TopicSummary,
+} from './feedback-store.js';
+import { MIGRATIONS, outcomeInstant } from './migrations.js';
+import type { StoreLogger } from './store-logger.js';
+import { buildSummary, UNKNOWN_TOPIC, type IssuedRow, type OutcomeRow, type ReasonRow } from './summary.js';
+
+export const SQLITE_FILE_NAME = 'aibl-cds.sqlite';
+
+export interface SqliteStoreOptions {
+  /** Folder of the database file; created if missing. */
+  dataDir: string;
+  logger: StoreLogger;
+  /** Issued-card batching (tests shorten it). */
+  cardQueue?: CardQueueOptions;
+}
+
+/**
+ * The embedded store for a single replica. better-sqlite3 is synchronous, so a feedback
+ * transaction has committed — and, with WAL and synchronous=FULL, been fsynced — by the time
+ * saveFeedback's promise exists: a kill -9 right after cannot lose it.
+ */
+export class SqliteFeedbackStore implements FeedbackStore {
+  readonly path: string;
+  private readonly db: Database.Database;
+  private readonly cards: CardQueue;
+  private readonly insertCard: Database.Statement;
+  private readonly insertFeedback: Database.Statement;
+  private closing: Promise<void> | undefined;
+
+  constructor(private readonly opts: SqliteStoreOptions) {
+    mkdirSync(opts.dataDir, { recursive: true });
+    this.path = resolve(join(opts.dataDir, SQLITE_FILE_NAME));
+    this.db = new Database(this.path);
+    try {
+      this.db.pragma('journal_mode = WAL');
+      this.db.pragma('synchronous = FULL');
+      // Another process (the report CLI, a second replica by mistake) may hold the write lock briefly.
+      this.db.pragma('busy_timeout = 5000');
+      this.migrate();
+    } catch (err) {
+      this.db.close();
+      throw err;
+    }
+    this.insertCard = this.db.prepare(`
+      INSERT INTO issued_cards (card_uuid, service_id, topic, indicator, suggestion_ids, hook_instance, issued_at, issuer, tenant)
+      VALUES (@uuid, @serviceId, @topic, @indicator, @suggestionIds, @hookInstance, @issuedAt, @issuer, @tenant)
+      ON CONFLICT (card_uuid) DO NOTHING`);
+    this.insertFeedback = this.db.prepare(`
+      INSERT INTO feedback (service_id, card_uuid, outcome, accepted_suggestions, override_system, override_code,
+                            override_display, user_comment, outcome_timestamp, outcome_at, received_at, issuer, tenant)
+      VALUES (@serviceId, @card, @outcome, @acceptedSuggestions, @overrideSystem, @overrideCode,
+              @overrideDisplay, @userComment, @outcomeTimestamp, @outcomeAt, @receivedAt, @issuer, @tenant)
+      ON CONFLICT (card_uuid, outcome, outcome_timestamp) DO NOTHING`);
+    this.cards = new CardQueue(async (batch) => this.writeCards(batch), opts.logger, opts.cardQueue);
+  }
+
+  /** Applies pending migrations; returns how many. BEGIN IMMEDIATE serialises concurrent openers. */
+  migrate(): number {
+    this.db.exec(`CREATE TABLE IF NOT EXISTS schema_migrations (
+      version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)`);
+    const apply = this.db.transaction(() => {
+      const done = new Set(
+        this.db.prepare('SELECT version FROM schema_migrations').pluck().all() as number[],
+      );
+      let applied = 0;
+      for (const m of MIGRATIONS) {
+        if (done.has(m.version)) continue;
+        this.db.exec(m.sqlite);
+        this.db
+          .prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)')
+          .run(m.version, m.name, new Date().toISOString());
+        applied += 1;
+      }
+      return applied;
+    });
+    const applied = apply.immediate();
+    if (applied > 0) this.opts.logger.info({ applied, file: this.path }, 'SQLite feedback store migrated');
+    return applied;
+  }
+
+  recordCards(cards: IssuedCard[]): void {
+    this.cards.push(cards);
+  }
+
+  async saveFeedback(items: FeedbackRecord[]): Promise<SaveResult> {
+    if (this.closing) throw new Error('feedback store is closed');
+    const storedItems: FeedbackRecord[] = [];
+    const tx = this.db.transaction((list: FeedbackRecord[]) => {
+      for (const f of list) {
+        const r = this.insertFeedback.run({
+          serviceId: f.serviceId,
+          card: f.card,
+          outcome: f.outcome,
+          acceptedSuggestions: JSON.stringify(f.acceptedSuggestions),
+          overrideSystem: f.overrideReason?.system ?? null,
+          overrideCode: f.overrideReason?.code ?? null,
+          overrideDisplay: f.overrideReason?.display ?? null,
+          userComment: f.userComment ?? null,
+          outcomeTimestamp: f.outcomeTimestamp,
+          outcomeAt: outcomeInstant(f.outcomeTimestamp, f.receivedAt).getTime(),
+          receivedAt: f.receivedAt.getTime(),
+          issuer: f.issuer ?? null,
+          tenant: f.tenant ?? null,
+        });
+        if (r.changes > 0) storedItems.push(f);
+      }
+    });
+    tx.immediate(items);
+    return { stored: storedItems.length, duplicates: items.length - storedItems.length, storedItems };
+  }
+
+  async summary(query: SummaryQuery): Promise<TopicSummary[]> {
+    if (this.closing) throw new Error('feedback store is closed');
+    const params: Record<string, number | string> = {};
+    const range = (column: string): string => {
+      const parts: string[] = [];
+      if (query.from) {
+        parts.push(`${column} >= @from`);
+        params.from = query.from.getTime();
+      }
+      if (query.to) {
+        parts.push(`${column} < @to`);
+        params.to = query.to.getTime();
+      }
+      return parts.length ? parts.join(' AND ') : '1 = 1';
+    };
+    if (query.serviceId !== undefined) params.serviceId = query.serviceId;
+    const service = (column: string) => (query.serviceId !== undefined ? `${column} = @serviceId` : '1 = 1');
+    const feedbackWhere = `${range('f.outcome_at')} AND ${service('f.service_id')}`;
+
+    const issued = this.db
+      .prepare(`SELECT service_id, topic, COUNT(*) AS issued FROM issued_cards
+                WHERE ${range('issued_at')} AND ${service('service_id')} GROUP BY 1, 2`)
+      .all(params) as IssuedRow[];
+    const outcomes = this.db
+      .prepare(`SELECT f.service_id, COALESCE(c.topic, '${UNKNOWN_TOPIC}') AS topic,
+                  COUNT(DISTINCT CASE WHEN f.outcome = 'accepted' THEN f.card_uuid END) AS accepted,
+                  COUNT(DISTINCT CASE WHEN f.outcome = 'overridden' THEN f.card_uuid END) AS overridden
+                FROM feedback f LEFT JOIN issued_cards c ON c.card_uuid = f.card_uuid
+                WHERE ${feedbackWhere} GROUP BY 1, 2`)
+      .all(params) as OutcomeRow[];
+    const reasons = this.db
+      .prepare(`SELECT f.service_id, COALESCE(c.topic, '${UNKNOWN_TOPIC}') AS topic, f.override_system, f.override_code,
+                  CASE WHEN f.override_code IS NULL THEN f.override_display END AS display_key,
+                  MAX(f.override_display) AS display, COUNT(DISTINCT f.card_uuid) AS count
+                FROM feedback f LEFT JOIN issued_cards c ON c.card_uuid = f.card_uuid
+                WHERE f.outcome = 'overridden' AND ${feedbackWhere} GROUP BY 1, 2, 3, 4, 5`)
+      .all(params) as ReasonRow[];
+    return buildSummary(issued, outcomes, reasons);
+  }
+
+  async ping(): Promise<void> {
+    if (this.closing) throw new Error('feedback store is closed');
+    this.db.prepare('SELECT 1').get();
+  }
+
+  close(): Promise<void> {
+    this.closing ??= (async () => {
+      await this.cards.close();
+      this.db.close();
+    })();
+    return this.closing;
+  }
+
+  private writeCards(batch: IssuedCard[]): void {
+    if (!this.db.open) throw new Error('database is closed');
+    const tx = this.db.transaction((list: IssuedCard[]) => {
+      for (const c of list) {
+        this.insertCard.run({
+          uuid: c.uuid,
+          serviceId: c.serviceId,
+          topic: c.topic,
+          indicator: c.indicator,
+          suggestionIds: JSON.stringify(c.suggestionIds),
+          hookInstance: c.hookInstance,
+          issuedAt: c.issuedAt.getTime(),
+          issuer: c.issuer ?? null,
+          tenant: c.tenant ?? null,
+        });
+      }
+    });
+    tx.immediate(batch);
+  }
+}
+
+export function createSqliteStore(opts: SqliteStoreOptions): SqliteFeedbackStore {
+  return new SqliteFeedbackStore(opts);
+}

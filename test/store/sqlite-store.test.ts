@@ -1,0 +1,106 @@
+import { afterAll, describe, expect, it } from '@jest/globals';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import Database from 'better-sqlite3';
+import { createFeedbackStore } from '../../src/store/create-store.js';
+import { SQLITE_FILE_NAME, SqliteFeedbackStore } from '../../src/store/sqlite-store.js';
+import { feedbackStoreContract, type StoreHarness } from './support/contract.js';
+import { collectingLogger } from './support/logger.js';
+import { removeTranspiled, transpiledSources } from './support/transpile.js';
+
+const root = mkdtempSync(join(tmpdir(), 'aibl-sqlite-'));
+let n = 0;
+
+const harness: StoreHarness = {
+  fresh: async () => join(root, `db${n++}`),
+  open: async (dir, opts = {}) =>
+    new SqliteFeedbackStore({
+      dataDir: dir,
+      logger: opts.logger ?? collectingLogger(),
+      ...(opts.cardQueue ? { cardQueue: opts.cardQueue } : {}),
+    }),
+  count: async (dir, table) => {
+    const db = new Database(join(dir, SQLITE_FILE_NAME), { readonly: true });
+    try {
+      return (db.prepare(`SELECT COUNT(*) AS n FROM ${table}`).get() as { n: number }).n;
+    } finally {
+      db.close();
+    }
+  },
+  cleanup: async () => rmSync(root, { recursive: true, force: true }),
+};
+
+feedbackStoreContract('SQLite', harness);
+
+describe('SQLite store specifics', () => {
+  const dirs: string[] = [];
+  afterAll(() => {
+    dirs.forEach((d) => rmSync(d, { recursive: true, force: true }));
+    removeTranspiled();
+  });
+  const tempDir = () => {
+    const d = mkdtempSync(join(tmpdir(), 'aibl-sqlite-x-'));
+    dirs.push(d);
+    return d;
+  };
+
+  it('creates DATA_DIR if missing, in WAL mode with synchronous=FULL', async () => {
+    const dataDir = join(tempDir(), 'nested', 'data');
+    const store = await createFeedbackStore({ dataDir, logger: collectingLogger() });
+    expect(store).toBeInstanceOf(SqliteFeedbackStore);
+    const db = (store as unknown as { db: Database.Database }).db;
+    expect(db.pragma('synchronous', { simple: true })).toBe(2); // FULL
+    await store.close();
+    const check = new Database(join(dataDir, SQLITE_FILE_NAME), { readonly: true });
+    expect(check.pragma('journal_mode', { simple: true })).toBe('wal');
+    check.close();
+  });
+
+  it('keeps every acknowledged feedback item when the process is killed with SIGKILL right after', async () => {
+    const build = transpiledSources();
+    const dataDir = tempDir();
+    const child = join(build, 'durability-child.mjs');
+    writeFileSync(
+      child,
+      `import { SqliteFeedbackStore } from './src/store/sqlite-store.js';
+const quiet = { info() {}, warn() {}, error() {} };
+const store = new SqliteFeedbackStore({ dataDir: process.argv[2], logger: quiet });
+for (let i = 0; i < 100000; i++) {
+  await store.saveFeedback([{ serviceId: 'aibl-order-sign', card: 'card-' + i, outcome: 'overridden',
+    acceptedSuggestions: [], overrideReason: { code: 'declined' }, outcomeTimestamp: '2025-03-10T09:05:00Z',
+    receivedAt: new Date() }]);
+  process.stdout.write('saved ' + i + '\\n');
+}
+`,
+    );
+    const proc = spawn(process.execPath, [child, dataDir], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let acknowledged = -1;
+    const exited = new Promise<NodeJS.Signals | null>((resolve) => proc.on('exit', (_code, signal) => resolve(signal)));
+    const lines = createInterface({ input: proc.stdout! });
+    for await (const line of lines) {
+      acknowledged = Number(line.split(' ')[1]);
+      // Killed the moment an acknowledgement arrives, as a crash right after a 2xx would be.
+      if (acknowledged >= 300) {
+        proc.kill('SIGKILL');
+        break;
+      }
+    }
+    expect(await exited).toBe('SIGKILL');
+    expect(acknowledged).toBeGreaterThanOrEqual(300);
+
+    const db = new Database(join(dataDir, SQLITE_FILE_NAME));
+    const cards = new Set((db.prepare('SELECT card_uuid FROM feedback').pluck().all() as string[]));
+    db.close();
+    const missing = Array.from({ length: acknowledged + 1 }, (_, i) => `card-${i}`).filter((c) => !cards.has(c));
+    expect(missing).toEqual([]);
+  });
+
+  it('refuses to start on a DATA_DIR it cannot create', async () => {
+    const file = join(tempDir(), 'a-file');
+    writeFileSync(file, 'not a directory');
+    await expect(createFeedbackStore({ dataDir: join(file, 'data'), logger: collectingLogger() })).rejects.toThrow();
+  });
+});
