@@ -1,0 +1,37 @@
+# syntax=docker/dockerfile:1.4
+# aibl-cds: CDS Hooks service. Multi-stage: build with dev dependencies, run with production ones only.
+
+FROM node:20-bookworm-slim AS build
+WORKDIR /app
+# better-sqlite3 ships prebuilt binaries for Node 20 on glibc; a compiler and the image's own Node
+# headers are only needed where that download is blocked and it builds from source.
+ENV npm_config_nodedir=/usr/local
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends python3 make g++ ca-certificates \
+ && rm -rf /var/lib/apt/lists/*
+COPY package.json package-lock.json ./
+# Optional build secrets (an npmrc, a CA bundle) for networks that re-sign TLS; nothing stays in the image.
+RUN --mount=type=secret,id=npmrc --mount=type=secret,id=hostca \
+    if [ -f /run/secrets/npmrc ]; then export NPM_CONFIG_USERCONFIG=/run/secrets/npmrc; fi; \
+    npm ci --no-audit --no-fund
+COPY tsconfig.json tsconfig.build.json ./
+COPY src ./src
+RUN npm run build \
+ && npm prune --omit=dev --no-audit --no-fund
+
+FROM node:20-bookworm-slim AS runtime
+ENV NODE_ENV=production \
+    PORT=8080 \
+    HOST=0.0.0.0 \
+    DATA_DIR=/data
+WORKDIR /app
+COPY --from=build --chown=1000:1000 /app/package.json /app/package-lock.json ./
+COPY --from=build --chown=1000:1000 /app/node_modules ./node_modules
+COPY --from=build --chown=1000:1000 /app/dist ./dist
+RUN mkdir -p /data && chown 1000:1000 /data
+USER 1000:1000
+EXPOSE 8080
+HEALTHCHECK --interval=30s --timeout=3s --start-period=10s --retries=3 \
+  CMD ["node", "-e", "fetch('http://127.0.0.1:'+(process.env.PORT||8080)+'/healthz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
+# node as PID 1 receives SIGTERM directly; server.ts drains and exits 0.
+CMD ["node", "dist/server.js"]

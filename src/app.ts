@@ -1,0 +1,108 @@
+import { randomUUID } from 'node:crypto';
+import express, { type Express } from 'express';
+import helmet from 'helmet';
+import type { Logger } from 'pino';
+import type { Authenticator } from './auth/authenticator.js';
+import type { Policy } from './core/index.js';
+import type { FhirAgents } from './fhir/gather.js';
+import { prefetchTemplates } from './fhir/queries.js';
+import type { Config } from './config.js';
+import type { Metrics } from './metrics.js';
+import type { FeedbackStore } from './store/feedback-store.js';
+import { authenticate } from './http/authenticate.js';
+import { corsMiddleware } from './http/cors.js';
+import { errorHandler, methodNotAllowed, notFound } from './http/error-handler.js';
+import { HttpError } from './http/http-error.js';
+import { jsonBody } from './http/json-body.js';
+import { healthz, metricsEndpoint, readyz, type ReadinessCheck } from './http/operations.js';
+import { requestContext } from './http/request-context.js';
+import { feedbackHandler } from './hooks/feedback.js';
+import { serviceCallHandler } from './hooks/service-call.js';
+import { discoveryDocument, findService } from './hooks/services.js';
+import './http/locals.js';
+
+/** Everything the app needs, built by server.ts (or a test). Nothing is looked up globally. */
+export interface AppDeps {
+  config: Pick<Config, 'publicBaseUrl' | 'fhirTimeoutMs' | 'corsOrigins' | 'maxBodyBytes'>;
+  logger: Logger;
+  metrics: Metrics;
+  policy: Policy;
+  authenticator: Authenticator;
+  feedbackStore: FeedbackStore;
+  /** Keep-alive HTTP agents for FHIR server calls, shared across requests. */
+  fhirAgents?: FhirAgents;
+  /** Run by /readyz besides the feedback store's ping (e.g. the replay store's). */
+  readinessChecks?: ReadinessCheck[];
+  now?: () => Date;
+  newId?: () => string;
+}
+
+const DISCOVERY_MAX_AGE_S = 300;
+
+export function createApp(deps: AppDeps): Express {
+  const { config, logger, metrics } = deps;
+  const now = deps.now ?? (() => new Date());
+  const newId = deps.newId ?? randomUUID;
+  const discovery = discoveryDocument(prefetchTemplates());
+
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('etag', false);
+  app.set('json spaces', 0);
+
+  app.use(requestContext(logger, metrics));
+  // An API for cross-origin callers: CORP must not block a browser client that passed CORS.
+  app.use(helmet({ crossOriginResourcePolicy: { policy: 'cross-origin' } }));
+  const cors = corsMiddleware(config.corsOrigins);
+  if (cors) app.use(cors);
+
+  app.get('/healthz', healthz);
+  app.get('/readyz', readyz([() => deps.feedbackStore.ping(), ...(deps.readinessChecks ?? [])]));
+  app.get('/metrics', metricsEndpoint(metrics));
+
+  app.get('/cds-services', (_req, res) => {
+    res.locals.route = 'discovery';
+    res.set('Cache-Control', `public, max-age=${DISCOVERY_MAX_AGE_S}`).json(discovery);
+  });
+
+  const forRoute =
+    (route: 'service' | 'feedback'): express.RequestHandler =>
+    (req, res, next) => {
+      res.locals.route = route;
+      const id = String(req.params.id);
+      if (findService(id) === undefined) {
+        res.locals.service = 'unknown';
+        throw HttpError.outcome(404, [{ code: 'not-found', diagnostics: 'No CDS service with this id; see GET /cds-services' }]);
+      }
+      res.locals.service = id;
+      next();
+    };
+  const auth = authenticate(deps.authenticator, config.publicBaseUrl, metrics);
+  const body = jsonBody(config.maxBodyBytes);
+
+  app.post(
+    '/cds-services/:id',
+    forRoute('service'),
+    auth,
+    body,
+    serviceCallHandler({
+      policy: deps.policy,
+      feedbackStore: deps.feedbackStore,
+      metrics,
+      fhirTimeoutMs: config.fhirTimeoutMs,
+      now,
+      newId,
+      ...(deps.fhirAgents !== undefined && { fhirAgents: deps.fhirAgents }),
+    }),
+  );
+  app.post('/cds-services/:id/feedback', forRoute('feedback'), auth, body, feedbackHandler({ feedbackStore: deps.feedbackStore, metrics, now }));
+
+  app.all('/cds-services', methodNotAllowed('GET'));
+  app.all('/cds-services/:id', methodNotAllowed('POST'));
+  app.all('/cds-services/:id/feedback', methodNotAllowed('POST'));
+  app.all(['/healthz', '/readyz', '/metrics'], methodNotAllowed('GET'));
+
+  app.use(notFound);
+  app.use(errorHandler(logger));
+  return app;
+}

@@ -1,0 +1,170 @@
+import { readFileSync } from 'node:fs';
+import { z } from 'zod';
+
+/** Raised when the environment cannot run the service; the message names each bad variable. */
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+/** Unset and empty variables mean the same thing: use the default. */
+const blankToUndefined = (v: unknown): unknown => (typeof v === 'string' && v.trim() === '' ? undefined : v);
+
+const integer = (min: number, max: number, fallback: number) =>
+  z.preprocess(
+    blankToUndefined,
+    z
+      .string()
+      .regex(/^\s*\d+\s*$/, { error: `must be a whole number between ${min} and ${max}` })
+      .transform(Number)
+      .pipe(z.number().int().min(min, { error: `must be at least ${min}` }).max(max, { error: `must be at most ${max}` }))
+      .optional()
+      .default(fallback),
+  );
+
+const optionalString = z.preprocess(blankToUndefined, z.string().optional());
+
+function isHttpUrl(value: string): boolean {
+  try {
+    const url = new URL(value);
+    return (url.protocol === 'http:' || url.protocol === 'https:') && !url.search && !url.hash;
+  } catch {
+    return false;
+  }
+}
+
+/** An origin is scheme://host[:port], exactly what a browser sends in `Origin`. */
+function isOrigin(value: string): boolean {
+  try {
+    const url = new URL(value);
+    return (url.protocol === 'http:' || url.protocol === 'https:') && url.origin === value;
+  } catch {
+    return false;
+  }
+}
+
+const envSchema = z.object({
+  PORT: integer(0, 65535, 8080),
+  HOST: z.preprocess(blankToUndefined, z.string().optional().default('0.0.0.0')),
+  NODE_ENV: z.preprocess(blankToUndefined, z.string().optional().default('development')),
+  LOG_LEVEL: z.preprocess(
+    (v) => (typeof v === 'string' ? blankToUndefined(v.toLowerCase()) : v),
+    z.enum(LOG_LEVELS, { error: `must be one of ${LOG_LEVELS.join(', ')}` }).optional().default('info'),
+  ),
+  PUBLIC_BASE_URL: z.preprocess(
+    blankToUndefined,
+    z
+      .string()
+      .refine(isHttpUrl, { error: 'must be an absolute http(s) URL without query or fragment, e.g. https://cds.example.org' })
+      .optional(),
+  ),
+  FHIR_TIMEOUT_MS: integer(50, 60_000, 1500),
+  CDS_CORS_ORIGINS: z.preprocess(
+    blankToUndefined,
+    z
+      .string()
+      .transform((s) =>
+        s
+          .split(',')
+          .map((o) => o.trim().replace(/\/+$/, ''))
+          .filter((o) => o.length > 0),
+      )
+      .refine((list) => list.every((o) => o === '*' || isOrigin(o)), {
+        error: 'must be "*" or a comma-separated list of origins like https://sandbox.cds-hooks.org',
+      })
+      .optional(),
+  ),
+  MAX_BODY_BYTES: integer(1024, 100 * 1024 * 1024, 1024 * 1024),
+  SHUTDOWN_TIMEOUT_MS: integer(0, 600_000, 10_000),
+  AIBL_POLICY_FILE: optionalString,
+  CDS_CLIENTS_FILE: optionalString,
+  DATA_DIR: optionalString,
+  DATABASE_URL: optionalString,
+  REDIS_URL: optionalString,
+  ANALYTICS_TOKEN: optionalString,
+});
+
+export interface Config {
+  port: number;
+  host: string;
+  nodeEnv: string;
+  production: boolean;
+  logLevel: (typeof LOG_LEVELS)[number];
+  /** Externally visible base URL without a trailing slash; JWT `aud` is checked against it. */
+  publicBaseUrl: string;
+  fhirTimeoutMs: number;
+  /** Allowed browser origins; `['*']` for any; empty for no CORS at all. */
+  corsOrigins: string[];
+  maxBodyBytes: number;
+  shutdownTimeoutMs: number;
+  policyFile?: string;
+  clientsFile?: string;
+  dataDir?: string;
+  databaseUrl?: string;
+  redisUrl?: string;
+  analyticsToken?: string;
+}
+
+/** Reads and validates the environment. Throws ConfigError naming every invalid variable. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const parsed = envSchema.safeParse(env);
+  if (!parsed.success) {
+    // Never echo values: some variables (DATABASE_URL, ANALYTICS_TOKEN) hold secrets.
+    throw new ConfigError(parsed.error.issues.map((i) => `${String(i.path[0] ?? '(environment)')}: ${i.message}`));
+  }
+  const e = parsed.data;
+  const production = e.NODE_ENV === 'production';
+  const publicBaseUrl = (e.PUBLIC_BASE_URL ?? `http://localhost:${e.PORT}`).replace(/\/+$/, '');
+  const corsOrigins = e.CDS_CORS_ORIGINS ?? (production ? [] : ['*']);
+  return {
+    port: e.PORT,
+    host: e.HOST,
+    nodeEnv: e.NODE_ENV,
+    production,
+    logLevel: e.LOG_LEVEL,
+    publicBaseUrl,
+    fhirTimeoutMs: e.FHIR_TIMEOUT_MS,
+    corsOrigins,
+    maxBodyBytes: e.MAX_BODY_BYTES,
+    shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
+    ...(e.AIBL_POLICY_FILE !== undefined && { policyFile: e.AIBL_POLICY_FILE }),
+    ...(e.CDS_CLIENTS_FILE !== undefined && { clientsFile: e.CDS_CLIENTS_FILE }),
+    ...(e.DATA_DIR !== undefined && { dataDir: e.DATA_DIR }),
+    ...(e.DATABASE_URL !== undefined && { databaseUrl: e.DATABASE_URL }),
+    ...(e.REDIS_URL !== undefined && { redisUrl: e.REDIS_URL }),
+    ...(e.ANALYTICS_TOKEN !== undefined && { analyticsToken: e.ANALYTICS_TOKEN }),
+  };
+}
+
+/**
+ * Reads the site policy (AIBL_POLICY_FILE) and validates it with the core's parser. Any problem is a
+ * ConfigError naming the variable and, for an invalid policy, each offending field.
+ */
+export function loadPolicyFile<P>(path: string, parse: (json: unknown) => P): P {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    const code = (err as { code?: string }).code ?? 'unreadable';
+    throw new ConfigError([`AIBL_POLICY_FILE: cannot read ${path} (${code})`]);
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    throw new ConfigError([`AIBL_POLICY_FILE: ${path} is not valid JSON`]);
+  }
+  try {
+    return parse(json);
+  } catch (err) {
+    const issues = (err as { issues?: { path: string; message: string }[] }).issues;
+    if (Array.isArray(issues) && issues.length > 0) {
+      throw new ConfigError(issues.map((i) => `AIBL_POLICY_FILE: ${i.path || '(root)'}: ${i.message}`));
+    }
+    throw new ConfigError([`AIBL_POLICY_FILE: ${err instanceof Error ? err.message : String(err)}`]);
+  }
+}

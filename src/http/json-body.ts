@@ -1,0 +1,56 @@
+import express, { type RequestHandler } from 'express';
+import { HttpError } from './http-error.js';
+
+const JSON_TYPES = ['application/json', 'application/*+json'];
+
+interface BodyParserError {
+  type?: string;
+  status?: number;
+}
+
+/**
+ * Parses a JSON body up to `limit` bytes, mapping every failure to an OperationOutcome: non-JSON
+ * content type → 415, malformed → 400, too large → 413. A request without a body passes through
+ * with `req.body` undefined (the schema then names what is missing).
+ */
+export function jsonBody(limit: number): RequestHandler {
+  const parse = express.json({ limit, type: JSON_TYPES, strict: true });
+  return (req, res, next) => {
+    const hasBody = req.headers['transfer-encoding'] !== undefined || Number(req.headers['content-length'] ?? 0) > 0;
+    if (hasBody && req.is(JSON_TYPES) === false) {
+      next(
+        HttpError.outcome(415, [
+          { code: 'not-supported', diagnostics: 'Content-Type must be application/json' },
+        ]),
+      );
+      return;
+    }
+    parse(req, res, (err?: unknown) => {
+      if (err === undefined || err === null) {
+        next();
+        return;
+      }
+      next(toHttpError(err as BodyParserError, limit));
+    });
+  };
+}
+
+function toHttpError(err: BodyParserError, limit: number): HttpError {
+  switch (err.type) {
+    case 'entity.too.large':
+      return HttpError.outcome(413, [
+        { code: 'too-costly', diagnostics: `Request body exceeds the limit of ${limit} bytes` },
+      ]);
+    case 'entity.parse.failed':
+      return HttpError.outcome(400, [
+        { code: 'structure', diagnostics: 'Request body is not valid JSON (an object is expected)' },
+      ]);
+    case 'encoding.unsupported':
+    case 'charset.unsupported':
+      return HttpError.outcome(415, [{ code: 'not-supported', diagnostics: 'Unsupported body encoding or charset' }]);
+    default:
+      return HttpError.outcome(err.status !== undefined && err.status >= 400 && err.status < 500 ? err.status : 400, [
+        { code: 'structure', diagnostics: 'Request body could not be read' },
+      ]);
+  }
+}

@@ -1,0 +1,145 @@
+import type { Server } from 'node:http';
+import type { Socket } from 'node:net';
+import { createApp } from './app.js';
+import { loadConfig, loadPolicyFile, type Config } from './config.js';
+import { defaultPolicy, parsePolicy } from './core/index.js';
+import { readAuthSettings, warnIfOpenMode } from './auth/auth-config.js';
+import { createAuthenticator } from './auth/create-authenticator.js';
+import { MemoryReplayStore } from './auth/memory-replay-store.js';
+import { FhirAgents } from './fhir/gather.js';
+import { createLogger, type Logger } from './logger.js';
+import { createMetrics } from './metrics.js';
+import { MemoryFeedbackStore } from './store/memory-store.js';
+
+/**
+ * The process: read and check the configuration, build the dependencies, listen, and on SIGTERM or
+ * SIGINT stop accepting, let in-flight calls finish, flush the store and exit 0.
+ */
+function start(): void {
+  let config: Config;
+  try {
+    config = loadConfig(process.env);
+  } catch (err) {
+    fail(err);
+  }
+  const logger = createLogger({ level: config.logLevel });
+  let policy = defaultPolicy;
+  let authSettings: ReturnType<typeof readAuthSettings>;
+  try {
+    if (config.policyFile !== undefined) policy = loadPolicyFile(config.policyFile, parsePolicy);
+    // Validates CDS_CLIENTS_FILE and refuses production without a trusted client.
+    authSettings = readAuthSettings(process.env);
+  } catch (err) {
+    fail(err, logger);
+  }
+
+  const metrics = createMetrics({ processMetrics: true });
+  const feedbackStore = new MemoryFeedbackStore();
+  const replayStore = new MemoryReplayStore();
+  const authenticator = createAuthenticator({
+    clients: authSettings.clients,
+    replayStore,
+    algorithms: authSettings.algorithms,
+    clockSkewSec: authSettings.clockSkewSec,
+    maxLifetimeSec: authSettings.maxLifetimeSec,
+    jwksTtlMs: authSettings.jwksTtlMs,
+    fetchTimeoutMs: authSettings.fetchTimeoutMs,
+  });
+  warnIfOpenMode(authenticator, logger);
+  const fhirAgents = new FhirAgents();
+
+  let draining = false;
+  const app = createApp({
+    config,
+    logger,
+    metrics,
+    policy,
+    authenticator,
+    feedbackStore,
+    fhirAgents,
+    readinessChecks: [
+      async () => {
+        if (draining) throw new Error('shutting down');
+      },
+      () => replayStore.ping(),
+    ],
+  });
+
+  const server: Server = app.listen(config.port, config.host);
+  server.on('listening', () => {
+    const addr = server.address();
+    const port = typeof addr === 'object' && addr !== null ? addr.port : config.port;
+    logger.info({ host: config.host, port, publicBaseUrl: config.publicBaseUrl, nodeEnv: config.nodeEnv }, 'aibl-cds listening');
+  });
+  server.on('error', (err) => {
+    logger.fatal({ err }, 'server error');
+    process.exit(1);
+  });
+
+  const sockets = new Set<Socket>();
+  server.on('connection', (s: Socket) => {
+    sockets.add(s);
+    s.once('close', () => sockets.delete(s));
+  });
+
+  const shutdown = (signal: string) => {
+    if (draining) {
+      logger.warn({ signal }, 'second signal: exiting now');
+      process.exit(1);
+    }
+    draining = true;
+    logger.info({ signal }, 'shutting down: no new connections, finishing calls in flight');
+    const force = setTimeout(() => {
+      logger.warn({ openConnections: sockets.size }, 'shutdown timeout: closing remaining connections');
+      server.closeAllConnections();
+      void finish(1);
+    }, config.shutdownTimeoutMs);
+    force.unref();
+    // Keep-alive connections become idle as their last answer goes out: close them as they do.
+    const reap = setInterval(() => server.closeIdleConnections(), 50);
+    reap.unref();
+    server.close(() => {
+      clearTimeout(force);
+      clearInterval(reap);
+      void finish(0);
+    });
+    server.closeIdleConnections();
+  };
+
+  let finishing: Promise<void> | undefined;
+  const finish = (code: number): Promise<void> =>
+    (finishing ??= (async () => {
+      fhirAgents.close();
+      for (const [name, store] of [
+        ['feedback store', feedbackStore],
+        ['replay store', replayStore],
+      ] as const) {
+        try {
+          await store.close();
+        } catch (err) {
+          logger.error({ err, store: name }, 'store did not close cleanly');
+          code = 1;
+        }
+      }
+      logger.info({ code }, 'stopped');
+      logger.flush();
+      process.exit(code);
+    })());
+
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+  process.on('SIGINT', () => shutdown('SIGINT'));
+  process.on('unhandledRejection', (reason) => {
+    // Express 5 routes rejected handlers to the error handler; anything here is a bug elsewhere.
+    logger.error({ err: reason }, 'unhandled promise rejection');
+  });
+}
+
+function fail(err: unknown, logger?: Logger): never {
+  // Config, policy, clients-file and auth-setting errors are written for the operator: print as is.
+  const message = err instanceof Error ? err.message : `Startup failed: ${String(err)}`;
+  if (logger) logger.fatal({ startup: 'failed' }, message);
+  process.stderr.write(`${message}\n`);
+  process.exit(1);
+}
+
+start();
