@@ -16,6 +16,8 @@ import { HttpError } from './http/http-error.js';
 import { jsonBody } from './http/json-body.js';
 import { healthz, metricsEndpoint, readyz, type ReadinessCheck } from './http/operations.js';
 import { requestContext } from './http/request-context.js';
+import { createAnalyticsRouter } from './http/analytics.js';
+import { registerFeedbackMetrics, withFeedbackMetrics } from './store/feedback-metrics.js';
 import { feedbackHandler } from './hooks/feedback.js';
 import { serviceCallHandler } from './hooks/service-call.js';
 import { discoveryDocument, findService } from './hooks/services.js';
@@ -33,6 +35,8 @@ export interface AppDeps {
   fhirAgents?: FhirAgents;
   /** Run by /readyz besides the feedback store's ping (e.g. the replay store's). */
   readinessChecks?: ReadinessCheck[];
+  /** ANALYTICS_TOKEN: enables GET /analytics/summary; unset → the route does not exist. */
+  analyticsToken?: string;
   now?: () => Date;
   newId?: () => string;
 }
@@ -44,6 +48,7 @@ export function createApp(deps: AppDeps): Express {
   const now = deps.now ?? (() => new Date());
   const newId = deps.newId ?? randomUUID;
   const discovery = discoveryDocument(prefetchTemplates());
+  const feedbackStore = withFeedbackMetrics(deps.feedbackStore, registerFeedbackMetrics(metrics.registry));
 
   const app = express();
   app.disable('x-powered-by');
@@ -57,7 +62,7 @@ export function createApp(deps: AppDeps): Express {
   if (cors) app.use(cors);
 
   app.get('/healthz', healthz);
-  app.get('/readyz', readyz([() => deps.feedbackStore.ping(), ...(deps.readinessChecks ?? [])]));
+  app.get('/readyz', readyz([() => feedbackStore.ping(), ...(deps.readinessChecks ?? [])]));
   app.get('/metrics', metricsEndpoint(metrics));
 
   app.get('/cds-services', (_req, res) => {
@@ -87,7 +92,7 @@ export function createApp(deps: AppDeps): Express {
     body,
     serviceCallHandler({
       policy: deps.policy,
-      feedbackStore: deps.feedbackStore,
+      feedbackStore,
       metrics,
       fhirTimeoutMs: config.fhirTimeoutMs,
       now,
@@ -95,12 +100,14 @@ export function createApp(deps: AppDeps): Express {
       ...(deps.fhirAgents !== undefined && { fhirAgents: deps.fhirAgents }),
     }),
   );
-  app.post('/cds-services/:id/feedback', forRoute('feedback'), auth, body, feedbackHandler({ feedbackStore: deps.feedbackStore, metrics, now }));
+  app.post('/cds-services/:id/feedback', forRoute('feedback'), auth, body, feedbackHandler({ feedbackStore, now }));
 
   app.all('/cds-services', methodNotAllowed('GET'));
   app.all('/cds-services/:id', methodNotAllowed('POST'));
   app.all('/cds-services/:id/feedback', methodNotAllowed('POST'));
   app.all(['/healthz', '/readyz', '/metrics'], methodNotAllowed('GET'));
+
+  app.use(createAnalyticsRouter({ store: feedbackStore, token: deps.analyticsToken, logger }));
 
   app.use(notFound);
   app.use(errorHandler(logger));

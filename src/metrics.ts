@@ -1,14 +1,16 @@
 import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
-/** One registry per app, so that several apps (tests, replicas in one process) never share counters. */
+/**
+ * One registry per app, so that several apps (tests, replicas in one process) never share counters.
+ * Card and feedback counters are registered by the store wrapper (src/store/feedback-metrics.ts):
+ * only the store knows that an item is durable and not a repeat.
+ */
 export interface Metrics {
   registry: Registry;
   httpRequests: Counter<'route' | 'service' | 'method' | 'status'>;
   httpDuration: Histogram<'route' | 'service' | 'method' | 'status'>;
-  cardsIssued: Counter<'service' | 'topic' | 'indicator'>;
   fhirErrors: Counter<'kind'>;
   authFailures: Counter<'route' | 'reason'>;
-  feedbackReceived: Counter<'service' | 'outcome'>;
 }
 
 export interface MetricsOptions {
@@ -36,12 +38,6 @@ export function createMetrics(opts: MetricsOptions = {}): Metrics {
       buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 0.75, 1, 1.5, 2.5, 5, 10],
       registers,
     }),
-    cardsIssued: new Counter({
-      name: 'aibl_cards_issued_total',
-      help: 'Cards returned to CDS clients, by service, topic and indicator',
-      labelNames: ['service', 'topic', 'indicator'] as const,
-      registers,
-    }),
     fhirErrors: new Counter({
       name: 'aibl_fhir_errors_total',
       help: 'Failed FHIR server calls during data gathering, by kind (timeout, http status class, network)',
@@ -52,12 +48,6 @@ export function createMetrics(opts: MetricsOptions = {}): Metrics {
       name: 'aibl_auth_failures_total',
       help: 'Requests refused with 401, by route and reason',
       labelNames: ['route', 'reason'] as const,
-      registers,
-    }),
-    feedbackReceived: new Counter({
-      name: 'aibl_feedback_received_total',
-      help: 'Feedback items newly stored (repeats not counted), by service and outcome',
-      labelNames: ['service', 'outcome'] as const,
       registers,
     }),
   };

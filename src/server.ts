@@ -5,17 +5,18 @@ import { loadConfig, loadPolicyFile, type Config } from './config.js';
 import { defaultPolicy, parsePolicy } from './core/index.js';
 import { readAuthSettings, warnIfOpenMode } from './auth/auth-config.js';
 import { createAuthenticator } from './auth/create-authenticator.js';
-import { MemoryReplayStore } from './auth/memory-replay-store.js';
 import { FhirAgents } from './fhir/gather.js';
 import { createLogger, type Logger } from './logger.js';
 import { createMetrics } from './metrics.js';
-import { MemoryFeedbackStore } from './store/memory-store.js';
+import { createReplayStore } from './store/create-replay-store.js';
+import { createFeedbackStore } from './store/create-store.js';
+import type { FeedbackStore } from './store/feedback-store.js';
 
 /**
  * The process: read and check the configuration, build the dependencies, listen, and on SIGTERM or
  * SIGINT stop accepting, let in-flight calls finish, flush the store and exit 0.
  */
-function start(): void {
+async function start(): Promise<void> {
   let config: Config;
   try {
     config = loadConfig(process.env);
@@ -25,17 +26,24 @@ function start(): void {
   const logger = createLogger({ level: config.logLevel });
   let policy = defaultPolicy;
   let authSettings: ReturnType<typeof readAuthSettings>;
+  let feedbackStore: FeedbackStore;
   try {
     if (config.policyFile !== undefined) policy = loadPolicyFile(config.policyFile, parsePolicy);
     // Validates CDS_CLIENTS_FILE and refuses production without a trusted client.
     authSettings = readAuthSettings(process.env);
+    // PostgreSQL when DATABASE_URL is set, else an SQLite file in DATA_DIR.
+    feedbackStore = await createFeedbackStore({
+      ...(config.databaseUrl !== undefined && { databaseUrl: config.databaseUrl }),
+      dataDir: config.dataDir ?? './data',
+      logger,
+    });
   } catch (err) {
     fail(err, logger);
   }
 
   const metrics = createMetrics({ processMetrics: true });
-  const feedbackStore = new MemoryFeedbackStore();
-  const replayStore = new MemoryReplayStore();
+  // Redis when REDIS_URL is set, so that a token replayed to another replica is refused.
+  const replayStore = createReplayStore({ ...(config.redisUrl !== undefined && { redisUrl: config.redisUrl }), logger });
   const authenticator = createAuthenticator({
     clients: authSettings.clients,
     replayStore,
@@ -57,6 +65,7 @@ function start(): void {
     authenticator,
     feedbackStore,
     fhirAgents,
+    ...(config.analyticsToken !== undefined && { analyticsToken: config.analyticsToken }),
     readinessChecks: [
       async () => {
         if (draining) throw new Error('shutting down');
@@ -142,4 +151,4 @@ function fail(err: unknown, logger?: Logger): never {
   process.exit(1);
 }
 
-start();
+void start();

@@ -33,6 +33,8 @@ export interface DataQuery {
 
 export const PATIENT_ID_TOKEN = '{{context.patientId}}';
 
+const LOINC = 'http://loinc.org';
+
 /** The DXA observations: BMD, T-score and Z-score at every site (rules.md §2 lastDxa, minT, BMD loss). */
 const DXA_OBSERVATIONS: readonly ValueSetName[] = ['dxa-bmd', 'dxa-t-score', 'dxa-z-score'];
 
@@ -50,10 +52,17 @@ const LAB_OBSERVATIONS: readonly ValueSetName[] = [
 ];
 
 /** `system|code,system|code` over the value sets, without repeats, in value-set order. */
-export function codeParam(sets: readonly ValueSetName[]): string {
+export function codeParam(sets: readonly ValueSetName[], onlySystem?: string): string {
   const tokens = new Set<string>();
-  for (const set of sets) for (const c of codings(set)) tokens.add(`${c.system}|${c.code}`);
+  for (const set of sets) {
+    for (const c of codings(set)) if (onlySystem === undefined || c.system === onlySystem) tokens.add(`${c.system}|${c.code}`);
+  }
   return [...tokens].join(',');
+}
+
+/** DXA results sent as a panel Observation (components holding the T-scores) carry an orderable LOINC code. */
+function dxaCodeParam(): string {
+  return [codeParam(DXA_OBSERVATIONS), codeParam(['dxa-procedures'], LOINC)].filter((p) => p !== '').join(',');
 }
 
 function define(
@@ -75,7 +84,7 @@ function define(
 
 const QUERY_LIST: readonly DataQuery[] = [
   define('patient', 'Patient', undefined, 'read'),
-  define('dxa', 'Observation', () => [['code', codeParam(DXA_OBSERVATIONS)]]),
+  define('dxa', 'Observation', () => [['code', dxaCodeParam()]]),
   define('labs', 'Observation', () => [['code', codeParam(LAB_OBSERVATIONS)]]),
   define('conditions', 'Condition', undefined),
   define('medicationRequests', 'MedicationRequest', () => [['status', 'active']]),

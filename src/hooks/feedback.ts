@@ -1,6 +1,5 @@
 import type { RequestHandler } from 'express';
 import type { FeedbackRecord, FeedbackStore } from '../store/feedback-store.js';
-import type { Metrics } from '../metrics.js';
 import { HttpError } from '../http/http-error.js';
 import { FEEDBACK_SCHEMA } from './feedback-schema.js';
 import { outcomeIssues } from './zod-issues.js';
@@ -8,7 +7,6 @@ import '../http/locals.js';
 
 export interface FeedbackDeps {
   feedbackStore: FeedbackStore;
-  metrics: Metrics;
   now: () => Date;
 }
 
@@ -51,7 +49,6 @@ export function feedbackHandler(deps: FeedbackDeps): RequestHandler {
         'Retry-After': '5',
       });
     }
-    for (const f of result.storedItems ?? []) deps.metrics.feedbackReceived.inc({ service: serviceId, outcome: f.outcome });
     res.status(200).json({ stored: result.stored, duplicates: result.duplicates });
   };
 }

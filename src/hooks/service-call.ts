@@ -78,7 +78,7 @@ export function serviceCallHandler(deps: ServiceCallDeps): RequestHandler {
 
     let aiOrders: AiOrder[] = [];
     if (service.hook !== 'patient-view') {
-      aiOrders = await findOrders(request, { deadline, signal, fhir, fhirDeps });
+      aiOrders = await findOrders(request, { deadline, signal, fhir, fhirDeps, policy: deps.policy });
       if (aiOrders.length === 0) {
         res.json({ cards: [] });
         return;
@@ -100,8 +100,12 @@ export function serviceCallHandler(deps: ServiceCallDeps): RequestHandler {
       throw new HttpError(412, gathered.outcome);
     }
 
+    // A bone agent or calcium + vitamin D ordered in the same session already answers its card.
+    const otherDrafts = entriesOf(request.context.draftOrders, 'MedicationRequest').filter(
+      (d) => !aiOrders.some((o) => o.request === d),
+    );
     const evaluation = evaluatePatient(
-      { hook: service.hook, now: deps.now(), record: gathered.record, aiOrders },
+      { hook: service.hook, now: deps.now(), record: gathered.record, aiOrders, draftMedicationRequests: otherDrafts },
       deps.policy,
     );
     const cards = renderCards(evaluation.recommendations, {
@@ -118,6 +122,7 @@ interface FindContext {
   signal: AbortSignal;
   fhir: { fhirServer?: string; fhirAuthorization?: HookRequest['fhirAuthorization'] };
   fhirDeps: Parameters<typeof readMedications>[1];
+  policy: Policy;
 }
 
 /** AI orders among the draft orders, reading Medications that only a `medicationReference` names. */
@@ -134,7 +139,7 @@ async function findOrders(request: HookRequest, ctx: FindContext): Promise<AiOrd
     );
     medications = [...medications, ...read];
   }
-  return findAiOrders(draft, { ...(selections !== undefined && { selections }), medications });
+  return findAiOrders(draft, { ...(selections !== undefined && { selections }), medications, policy: ctx.policy });
 }
 
 /** Issued cards go to the store's queue; a failing store must never cost the prescriber the answer. */
@@ -152,7 +157,6 @@ function record(cards: Card[], request: HookRequest, serviceId: string, res: Res
     ...(auth?.iss !== undefined && { issuer: auth.iss }),
     ...(auth?.tenant !== undefined && { tenant: auth.tenant }),
   }));
-  for (const c of issued) deps.metrics.cardsIssued.inc({ service: serviceId, topic: c.topic, indicator: c.indicator });
   try {
     deps.feedbackStore.recordCards(issued);
   } catch (err) {

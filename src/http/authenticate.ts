@@ -33,6 +33,13 @@ export function authenticate(authenticator: Authenticator, publicBaseUrl: string
       });
     } catch (err) {
       if (!(err instanceof AuthError)) throw err;
+      if (err.reason === 'replay store unavailable') {
+        // Our dependency failed, not the caller's credentials: the EHR should retry, not re-register.
+        // The call is still refused: a token is never accepted without the replay check.
+        res.locals.log?.error({ reason: err.reason }, 'replay store unavailable: call refused');
+        res.status(503).set('Retry-After', '5').json({ error: 'unavailable' });
+        return;
+      }
       // Reasons are a closed set of phrases in the JWT authenticator; anything unusual is bucketed.
       const reason = /^[a-z0-9 ()-]{1,48}$/i.test(err.reason) ? err.reason : 'other';
       metrics.authFailures.inc({ route: res.locals.route ?? 'other', reason });

@@ -51,7 +51,10 @@ describe('prefetch templates', () => {
   });
 
   test('code lists are exactly the core value sets (no drift, no repeats)', () => {
-    expect(codeTokens(templates.dxa)).toEqual(tokensOf('dxa-bmd', 'dxa-t-score', 'dxa-z-score'));
+    // DXA results may also arrive as a panel Observation under an orderable LOINC code.
+    const dxaPanels = tokensOf('dxa-procedures').filter((t) => t.startsWith('http://loinc.org|'));
+    expect(dxaPanels).toContain('http://loinc.org|38268-9');
+    expect(codeTokens(templates.dxa)).toEqual([...tokensOf('dxa-bmd', 'dxa-t-score', 'dxa-z-score'), ...dxaPanels]);
     expect(codeTokens(templates.labs)).toEqual(
       tokensOf(
         'estradiol',

@@ -72,9 +72,14 @@ describe('loadConfig', () => {
     expect(c.databaseUrl).toBeUndefined();
   });
 
+  it('requires PUBLIC_BASE_URL in production, naming it', () => {
+    expect(() => loadConfig({ NODE_ENV: 'production' })).toThrow(/PUBLIC_BASE_URL: required when NODE_ENV=production/);
+  });
+
   it('allows no CORS origin by default in production', () => {
-    expect(loadConfig({ NODE_ENV: 'production' }).corsOrigins).toEqual([]);
-    expect(loadConfig({ NODE_ENV: 'production', CDS_CORS_ORIGINS: '*' }).corsOrigins).toEqual(['*']);
+    const base = { NODE_ENV: 'production', PUBLIC_BASE_URL: 'https://cds.hospital.example' };
+    expect(loadConfig(base).corsOrigins).toEqual([]);
+    expect(loadConfig({ ...base, CDS_CORS_ORIGINS: '*' }).corsOrigins).toEqual(['*']);
   });
 
   it.each([

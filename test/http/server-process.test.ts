@@ -16,12 +16,13 @@ interface Running {
 
 let buildDir: string;
 let serverJs: string;
+let dataDir: string;
 
 function run(env: Record<string, string>): Running {
   let out = '';
   let err = '';
   const child = spawn(process.execPath, [serverJs], {
-    env: { PATH: process.env.PATH ?? '', HOST: '127.0.0.1', PORT: '0', NODE_ENV: 'development', ...env },
+    env: { PATH: process.env.PATH ?? '', HOST: '127.0.0.1', PORT: '0', NODE_ENV: 'development', DATA_DIR: dataDir, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   child.stdout?.on('data', (c: Buffer) => (out += c.toString()));
@@ -59,10 +60,14 @@ function post(port: number, path: string, body: unknown): Promise<{ status: numb
 }
 
 beforeAll(() => {
+  dataDir = mkdtempSync(join(tmpdir(), 'aibl-server-data-'));
   buildDir = transpiledSources();
   serverJs = join(buildDir, 'src', 'server.js');
 });
-afterAll(() => rmSync(buildDir, { recursive: true, force: true }));
+afterAll(() => {
+  rmSync(buildDir, { recursive: true, force: true });
+  rmSync(dataDir, { recursive: true, force: true });
+});
 
 describe('the server process', () => {
   it('serves, then on SIGTERM finishes the call in flight and exits 0', async () => {
@@ -110,9 +115,15 @@ describe('the server process', () => {
   });
 
   it('refuses to start in production without a trusted CDS client', async () => {
-    const p = run({ NODE_ENV: 'production' });
+    const p = run({ NODE_ENV: 'production', PUBLIC_BASE_URL: 'https://cds.hospital.example' });
     expect(await p.exited).toBe(1);
     expect(p.stderr()).toContain('NODE_ENV=production but no trusted CDS client is configured');
+  });
+
+  it('refuses to start in production without PUBLIC_BASE_URL (every token audience would mismatch)', async () => {
+    const p = run({ NODE_ENV: 'production' });
+    expect(await p.exited).toBe(1);
+    expect(p.stderr()).toContain('PUBLIC_BASE_URL: required when NODE_ENV=production');
   });
 
   it('refuses to start with an invalid policy file, naming the field', async () => {

@@ -147,7 +147,8 @@ for (const [system, aliases] of Object.entries(codeSystems.aliases as Record<str
 
 /** The canonical system URI for a coding's system (OIDs map to their URL). */
 export function canonicalSystem(system: string | undefined): string {
-  if (!system) return '';
+  // EHR data reaches the core unvalidated beyond its shape: a non-string system matches nothing.
+  if (typeof system !== 'string' || system === '') return '';
   const trimmed = system.trim();
   return aliasToSystem.get(trimmed) ?? trimmed;
 }
@@ -278,7 +279,8 @@ export function lookup(
   system: string | undefined,
   code: string | undefined,
 ): Concept | PrefixRule | undefined {
-  if (!system || !code) return undefined;
+  // Unvalidated EHR data: a coding whose system or code is not a string matches nothing.
+  if (typeof system !== 'string' || typeof code !== 'string' || !system || !code) return undefined;
   const sys = canonicalSystem(system);
   const c = get(name);
   const hit = c.byKey.get(keyOf(sys, code));
