@@ -12,7 +12,9 @@ import {
   measurementText,
   medicationText,
   num,
+  numBelow,
   provenanceText,
+  score1,
   valueText,
 } from './format.js';
 
@@ -28,19 +30,19 @@ function reasonText(r: Reason, rec: Recommendation): string {
     case 'not-on-calcium-vitamin-d':
       return `No active calcium or vitamin D order or statement was found. Every patient on ${drug} should get calcium and vitamin D, with exercise.`;
     case 't-score-below-threshold':
-      return `Lowest T-score ${num(r.value ?? 0)} is below ${num(r.threshold ?? 0)}.`;
+      return `Lowest T-score ${numBelow(r.value ?? 0, r.threshold ?? 0)} is below ${score1(r.threshold ?? 0)}.`;
     case 'risk-factors-at-threshold':
       return `${num(r.value ?? 0)} of 7 fracture risk factors are present (bone agent advised from ${num(r.threshold ?? 0)}).`;
     case 't-score-at-or-below-critical':
-      return `T-score ${num(r.value ?? 0)} is at or below ${num(r.threshold ?? 0)} (osteoporosis range).`;
+      return `T-score ${num(r.value ?? 0)} is at or below ${score1(r.threshold ?? 0)} (osteoporosis range).`;
     case 'fragility-fracture':
       return 'A fragility fracture is on record.';
     case 'bmd-loss-at-threshold':
       return `BMD is falling ${num(r.value ?? 0)} %/yr, at or above ${num(r.threshold ?? 0)} %/yr: look for secondary causes and start or intensify bone protection.`;
     case 'estradiol-below-critical':
-      return `Estradiol ${num(r.value ?? 0)} pg/mL is below ${num(r.threshold ?? 0)} pg/mL (estradiol deficiency).`;
+      return `Estradiol ${numBelow(r.value ?? 0, r.threshold ?? 0)} pg/mL is below ${num(r.threshold ?? 0)} pg/mL (estradiol deficiency).`;
     case 'estradiol-below-low':
-      return `Estradiol ${num(r.value ?? 0)} pg/mL is below ${num(r.threshold ?? 0)} pg/mL.`;
+      return `Estradiol ${numBelow(r.value ?? 0, r.threshold ?? 0)} pg/mL is below ${num(r.threshold ?? 0)} pg/mL.`;
     case 'no-estradiol-in-window':
       return `No estradiol result within the last ${num(r.threshold ?? 0)} months.`;
   }
@@ -68,7 +70,9 @@ function factLine(f: FactRef): string | undefined {
     case 'last-dxa':
       return f.provenance ? `Last DXA: ${provenanceText(f.provenance)}` : undefined;
     case 'no-dxa':
-      return 'No DXA on record (DXA Observations, completed DXA procedures or orders).';
+      return 'No axial DXA on record (DXA results at the spine, hip, femur or radius, completed axial DXA procedures or orders).';
+    case 'peripheral-dxa':
+      return f.provenance ? `Peripheral, VFA-only or unspecified-site DXA (does not replace an axial scan): ${provenanceText(f.provenance)}` : undefined;
     case 'min-t-score':
       return f.measurement
         ? `Lowest T-score${f.windowMonths !== undefined ? ` within ${f.windowMonths} months` : ''} (all sites and sides): ${measurementText(f.measurement)}`
@@ -96,7 +100,7 @@ function factLine(f: FactRef): string | undefined {
     case 'vitamin-d':
       return f.measurement ? `25-OH vitamin D: ${measurementText(f.measurement)}` : undefined;
     case 'egfr':
-      return f.measurement ? `eGFR: ${measurementText(f.measurement)}` : undefined;
+      return f.measurement ? `eGFR: ${measurementText(f.measurement)}${olderText(f.measurement)}` : undefined;
     case 'ckd-4-5':
       return f.finding ? `Chronic kidney disease stage 4–5 / dialysis: ${findingText(f.finding)}` : undefined;
     case 'onj':
@@ -114,11 +118,16 @@ function factLine(f: FactRef): string | undefined {
   }
 }
 
+/** " (older than 12 months)" for a result outside the lookback its rule normally uses. */
+function olderText(m: { olderThanMonths?: number }): string {
+  return m.olderThanMonths !== undefined ? ` (older than ${num(m.olderThanMonths)} months)` : '';
+}
+
 function riskFactorName(f: RiskFactor): string {
   const t = f.threshold;
   switch (f.id) {
     case 'low-t-score':
-      return `T-score below ${num(t ?? 0)}`;
+      return `T-score below ${score1(t ?? 0)}`;
     case 'age':
       return `age over ${num(t ?? 0)}`;
     case 'low-bmi':
@@ -180,24 +189,28 @@ function cautionLine(c: Caution): string {
   switch (c.code) {
     case 'low-calcium':
       return c.measurement
-        ? `Correct low calcium first: ${measurementText(c.measurement)} is below ${t} mg/dL.`
+        ? `Correct low calcium first: ${measurementText(c.measurement, c.threshold)} is below ${t} mg/dL.`
         : `Correct low calcium first: hypocalcaemia is recorded ${c.finding ? findingText(c.finding) : ''}.`;
     case 'calcium-unknown':
       return `No recent calcium result: check calcium before starting (correct it if below ${t} mg/dL).`;
     case 'low-vitamin-d':
       return c.measurement
-        ? `Replete vitamin D first: ${measurementText(c.measurement)} is below ${t} ng/mL.`
+        ? `Replete vitamin D first: ${measurementText(c.measurement, c.threshold)} is below ${t} ng/mL.`
         : `Replete vitamin D first: vitamin D deficiency is recorded ${c.finding ? findingText(c.finding) : ''}.`;
     case 'vitamin-d-unknown':
       return `No recent 25-OH vitamin D result: check it before starting (replete if below ${t} ng/mL).`;
     case 'renal-omission': {
       const why = c.measurement
-        ? `eGFR ${measurementText(c.measurement)} is below ${t}`
+        ? `eGFR ${measurementText(c.measurement, c.threshold)}${olderText(c.measurement)} is below ${t} mL/min/1.73 m²`
         : `chronic kidney disease stage 4–5 or dialysis is recorded ${c.finding ? findingText(c.finding) : ''}`;
       return `Zoledronic acid and alendronate are not offered: ${why}. Monitor calcium closely if denosumab is used in severe kidney disease.`;
     }
     case 'egfr-unknown':
-      return `No recent eGFR: check renal function before zoledronic acid or alendronate (not offered when eGFR is below ${t}).`;
+      return `No eGFR on record: check renal function before zoledronic acid or alendronate (not offered when eGFR is below ${t} mL/min/1.73 m²).`;
+    case 'egfr-old':
+      return c.measurement
+        ? `Latest eGFR ${measurementText(c.measurement)} is older than ${num(c.measurement.olderThanMonths ?? 0)} months: recheck renal function before zoledronic acid or alendronate (not offered when eGFR is below ${t} mL/min/1.73 m²).`
+        : `Latest eGFR is old: recheck renal function before zoledronic acid or alendronate (not offered when eGFR is below ${t} mL/min/1.73 m²).`;
     case 'prior-onj':
       return `Prior osteonecrosis of the jaw ${c.finding ? findingText(c.finding) : ''}: dental assessment before any bone agent.`;
     case 'dental-check':

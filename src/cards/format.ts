@@ -17,6 +17,27 @@ export function num(v: number): string {
   return s.startsWith('-') ? MINUS + s.slice(1) : s;
 }
 
+/** A T-score threshold as guidelines write it: one decimal ("−2.0", not "−2"). */
+export function score1(v: number): string {
+  const s = v.toFixed(1);
+  return s.startsWith('-') ? MINUS + s.slice(1) : s;
+}
+
+/**
+ * A value stated as below a threshold: as `num`, with more decimals (up to four) when two would
+ * print it at or above the threshold (19.997 pg/mL must not read "20 pg/mL, below 20").
+ */
+export function numBelow(v: number, threshold: number): string {
+  for (let digits = 2; digits <= 4; digits += 1) {
+    const rounded = Number(v.toFixed(digits));
+    if (rounded < threshold || digits === 4) {
+      const s = String(rounded);
+      return s.startsWith('-') ? MINUS + s.slice(1) : s;
+    }
+  }
+  return num(v);
+}
+
 /** Escapes Markdown control characters in text that came from the record. */
 export function md(text: string): string {
   return text.replace(/[\\`*_[\]<>#|]/g, (c) => `\\${c}`);
@@ -42,9 +63,11 @@ export function sourceText(p: { reference: string; code?: SimpleCoding }): strin
   return `(${md(p.reference)}${code ? `; ${md(code)}` : ''})`;
 }
 
-export function valueText(m: Pick<Measurement, 'value' | 'unit' | 'comparator'>): string {
+/** With `below`, the value is printed so that it does not read as the threshold it is below. */
+export function valueText(m: Pick<Measurement, 'value' | 'unit' | 'comparator'>, below?: number): string {
   const cmp = m.comparator ? `${m.comparator} ` : '';
-  return `${cmp}${num(m.value)}${m.unit ? ` ${m.unit}` : ''}`;
+  const v = below === undefined ? num(m.value) : numBelow(m.value, below);
+  return `${cmp}${v}${m.unit ? ` ${m.unit}` : ''}`;
 }
 
 export function siteText(m: Pick<Measurement, 'site' | 'laterality'>): string | undefined {
@@ -53,8 +76,8 @@ export function siteText(m: Pick<Measurement, 'site' | 'laterality'>): string | 
 }
 
 /** "−2.6 at total hip (left), 2024-03-02 (Observation/…)" with the reported value when converted. */
-export function measurementText(m: Measurement): string {
-  const parts = [valueText(m)];
+export function measurementText(m: Measurement, below?: number): string {
+  const parts = [valueText(m, below)];
   const site = siteText(m);
   if (site) parts[0] += ` at ${site}`;
   if (m.reported) parts[0] += ` (reported as ${num(m.reported.value)} ${md(m.reported.unit)})`;

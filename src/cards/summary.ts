@@ -3,7 +3,7 @@
  * (CDS Hooks 2.0). Each topic has a full and a short wording; the short one is used when needed.
  */
 import type { Recommendation } from '../core/index.js';
-import { drugPhrase, num, siteText } from './format.js';
+import { drugPhrase, num, numBelow, siteText } from './format.js';
 
 export const SUMMARY_MAX = 139;
 
@@ -19,18 +19,20 @@ function wordings(rec: Recommendation): string[] {
   const drug = drugPhrase(rec.drugs);
   const when = rec.newStart ? `before ${drug}` : `on ${drug}`;
   const months = reason(rec, 'no-dxa-in-interval')?.threshold;
+  // With a newer heel/peripheral/VFA-only scan on the card, say which DXA is missing.
+  const dxa = fact(rec, 'peripheral-dxa') ? 'axial DXA' : 'DXA';
   switch (rec.topic) {
     case 'baseline-dxa': {
       const last = fact(rec, 'last-dxa')?.provenance?.date;
       return last
-        ? [`Last DXA ${last}, over ${months} months ago: order a baseline DXA before starting ${drug}`, `Order a baseline DXA before ${drug}`]
-        : [`No DXA on record: order a baseline DXA before starting ${drug}`, `Order a baseline DXA before ${drug}`];
+        ? [`Last ${dxa} ${last}, over ${months} months ago: order a baseline DXA before starting ${drug}`, `Order a baseline DXA before ${drug}`]
+        : [`No ${dxa} on record: order a baseline DXA before starting ${drug}`, `Order a baseline DXA before ${drug}`];
     }
     case 'dxa-follow-up': {
       const last = fact(rec, 'last-dxa')?.provenance?.date;
       return last
-        ? [`Last DXA ${last}, over ${months} months ago: repeat DXA on ${drug}`, `Repeat DXA on ${drug}`]
-        : [`No DXA on record for a patient on ${drug}: order a DXA`, `Order a DXA on ${drug}`];
+        ? [`Last ${dxa} ${last}, over ${months} months ago: repeat DXA on ${drug}`, `Repeat DXA on ${drug}`]
+        : [`No ${dxa} on record for a patient on ${drug}: order a DXA`, `Order a DXA on ${drug}`];
     }
     case 'calcium-vitamin-d': {
       const label = rec.suggestions[0]?.label;
@@ -66,7 +68,8 @@ function wordings(rec: Recommendation): string[] {
     case 'estradiol-low': {
       const e2 = fact(rec, 'estradiol')?.measurement;
       const r = reason(rec, 'estradiol-below-critical') ?? reason(rec, 'estradiol-below-low');
-      const value = e2 ? `${e2.comparator ? `${e2.comparator} ` : ''}${num(e2.value)} pg/mL` : 'low';
+      const shown = e2 && r?.threshold !== undefined ? numBelow(e2.value, r.threshold) : e2 ? num(e2.value) : '';
+      const value = e2 ? `${e2.comparator ? `${e2.comparator} ` : ''}${shown} pg/mL` : 'low';
       return [
         `Estradiol ${value} (below ${num(r?.threshold ?? 0)} pg/mL) in a man: review the ${drug} dose to protect bone`,
         `Estradiol ${value}: review the ${drug} dose`,

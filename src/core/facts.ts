@@ -23,6 +23,7 @@ import {
   isString,
   textsOf,
 } from './fhir-read.js';
+import { lt } from './compare.js';
 import { classify, MedicationIndex, productLabel, type MedicationClass } from './medication.js';
 import { measure, ObservationIndex, provenanceOf, type ObsPoint } from './observations.js';
 import { DATA_KEYS, type DataKey, type PatientRecord } from './patient-record.js';
@@ -40,7 +41,7 @@ import type {
   SafetyFacts,
 } from './types.js';
 import * as units from './units.js';
-import { lookup, matchNames, type Concept, type PrefixRule, type ValueSetName } from './valuesets/index.js';
+import { isConcept, lookup, matchNames, type Concept, type PrefixRule, type ValueSetName } from './valuesets/index.js';
 
 export interface FactsInput {
   hook: HookName;
@@ -177,6 +178,12 @@ function conditionLabel(c: Condition | undefined, fallback: string): string {
   return fallback;
 }
 
+/** What the matched value-set entry is called: the code's display, a hierarchy's label, or the matched name. */
+function matchedLabel(match: { hit?: Concept | PrefixRule; name?: string }): string | undefined {
+  if (match.hit) return 'code' in match.hit ? match.hit.display : match.hit.label;
+  return match.name;
+}
+
 /** The first counted Condition in a value set (optionally only active ones). */
 function findCondition(
   ctx: Ctx,
@@ -188,7 +195,7 @@ function findCondition(
     if (opts.activeOnly && !conditionActive(c)) continue;
     const m = conditionMatch(ctx, c.code, vs);
     if (!m) continue;
-    const f = finding(ctx, c, m, conditionLabel(c, vs));
+    const f = finding(ctx, c, m, conditionLabel(c, matchedLabel(m) ?? vs));
     if (!opts.accept || opts.accept(f)) return f;
   }
   return undefined;
@@ -203,7 +210,7 @@ function familyHipFracture(ctx: Ctx): ConditionFinding | undefined {
       const m = conditionMatch(ctx, cond?.code, 'hip-fracture');
       if (m) {
         const relation = textsOf(h.relationship)[0];
-        const what = conditionLabel({ code: cond.code } as Condition, 'hip fracture');
+        const what = conditionLabel({ code: cond.code } as Condition, matchedLabel(m) ?? 'hip fracture');
         return finding(ctx, h, m, relation ? `${what} (${relation})` : what);
       }
     }
@@ -220,14 +227,43 @@ function dxaDay(r: Procedure | ServiceRequest): DayNumber | undefined {
   return dayOf(r.occurrenceDateTime) ?? dayOf(r.occurrencePeriod?.start) ?? dayOf(r.authoredOn);
 }
 
-function lastDxa(ctx: Ctx): (Provenance & { date: string; day: DayNumber }) | undefined {
-  let best: (Provenance & { date: string; day: DayNumber }) | undefined;
-  const consider = (day: DayNumber, p: Provenance) => {
-    if (!best || day > best.day) best = { ...p, date: isoDay(day), day };
+type DatedProvenance = Provenance & { date: string; day: DayNumber };
+
+/** rules.md §2 minT sites: spine, total hip, femur/femoral neck, radius, either side (not the calcaneus, nor an unspecified site). */
+const MIN_T_SITES: ReadonlySet<string> = new Set(['lumbar-spine', 'total-hip', 'femoral-neck', 'radius']);
+
+function atMinTSite(c: Concept): boolean {
+  return c.dxaSite !== undefined && MIN_T_SITES.has(c.dxaSite);
+}
+
+/**
+ * The DXA that baseline-dxa asks for is axial (rules.md §3; evidence §5b R1: "no T-score and no
+ * 77080/77085"): a result at a minT site, or a study whose code the value set marks axial.
+ */
+function countsAsDxa(c: Concept): boolean {
+  return c.valueSet === 'dxa-procedures' ? c.dxaScope === 'axial' : atMinTSite(c);
+}
+
+/** The latest DXA that counts, and the latest heel, peripheral or VFA-only one (listed, never counted). */
+function dxaHistory(ctx: Ctx): { axial?: DatedProvenance; other?: DatedProvenance } {
+  const found: { axial?: DatedProvenance; other?: DatedProvenance } = {};
+  const consider = (axial: boolean, day: DayNumber, p: Provenance) => {
+    const key = axial ? 'axial' : 'other';
+    const best = found[key];
+    if (!best || day > best.day) found[key] = { ...p, date: isoDay(day), day };
   };
   for (const vs of ['dxa-bmd', 'dxa-t-score', 'dxa-z-score', 'dxa-procedures'] as const) {
-    const p = ctx.obs.get(vs)[0];
-    if (p) consider(p.day, provenanceOf(p));
+    let axialSeen = false;
+    let otherSeen = false;
+    // Latest first: the first point of each kind is the one to consider.
+    for (const p of ctx.obs.get(vs)) {
+      const axial = countsAsDxa(p.concept);
+      if (axial ? axialSeen : otherSeen) continue;
+      consider(axial, p.day, provenanceOf(p));
+      if (axial) axialSeen = true;
+      else otherSeen = true;
+      if (axialSeen && otherSeen) break;
+    }
   }
   const done = [
     ...asArray(ctx.record.procedures).filter((p) => p?.resourceType === 'Procedure'),
@@ -235,26 +271,27 @@ function lastDxa(ctx: Ctx): (Provenance & { date: string; day: DayNumber }) | un
   ];
   for (const r of done) {
     if (r.status !== 'completed') continue;
-    for (const c of codingsOf(r.code)) {
-      const hit = lookup('dxa-procedures', c.system, c.code);
-      if (!hit || !('code' in hit)) continue;
-      const day = dxaDay(r);
-      if (day === undefined) break;
-      consider(day, {
-        reference: isString(r.id) ? `${r.resourceType}/${r.id}` : r.resourceType,
-        code: { system: hit.system, code: hit.code, display: hit.display },
-        date: isoDay(day),
-      });
-      break;
-    }
+    const hits = codingsOf(r.code)
+      .map((c) => lookup('dxa-procedures', c.system, c.code))
+      .filter(isConcept);
+    if (hits.length === 0) continue;
+    const day = dxaDay(r);
+    if (day === undefined) continue;
+    const hit = hits.find(countsAsDxa) ?? hits[0]!;
+    consider(countsAsDxa(hit), day, {
+      reference: isString(r.id) ? `${r.resourceType}/${r.id}` : r.resourceType,
+      code: { system: hit.system, code: hit.code, display: hit.display },
+      date: isoDay(day),
+    });
   }
-  return best;
+  return found;
 }
 
 function tScores(ctx: Ctx, from: DayNumber): Measurement[] {
   const out: Measurement[] = [];
   for (const p of ctx.obs.get('dxa-t-score')) {
     if (p.day < from) break;
+    if (!atMinTSite(p.concept)) continue;
     const m = measure(p, (v) => units.score(v));
     if (m) out.push(withSite(m, p.concept));
   }
@@ -262,10 +299,14 @@ function tScores(ctx: Ctx, from: DayNumber): Measurement[] {
   return out.sort((a, b) => a.value - b.value || (a.date < b.date ? 1 : a.date > b.date ? -1 : 0));
 }
 
-/** rules.md §2 bmdLossPerYear, per BMD code: latest vs the latest result at least `minGapMonths` before it. */
+/**
+ * rules.md §2 bmdLossPerYear, per BMD code at a minT site: latest vs the latest result at least
+ * `minGapMonths` before it. Unrounded (rounding would move the ≥ 5 %/yr boundary).
+ */
 function bmdLosses(ctx: Ctx): BmdLoss[] {
   const byCode = new Map<string, ObsPoint[]>();
   for (const p of ctx.obs.get('dxa-bmd')) {
+    if (!atMinTSite(p.concept)) continue;
     const k = p.concept.code;
     const list = byCode.get(k);
     if (list) list.push(p);
@@ -287,8 +328,8 @@ function bmdLosses(ctx: Ctx): BmdLoss[] {
       site: SITE_LABELS[latest.p.concept.dxaSite ?? 'any'] ?? 'unspecified site',
       earlier: withSite(earlier.m, earlier.p.concept),
       latest: withSite(latest.m, latest.p.concept),
-      years: Math.round(years * 100) / 100,
-      percentPerYear: Math.round((pct / years) * 100) / 100,
+      years,
+      percentPerYear: pct / years,
     };
     if (latest.p.concept.laterality) loss.laterality = latest.p.concept.laterality;
     out.push(loss);
@@ -321,7 +362,7 @@ function bmi(ctx: Ctx): Facts['bmi'] {
   const weight = latestMeasured(ctx, 'body-weight', units.weightKg, from);
   const height = latestMeasured(ctx, 'body-height', units.heightCm, from);
   if (!weight || !height || height.value <= 0) return undefined;
-  const value = Math.round((weight.value / (height.value / 100) ** 2) * 100) / 100;
+  const value = weight.value / (height.value / 100) ** 2;
   const later = weight.date >= height.date ? weight : height;
   return { value, unit: 'kg/m²', date: later.date, source: later.source, computedFrom: { weight, height } };
 }
@@ -344,10 +385,33 @@ function smoking(ctx: Ctx): Facts['smoking'] {
   return { date: isoDay(p.day), source: provenanceOf(p), answer, status };
 }
 
-function correctedCalcium(ctx: Ctx, from: DayNumber): SafetyFacts['calcium'] {
-  const p = ctx.obs.get('calcium-serum').find((x) => x.day >= from && measure(x, units.calciumMgDl));
-  if (!p) return undefined;
-  const ca = measure(p, units.calciumMgDl)!;
+/**
+ * A safety lab (rules.md §2 safety facts) from the latest day that has a usable result. Several
+ * results that day (two eGFR equations, a repeat) → the lowest: the bone-agent checks all fire
+ * below a threshold, so the worst value errs on the safe side whatever the resource ids.
+ */
+function worstOfLatestDay<T extends Measurement>(
+  points: readonly ObsPoint[],
+  read: (p: ObsPoint) => T | undefined,
+  from?: DayNumber,
+): T | undefined {
+  let day: DayNumber | undefined;
+  let worst: T | undefined;
+  for (const p of points) {
+    if (from !== undefined && p.day < from) break;
+    if (day !== undefined && p.day < day) break;
+    const m = read(p);
+    if (!m) continue;
+    day = p.day;
+    if (!worst || m.value < worst.value) worst = m;
+  }
+  return worst;
+}
+
+/** One calcium result in mg/dL, albumin-corrected with the closest albumin within the pairing window. */
+function correctedCalcium(ctx: Ctx, p: ObsPoint): SafetyFacts['calcium'] {
+  const ca = measure(p, units.calciumMgDl);
+  if (!ca) return undefined;
   if (p.concept.calciumKind === 'corrected') return { ...ca, corrected: true };
   const s = ctx.policy.safety;
   let albumin: Measurement | undefined;
@@ -362,7 +426,7 @@ function correctedCalcium(ctx: Ctx, from: DayNumber): SafetyFacts['calcium'] {
     }
   }
   if (!albumin) return { ...ca, corrected: false };
-  const value = Math.round((ca.value + s.albuminFactor * (s.albuminReferenceGdl - albumin.value)) * 100) / 100;
+  const value = ca.value + s.albuminFactor * (s.albuminReferenceGdl - albumin.value);
   const out: NonNullable<SafetyFacts['calcium']> = { ...ca, value, corrected: true, albumin };
   out.reported = ca.reported ?? { value: ca.value, unit: ca.unit ?? 'mg/dL' };
   return out;
@@ -408,7 +472,7 @@ function riskFactors(
   const list: RiskFactor[] = [];
   list.push(
     f.minT
-      ? factor('low-t-score', f.minT.value < rf.tScoreBelow, true, { threshold: rf.tScoreBelow, measurement: f.minT })
+      ? factor('low-t-score', lt(f.minT.value, rf.tScoreBelow), true, { threshold: rf.tScoreBelow, measurement: f.minT })
       : factor('low-t-score', false, false, { threshold: rf.tScoreBelow, missing: missingOf(ctx, ['dxa']) }),
   );
   list.push(
@@ -418,7 +482,7 @@ function riskFactors(
   );
   list.push(
     f.bmi
-      ? factor('low-bmi', f.bmi.value < rf.bmiBelow, true, { threshold: rf.bmiBelow, measurement: f.bmi })
+      ? factor('low-bmi', lt(f.bmi.value, rf.bmiBelow), true, { threshold: rf.bmiBelow, measurement: f.bmi })
       : factor('low-bmi', false, false, { threshold: rf.bmiBelow, missing: missingOf(ctx, ['labs']) }),
   );
   const familyMissing = missingOf(ctx, ['conditions', 'familyHistory']);
@@ -488,7 +552,8 @@ export function computeFacts(input: FactsInput, policy: Policy): Facts {
   for (const d of source) if (!drugs.includes(d)) drugs.push(d);
 
   const dxaFrom = monthsBefore(today, policy.dxaIntervalMonths);
-  const last = lastDxa(ctx);
+  const dxa = dxaHistory(ctx);
+  const last = dxa.axial;
   const scores = tScores(ctx, dxaFrom);
   const losses = bmdLosses(ctx);
   const labsFrom = monthsBefore(today, policy.safety.labLookbackMonths);
@@ -516,6 +581,10 @@ export function computeFacts(input: FactsInput, policy: Policy): Facts {
   if (last) {
     const { day: _day, ...p } = last;
     facts.lastDxa = p;
+  }
+  if (dxa.other) {
+    const { day: _day, ...p } = dxa.other;
+    facts.lastPeripheralDxa = p;
   }
   if (scores[0]) facts.minT = scores[0];
   if (losses[0]) facts.bmdLoss = losses[0];
@@ -546,12 +615,17 @@ export function computeFacts(input: FactsInput, policy: Policy): Facts {
   facts.riskFactorCount = facts.riskFactors.filter((f) => f.present).length;
 
   const safety: SafetyFacts = {};
-  const ca = correctedCalcium(ctx, labsFrom);
+  const ca = worstOfLatestDay(ctx.obs.get('calcium-serum'), (p) => correctedCalcium(ctx, p), labsFrom);
   if (ca) safety.calcium = ca;
-  const vd = latestMeasured(ctx, 'vitamin-d-25oh', units.vitaminDNgMl, labsFrom);
+  const vd = worstOfLatestDay(ctx.obs.get('vitamin-d-25oh'), (p) => measure(p, units.vitaminDNgMl), labsFrom);
   if (vd) safety.vitaminD = vd;
-  const gfr = latestMeasured(ctx, 'egfr', units.egfrValue, labsFrom);
-  if (gfr) safety.egfr = gfr;
+  // rules.md sets no window for "omit when eGFR < 35": the latest eGFR counts whatever its age,
+  // and is marked when older than the lab lookback so the card can say so.
+  const gfr = worstOfLatestDay(ctx.obs.get('egfr'), (p) => measure(p, units.egfrValue));
+  if (gfr) {
+    if (gfr.date < isoDay(labsFrom)) gfr.olderThanMonths = policy.safety.labLookbackMonths;
+    safety.egfr = gfr;
+  }
   const ckd = findCondition(ctx, 'ckd-4-5', { activeOnly: true });
   if (ckd) safety.ckd45 = ckd;
   const onj = findCondition(ctx, 'onj', { activeOnly: false });

@@ -56,6 +56,20 @@ export function containsWord(text: string, name: string): boolean {
   }
 }
 
+/** A whole word or phrase: bounded on both sides, so "po" is found in "1 tab po daily" but not in "post-op" or "potassium". */
+export function containsWholeWord(text: string, word: string): boolean {
+  let from = 0;
+  for (;;) {
+    const i = text.indexOf(word, from);
+    if (i < 0) return false;
+    const end = i + word.length;
+    const startOk = i === 0 || !/[a-z0-9]/.test(text[i - 1]!);
+    const endOk = end >= text.length || !/[a-z0-9]/.test(text[end]!);
+    if (startOk && endOk) return true;
+    from = i + 1;
+  }
+}
+
 const NEVER_COUNTS = new Set(['refuted', 'entered-in-error']);
 
 /** rules.md §2: a Condition refuted or entered in error never counts. */

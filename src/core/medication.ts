@@ -11,11 +11,12 @@ import type {
   MedicationStatement,
   Reference,
 } from 'fhir/r4.js';
-import { asArray, codingsOf, containsWord, isString, parseReference, textsOf } from './fhir-read.js';
+import { asArray, codingsOf, containsWholeWord, containsWord, isString, parseReference, textsOf } from './fhir-read.js';
 import {
   isConcept,
   lookup,
   matchNames,
+  nonOralAbbreviations,
   nonOralWords,
   type Verification,
   type SimpleCoding,
@@ -108,12 +109,21 @@ function routeTexts(use: MedicationUse): string[] {
   return out;
 }
 
+/**
+ * Route words that mean "by mouth", matched as whole words ("po" must not hit "post-op",
+ * "powder" or "potassium"). The reference lists no route code, so the route is read as text.
+ */
+const ORAL_ROUTE_WORDS = ['oral', 'orally', 'by mouth', 'po', 'p.o.'];
+
 /** Oral unless the route says otherwise or the product text names a non-oral form. */
 function takenByMouth(use: MedicationUse, texts: string[], forms: string[]): boolean {
   const routes = routeTexts(use);
-  if (routes.some((t) => containsWord(t, 'oral') || containsWord(t, 'by mouth') || containsWord(t, 'po'))) return true;
+  if (routes.some((t) => ORAL_ROUTE_WORDS.some((w) => containsWholeWord(t, w)))) return true;
   const words = nonOralWords('oral-glucocorticoids');
-  return ![...texts, ...forms, ...routes].some((t) => words.some((w) => containsWord(t, w)));
+  const abbreviations = nonOralAbbreviations('oral-glucocorticoids');
+  return ![...texts, ...forms, ...routes].some(
+    (t) => words.some((w) => containsWord(t, w)) || abbreviations.some((a) => containsWholeWord(t, a)),
+  );
 }
 
 /** Whether a medication order/statement belongs to a class, and how it was recognised. */

@@ -6,7 +6,7 @@ import type { Coding, Observation, ObservationComponent, Quantity as FhirQuantit
 import { dayOf, isoDay, type DayNumber } from './dates.js';
 import { asArray, codingsOf, isString } from './fhir-read.js';
 import type { Measurement, Provenance } from './types.js';
-import { isConcept, lookup, type Concept, type ValueSetName } from './valuesets/index.js';
+import { conceptsFor, type Concept, type ValueSetName } from './valuesets/index.js';
 import type { Quantity } from './units.js';
 
 export const OBSERVATION_VALUE_SETS = [
@@ -26,26 +26,58 @@ export const OBSERVATION_VALUE_SETS = [
 ] as const satisfies readonly ValueSetName[];
 export type ObservationValueSet = (typeof OBSERVATION_VALUE_SETS)[number];
 
+const OBSERVATION_SET: ReadonlySet<string> = new Set(OBSERVATION_VALUE_SETS);
+function isObservationValueSet(vs: string): vs is ObservationValueSet {
+  return OBSERVATION_SET.has(vs);
+}
+
 const COUNTED_STATUSES = new Set(['final', 'amended', 'corrected']);
 
 export interface ObsPoint {
   concept: Concept;
   day: DayNumber;
   reference: string;
-  /** Tie-break for results on the same day: stable, input-independent of array order. */
+  /**
+   * Tie-break for results on the same day: the later time of day first (a date without a time
+   * counts as the start of its day), then the resource reference; stable, independent of array order.
+   */
   order: string;
   quantity?: FhirQuantity;
   answer?: Coding[];
 }
 
-function observationDay(o: Observation): DayNumber | undefined {
+const TIME_RE = /^\d{4}-\d{2}-\d{2}T(\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,3}))?)?/;
+const DAY_MS = 86_400_000;
+
+/** Milliseconds into the day of a dateTime/instant as written (zone ignored, like `dayOf`); none for a date. */
+function timeOfDay(value: string): number | undefined {
+  const m = TIME_RE.exec(value.trim());
+  if (!m) return undefined;
+  const ms = ((Number(m[1]) * 60 + Number(m[2])) * 60 + Number(m[3] ?? 0)) * 1000 + Number((m[4] ?? '0').padEnd(3, '0'));
+  return ms < DAY_MS ? ms : undefined;
+}
+
+type When = { day: DayNumber; time: number | undefined };
+
+function when(value: string | undefined): When | undefined {
+  const day = dayOf(value);
+  return day === undefined ? undefined : { day, time: timeOfDay(value!) };
+}
+
+/** The day and time of a result: the first of effectiveDateTime, effectivePeriod, effectiveInstant, issued that parses. */
+function observationWhen(o: Observation): When | undefined {
   return (
-    dayOf(o.effectiveDateTime) ??
-    dayOf(o.effectivePeriod?.start) ??
-    dayOf(o.effectivePeriod?.end) ??
-    dayOf(o.effectiveInstant) ??
-    dayOf(o.issued)
+    when(o.effectiveDateTime) ??
+    when(o.effectivePeriod?.start) ??
+    when(o.effectivePeriod?.end) ??
+    when(o.effectiveInstant) ??
+    when(o.issued)
   );
+}
+
+/** Sorts ascending so that a later time of day comes first; a date alone sorts after every time. */
+function timeKey(time: number | undefined): string {
+  return String(time === undefined ? DAY_MS : DAY_MS - 1 - time).padStart(8, '0');
 }
 
 function numericQuantity(q: FhirQuantity | undefined): FhirQuantity | undefined {
@@ -66,9 +98,10 @@ export class ObservationIndex {
         if (seen.has(o.id)) return;
         seen.add(o.id);
       }
-      const day = observationDay(o);
-      if (day === undefined) return;
-      const order = `${reference}#${isString(o.id) ? '' : String(i).padStart(6, '0')}`;
+      const when = observationWhen(o);
+      if (when === undefined) return;
+      const day = when.day;
+      const order = `${timeKey(when.time)}|${reference}#${isString(o.id) ? '' : String(i).padStart(6, '0')}`;
       this.file(o.code?.coding, day, reference, order, numericQuantity(o.valueQuantity), o.valueCodeableConcept?.coding);
       asArray(o.component).forEach((c: ObservationComponent, j) => {
         if (!c || typeof c !== 'object') return;
@@ -96,15 +129,16 @@ export class ObservationIndex {
     answer: Coding[] | undefined,
   ): void {
     const filed = new Set<ObservationValueSet>();
+    let ans: Coding[] | undefined;
     for (const c of codingsOf({ coding })) {
-      for (const vs of OBSERVATION_VALUE_SETS) {
-        if (filed.has(vs)) continue;
-        const hit = lookup(vs, c.system, c.code);
-        if (!isConcept(hit)) continue;
+      // One read for all value sets (a per-set lookup here was the hottest path of a request).
+      for (const hit of conceptsFor(c.system, c.code)) {
+        const vs = hit.valueSet;
+        if (!isObservationValueSet(vs) || filed.has(vs)) continue;
         filed.add(vs);
         const p: ObsPoint = { concept: hit, day, reference, order };
         if (quantity) p.quantity = quantity;
-        const ans = asArray(answer).filter((a) => typeof a === 'object' && a !== null);
+        ans ??= asArray(answer).filter((a) => typeof a === 'object' && a !== null);
         if (ans.length) p.answer = ans;
         let list = this.points.get(vs);
         if (!list) this.points.set(vs, (list = []));

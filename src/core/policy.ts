@@ -113,6 +113,12 @@ export const PolicySchema = z
       .strict(),
     terminology: z
       .object({
+        /**
+         * rules.md §1: an AI order is recognised by an RxNorm code of an AI "at any level" — every
+         * code of the aromatase-inhibitors set (only the three drugs' codes, as the reference lists
+         * them) triggers by default, whatever its status; a site may narrow it.
+         */
+        triggerCodeStatuses: z.array(verification).min(1),
         /** rules.md §2: a medication class is recognised by code only for codes with these statuses; otherwise by name. */
         medicationCodeStatuses: z.array(verification).min(1),
         /** Condition codes used with these statuses (rules.md names Z79.52 and Z87.310 itself). */
@@ -171,6 +177,7 @@ export const defaultPolicy: Policy = Object.freeze({
     alendronate: { dose: 70, doseUnit: 'mg', route: 'oral', every: 1, everyUnit: 'wk' },
   },
   terminology: {
+    triggerCodeStatuses: ['verified', 'weak', 'unverified'],
     medicationCodeStatuses: ['verified', 'weak'],
     conditionCodeStatuses: ['verified', 'weak', 'unverified'],
   },

@@ -3,6 +3,7 @@
  * come from the policy (named there once, with their source). Comparisons are exactly as written:
  * "<" is strict, "≥"/"≤" inclusive, "within N months" includes the day N months ago.
  */
+import { ge, le, lt } from './compare.js';
 import { dayOf, isoDay, monthsBefore } from './dates.js';
 import { GUIDELINES } from './guidelines.js';
 import { OVERRIDE_REASONS } from './override-reasons.js';
@@ -48,16 +49,16 @@ function recommend(topic: Topic, facts: Facts, d: Draft): Recommendation {
   return rec;
 }
 
-/** "Below" a threshold, honouring a reported comparator ("<5 pg/mL" is below 10). */
+/** "Below" a threshold, honouring a reported comparator ("<5 pg/mL" is below 10); unrounded values. */
 function below(m: Measurement, threshold: number): boolean {
   switch (m.comparator) {
     case '<':
-      return m.value <= threshold;
+      return le(m.value, threshold);
     case '>':
     case '>=':
       return false;
     default:
-      return m.value < threshold;
+      return lt(m.value, threshold);
   }
 }
 
@@ -71,6 +72,9 @@ function dxaRule(facts: Facts, policy: Policy): Recommendation | undefined {
   const refs: FactRef[] = facts.lastDxa
     ? [{ fact: 'last-dxa', provenance: facts.lastDxa }]
     : [{ fact: 'no-dxa', windowMonths: policy.dxaIntervalMonths }];
+  // A heel, peripheral or VFA-only scan newer than the last axial one is listed, not counted.
+  const other = facts.lastPeripheralDxa;
+  if (other && (!facts.lastDxa || other.date > facts.lastDxa.date)) refs.push({ fact: 'peripheral-dxa', provenance: other });
   const reasons: Reason[] = [
     { code: 'no-dxa-in-interval', threshold: policy.dxaIntervalMonths, unit: 'months' },
     { code: facts.newStart ? 'new-start' : 'established-on-ai' },
@@ -122,6 +126,8 @@ function boneAgentCautions(facts: Facts, policy: Policy, renalOmission: boolean)
     out.push(c);
   } else if (!s.egfr) {
     out.push({ code: 'egfr-unknown', threshold: p.egfrBelow });
+  } else if (s.egfr.olderThanMonths !== undefined) {
+    out.push({ code: 'egfr-old', threshold: p.egfrBelow, measurement: s.egfr });
   }
   out.push(s.onj ? { code: 'prior-onj', finding: s.onj } : { code: 'dental-check' });
   return out;
@@ -131,7 +137,7 @@ function boneAgentCautions(facts: Facts, policy: Policy, renalOmission: boolean)
 function boneAgentRule(facts: Facts, policy: Policy): Recommendation | undefined {
   if (facts.onBoneAgent) return undefined;
   const ba = policy.boneAgent;
-  const tLow = facts.minT !== undefined && facts.minT.value < ba.tScoreBelow;
+  const tLow = facts.minT !== undefined && lt(facts.minT.value, ba.tScoreBelow);
   const enoughRisk = facts.riskFactorCount >= ba.minRiskFactors;
   if (!tLow && !enoughRisk) return undefined;
 
@@ -139,7 +145,7 @@ function boneAgentRule(facts: Facts, policy: Policy): Recommendation | undefined
   if (tLow) reasons.push({ code: 't-score-below-threshold', threshold: ba.tScoreBelow, value: facts.minT!.value });
   if (enoughRisk) reasons.push({ code: 'risk-factors-at-threshold', threshold: ba.minRiskFactors, value: facts.riskFactorCount });
   // critical when minT ≤ −2.5 or a fragility fracture is present
-  const tCritical = facts.minT !== undefined && facts.minT.value <= ba.criticalTScoreAtOrBelow;
+  const tCritical = facts.minT !== undefined && le(facts.minT.value, ba.criticalTScoreAtOrBelow);
   if (tCritical) reasons.push({ code: 't-score-at-or-below-critical', threshold: ba.criticalTScoreAtOrBelow, value: facts.minT!.value });
   if (facts.fragilityFracture) reasons.push({ code: 'fragility-fracture' });
   const indicator: Indicator = tCritical || facts.fragilityFracture ? 'critical' : 'warning';
@@ -185,7 +191,7 @@ function boneAgentRule(facts: Facts, policy: Policy): Recommendation | undefined
 // rules.md §3 bmd-decline: bmdLossPerYear ≥ 5 % per year.
 function bmdDeclineRule(facts: Facts, policy: Policy): Recommendation | undefined {
   const loss = facts.bmdLoss;
-  if (!loss || loss.percentPerYear < policy.bmdDecline.percentPerYear) return undefined;
+  if (!loss || !ge(loss.percentPerYear, policy.bmdDecline.percentPerYear)) return undefined;
   return recommend('bmd-decline', facts, {
     indicator: 'warning',
     reasons: [{ code: 'bmd-loss-at-threshold', threshold: policy.bmdDecline.percentPerYear, value: loss.percentPerYear, unit: '%/yr' }],

@@ -102,25 +102,24 @@ export function estradiolOrder(drugs: AiDrug[]): SuggestionDraft {
   };
 }
 
-/** rules.md §3 calcium-vitamin-d: calcium 1000–1200 mg/day total intake with vitamin D3 800–1000 IU/day. */
+/**
+ * rules.md §3 calcium-vitamin-d: calcium 1000–1200 mg/day total intake with vitamin D3 800–1000 IU/day.
+ * The calcium figure is total intake, diet included (ASCO Rec 3.1): as a structured dose a pharmacy
+ * would read it as the supplement, so only vitamin D3 is structured and calcium is instruction text.
+ */
 export function calciumVitaminDOrder(drugs: AiDrug[], policy: Policy): SuggestionDraft {
   const ca = policy.regimens.calciumMgPerDay;
   const vd = policy.regimens.vitaminDIuPerDay;
-  const label = `Calcium ${ca.low}–${ca.high} mg/day + vitamin D3 ${vd.low}–${vd.high} IU/day`;
+  const label = `Calcium to ${ca.low}–${ca.high} mg/day total (diet + supplement) + vitamin D3 ${vd.low}–${vd.high} IU/day`;
+  const calciumText = `Calcium supplement to bring total daily intake (diet + supplement) to ${ca.low}–${ca.high} mg; choose a local product`;
   const resource: Omit<MedicationRequest, 'subject'> = {
     resourceType: 'MedicationRequest',
     status: 'draft',
     intent: 'order',
-    medicationCodeableConcept: { text: 'Calcium + vitamin D3 (cholecalciferol) oral supplement' },
+    medicationCodeableConcept: { text: 'Vitamin D3 (cholecalciferol) with calcium, oral supplement: choose a local product' },
     dosageInstruction: [
-      dosage(
-        `Calcium ${ca.low}–${ca.high} mg per day in total, diet included: supplement the shortfall`,
-        { low: ca.low, high: ca.high, unit: 'mg' },
-        1,
-        'd',
-        'oral',
-      ),
-      dosage(`Vitamin D3 ${vd.low}–${vd.high} IU per day`, { low: vd.low, high: vd.high, unit: 'IU' }, 1, 'd', 'oral'),
+      dosage(`Vitamin D3 (cholecalciferol) ${vd.low}–${vd.high} IU by mouth once daily`, { low: vd.low, high: vd.high, unit: 'IU' }, 1, 'd', 'oral'),
+      { sequence: 1, text: calciumText, route: { text: ROUTE_TEXT.oral[1] } },
     ],
     reasonCode: [{ text: `Bone protection during ${drugList(drugs)} (aromatase inhibitor) therapy` }],
   };

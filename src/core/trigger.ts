@@ -32,7 +32,8 @@ export function aiDrugOf(
   index: MedicationIndex,
   policy: Policy = defaultPolicy,
 ): { drug: AiDrug; matchedBy: 'code' | 'text' } | undefined {
-  const m = classify(request, 'aromatase-inhibitors', index, policy.terminology.medicationCodeStatuses);
+  // rules.md §1 "an RxNorm code of an AI at any level": the trigger has its own status list.
+  const m = classify(request, 'aromatase-inhibitors', index, policy.terminology.triggerCodeStatuses);
   const drug = asAiDrug(m?.ingredient);
   return m && drug ? { drug, matchedBy: m.matchedBy } : undefined;
 }

@@ -40,6 +40,8 @@ export interface Measurement {
   laterality?: 'left' | 'right';
   /** The value as reported, when a unit conversion was applied. */
   reported?: { value: number; unit: string };
+  /** Set when the result is older than the lookback its rule normally uses (e.g. an eGFR older than 12 months). */
+  olderThanMonths?: number;
   source: Provenance;
 }
 
@@ -49,7 +51,7 @@ export interface BmdLoss {
   earlier: Measurement;
   latest: Measurement;
   years: number;
-  /** (earlier − latest) / earlier × 100 / years, rounded to 0.01. */
+  /** (earlier − latest) / earlier × 100 / years, unrounded (cards round it for display). */
   percentPerYear: number;
 }
 
@@ -135,7 +137,10 @@ export interface Facts {
   newStart: boolean;
   /** The active AI order that makes the patient established, when there is one. */
   establishedOn?: MedicationUse;
+  /** The latest axial DXA: a DXA result at a minT site, or a completed axial DXA study. */
   lastDxa?: Provenance & { date: string };
+  /** The latest peripheral, heel or VFA-only DXA: listed on cards, never counted as the DXA. */
+  lastPeripheralDxa?: Provenance & { date: string };
   dxaWithinInterval: boolean;
   /** Every T-score within the DXA interval, lowest first. */
   tScores: Measurement[];
@@ -164,6 +169,7 @@ export interface FactRef {
     | 'sex'
     | 'last-dxa'
     | 'no-dxa'
+    | 'peripheral-dxa'
     | 'min-t-score'
     | 't-score'
     | 'bmd-loss'
@@ -223,7 +229,8 @@ export type CautionCode =
   | 'prior-onj'
   | 'dental-check'
   | 'renal-omission'
-  | 'egfr-unknown';
+  | 'egfr-unknown'
+  | 'egfr-old';
 
 export interface Caution {
   code: CautionCode;

@@ -1,7 +1,8 @@
 /**
  * Unit normalisation of lab and vital values to the unit each rule is written in. Conversions
- * follow clinical-codes-and-evidence.md §2b; converted values are rounded to 0.01 so that a value
- * reported on a boundary in another unit (73.42 pmol/L = 20 pg/mL) lands on the boundary.
+ * follow clinical-codes-and-evidence.md §2b. Converted values are not rounded: rounding before a
+ * comparison moves the boundary (73.41 pmol/L = 19.997 pg/mL is below 20), so the rules compare
+ * the exact value and the cards round for display only.
  */
 
 export type Quantity = { value: number; unit?: string };
@@ -10,10 +11,8 @@ function norm(unit: string | undefined): string {
   return (unit ?? '').trim().toLowerCase().replace(/\s+/g, '').replace('²', '2').replace('µ', 'u');
 }
 
-const round2 = (x: number) => Math.round(x * 100) / 100;
-
 function converted(value: number, factor: number, unit: string): Quantity {
-  return { value: round2(value * factor), unit };
+  return { value: value * factor, unit };
 }
 
 /** Estradiol → pg/mL (pmol/L ÷ 3.671; ng/L = pg/mL; pmol/mL × 1000 ÷ 3.671). */

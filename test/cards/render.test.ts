@@ -189,13 +189,45 @@ describe('renderCards: CDS Hooks 2.0 card contract', () => {
     ]);
   });
 
-  test('calcium + vitamin D draft has doses as ranges and a daily interval', () => {
+  test('calcium + vitamin D draft: vitamin D3 as a daily dose range, calcium as total-intake text only', () => {
     const c = cards.find((x) => x.source.topic?.code === 'calcium-vitamin-d')!;
-    const mr = c.suggestions![0]!.actions![0]!.resource as { dosageInstruction: unknown[] };
+    const mr = c.suggestions![0]!.actions![0]!.resource as { dosageInstruction: { text?: string; doseAndRate?: unknown }[] };
     expect(mr.dosageInstruction).toEqual([
-      expect.objectContaining({ timing: { repeat: { frequency: 1, period: 1, periodUnit: 'd' } }, doseAndRate: [{ doseRange: { low: expect.objectContaining({ value: 1000, unit: 'mg' }), high: expect.objectContaining({ value: 1200 }) } }] }),
-      expect.objectContaining({ doseAndRate: [{ doseRange: { low: expect.objectContaining({ value: 800, code: '[IU]' }), high: expect.objectContaining({ value: 1000 }) } }] }),
+      expect.objectContaining({ timing: { repeat: { frequency: 1, period: 1, periodUnit: 'd' } }, doseAndRate: [{ doseRange: { low: expect.objectContaining({ value: 800, code: '[IU]' }), high: expect.objectContaining({ value: 1000 }) } }] }),
+      expect.objectContaining({ text: 'Calcium supplement to bring total daily intake (diet + supplement) to 1000–1200 mg; choose a local product' }),
     ]);
+    expect(mr.dosageInstruction[1]).not.toHaveProperty('doseAndRate');
+    expect(c.summary).toContain('total');
+  });
+
+  test('T-score thresholds print with one decimal (−2.0, not −2.)', () => {
+    const d = all[0]!.cards.find((x) => x.source.topic?.code === 'bone-agent')!.detail!;
+    expect(d).toContain('Lowest T-score −2.7 is below −2.0.');
+    expect(d).toContain('T-score −2.7 is at or below −2.5 (osteoporosis range).');
+    expect(d).toContain('T-score below −1.5');
+  });
+
+  test('an old eGFR is shown with its date and said to be older than 12 months', () => {
+    const { cards: cs } = render({ name: 'old egfr', resources: [...quiet(['dxa']), tScore(-2.7, '2025-01-15'), egfr(20, '2024-05-15')], expect: [] });
+    const d = cs.find((x) => x.source.topic?.code === 'bone-agent')!.detail!;
+    expect(d).toMatch(/eGFR: 20 mL\/min\/1\.73 m², 2024-05-15 .*older than 12 months/);
+    expect(d).toMatch(/Zoledronic acid and alendronate are not offered: eGFR 20 mL\/min\/1\.73 m², 2024-05-15 .*older than 12 months.* is below 35 mL\/min\/1\.73 m²/);
+    const { cards: ok } = render({ name: 'old normal egfr', resources: [...quiet(['dxa']), tScore(-2.7, '2025-01-15'), egfr(70, '2023-01-01')], expect: [] });
+    expect(ok.find((x) => x.source.topic?.code === 'bone-agent')!.detail).toMatch(/Latest eGFR 70 .*2023-01-01.* older than 12 months: recheck renal function before zoledronic acid or alendronate/);
+  });
+
+  test('a converted value just below a threshold is not printed as the threshold', () => {
+    const { cards: cs } = render({ name: 'e2', patient: patient({ sex: 'male' }), resources: [...quiet(), estradiol(73.41, 'pmol/L', '2025-05-15', '14715-7')], expect: [] });
+    const c = cs.find((x) => x.source.topic?.code === 'estradiol-low')!;
+    expect(c.summary).toBe('Estradiol 19.997 pg/mL (below 20 pg/mL) in a man: review the anastrozole dose to protect bone');
+  });
+
+  test('a peripheral DXA is listed on the baseline-dxa card but does not replace the axial scan', () => {
+    const { cards: cs } = render({ name: 'heel', resources: [...quiet(['dxa']), tScore(-1.0, '2025-01-01', '38266-3', { id: 'heel' })], expect: [] });
+    const c = cs.find((x) => x.source.topic?.code === 'baseline-dxa')!;
+    expect(c.summary).toBe('No axial DXA on record: order a baseline DXA before starting anastrozole');
+    expect(c.detail).toContain('No axial DXA on record');
+    expect(c.detail).toMatch(/Peripheral, VFA-only or unspecified-site DXA \(does not replace an axial scan\): 2025-01-01 \(Observation\/heel; LOINC 38266-3/);
   });
 
   test('rendering is deterministic apart from the ids', () => {

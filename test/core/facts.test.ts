@@ -7,19 +7,25 @@ import {
   bundle,
   calcium,
   condition,
+  CPT,
   egfr,
   estradiol,
+  familyHistory,
   height,
   ICD10,
   LOINC,
   medRequest,
   medText,
+  NEVER_SMOKED,
   NOW,
   patient,
   quantityObs,
   quiet,
   record,
   rx,
+  serviceRequest,
+  SMOKER,
+  smoking,
   SNOMED,
   tScore,
   vitaminD,
@@ -92,39 +98,111 @@ describe('facts with provenance', () => {
 
   test('BMD loss per site with both values, dates and years', () => {
     const f = factsOf([bmd(1.0, '2023-06-15'), bmd(0.9, '2025-06-15'), bmd(0.8, '2024-06-15', '38261-4'), bmd(0.79, '2025-06-01', '38261-4')]);
-    expect(f.bmdLosses.map((l) => [l.site, l.percentPerYear])).toEqual([
-      ['lumbar spine', 5],
-      ['total hip', 1.3],
-    ]);
-    expect(f.bmdLoss).toMatchObject({ years: 2, earlier: { value: 1.0, unit: 'g/cm²', date: '2023-06-15' }, latest: { value: 0.9, date: '2025-06-15' } });
+    // Unrounded: (1.0 − 0.9) / 1.0 × 100 over 731 days (a leap year: 2.0014 years, 4.9966 %/yr —
+    // below 5, which rounding to 0.01 used to turn into 5.00); (0.8 − 0.79) / 0.8 × 100 over 351 days.
+    expect(f.bmdLosses.map((l) => l.site)).toEqual(['lumbar spine', 'total hip']);
+    expect(f.bmdLosses[0]!.percentPerYear).toBeCloseTo(10 / (731 / 365.25), 9);
+    expect(f.bmdLosses[1]!.percentPerYear).toBeCloseTo(1.25 / (351 / 365.25), 9);
+    expect(f.bmdLoss).toMatchObject({ earlier: { value: 1.0, unit: 'g/cm²', date: '2023-06-15' }, latest: { value: 0.9, date: '2025-06-15' } });
+    expect(f.bmdLoss!.years).toBeCloseTo(731 / 365.25, 12);
   });
 
   test('estradiol is normalised to pg/mL and keeps the reported value', () => {
     const f = factsOf([estradiol(55.1, 'pmol/L', '2025-05-01', '14715-7')], { sex: 'male' });
-    expect(f.estradiol).toMatchObject({ value: 15.01, unit: 'pg/mL', reported: { value: 55.1, unit: 'pmol/L' } });
+    expect(f.estradiol).toMatchObject({ unit: 'pg/mL', reported: { value: 55.1, unit: 'pmol/L' } });
+    // Not rounded before the rules compare it (rounding is for display only).
+    expect(f.estradiol!.value).toBeCloseTo(55.1 / 3.671, 12);
   });
 
   test('a result without a unit is read in the unit its code is reported in', () => {
     const f = factsOf([quantityObs('14715-7', 36.71, undefined, '2025-05-01')], { sex: 'male' });
-    expect(f.estradiol).toMatchObject({ value: 10, unit: 'pg/mL' });
+    expect(f.estradiol).toMatchObject({ unit: 'pg/mL' });
+    expect(f.estradiol!.value).toBeCloseTo(10, 9);
   });
 
   test('calcium is corrected with an albumin close in time', () => {
     const f = factsOf([calcium(8.6, '2025-05-01'), albumin(3.0, '2025-05-03'), albumin(4.5, '2025-01-01')]);
-    expect(f.safety.calcium).toMatchObject({ value: 9.4, unit: 'mg/dL', corrected: true, albumin: { value: 3.0 }, reported: { value: 8.6 } });
+    expect(f.safety.calcium).toMatchObject({ unit: 'mg/dL', corrected: true, albumin: { value: 3.0 }, reported: { value: 8.6 } });
+    expect(f.safety.calcium!.value).toBeCloseTo(9.4, 9);
     const alone = factsOf([calcium(2.1, '2025-05-01')].map((o) => ({ ...o, valueQuantity: { value: 2.1, unit: 'mmol/L', code: 'mmol/L' } })));
-    expect(alone.safety.calcium).toMatchObject({ value: 8.42, corrected: false });
+    expect(alone.safety.calcium).toMatchObject({ corrected: false });
+    expect(alone.safety.calcium!.value).toBeCloseTo(2.1 / 0.2495, 12);
   });
 
-  test('safety labs older than the lookback are not used', () => {
-    const f = factsOf([egfr(25, '2024-06-14'), vitaminD(10, '2025-06-01')]);
-    expect(f.safety.egfr).toBeUndefined();
+  test('calcium and vitamin D older than the lookback are not used; the latest eGFR is, whatever its age, marked as old', () => {
+    const f = factsOf([egfr(25, '2024-06-14'), vitaminD(10, '2025-06-01'), vitaminD(30, '2024-06-14'), calcium(7.0, '2024-06-14')]);
+    expect(f.safety.egfr).toMatchObject({ value: 25, date: '2024-06-14', olderThanMonths: 12 });
     expect(f.safety.vitaminD).toMatchObject({ value: 10, unit: 'ng/mL' });
+    expect(f.safety.calcium).toBeUndefined();
+    const recent = factsOf([egfr(25, '2024-06-15')]);
+    expect(recent.safety.egfr).toMatchObject({ value: 25, date: '2024-06-15' });
+    expect(recent.safety.egfr).not.toHaveProperty('olderThanMonths');
+  });
+
+  test('same-day safety labs: the worst (lowest) result counts, whatever the resource ids', () => {
+    for (const [low, high] of [['a', 'b'], ['b', 'a']] as const) {
+      const f = factsOf([
+        egfr(38, '2025-05-01', '88293-6', { id: high }),
+        egfr(33, '2025-05-01', '88294-4', { id: low }),
+        vitaminD(25, '2025-05-02', { id: `${high}-vd` }),
+        vitaminD(18, '2025-05-02', { id: `${low}-vd` }),
+        calcium(9.0, '2025-05-03', { id: `${high}-ca` }),
+        calcium(8.2, '2025-05-03', { id: `${low}-ca` }),
+      ]);
+      expect(f.safety.egfr).toMatchObject({ value: 33, source: { reference: `Observation/${low}` } });
+      expect(f.safety.vitaminD).toMatchObject({ value: 18, source: { reference: `Observation/${low}-vd` } });
+      expect(f.safety.calcium).toMatchObject({ value: 8.2, source: { reference: `Observation/${low}-ca` } });
+    }
+  });
+
+  test('same-day safety labs with times: the lowest of the latest day, even when an earlier-timed result', () => {
+    const f = factsOf([egfr(33, '2025-05-01T08:00:00Z', '98979-8', { id: 'z' }), egfr(38, '2025-05-01T16:00:00Z', '98979-8', { id: 'a' })]);
+    expect(f.safety.egfr).toMatchObject({ value: 33, source: { reference: 'Observation/z' } });
+    const later = factsOf([egfr(33, '2025-04-30', '98979-8', { id: 'a' }), egfr(38, '2025-05-01', '98979-8', { id: 'b' })]);
+    expect(later.safety.egfr).toMatchObject({ value: 38 });
+  });
+
+  test('results are ordered by full timestamp before the resource id (smoking status the same day)', () => {
+    const never = { ...smoking(NEVER_SMOKED, '2025-05-01T09:00:00Z'), id: 'z-first' };
+    const smoker = { ...smoking(SMOKER, '2025-05-01T15:30:00Z'), id: 'a-second' };
+    expect(factsOf([never, smoker]).smoking).toMatchObject({ status: 'current', source: { reference: 'Observation/a-second' } });
+    const smokerFirst = { ...smoking(SMOKER, '2025-05-01T09:00:00Z'), id: 'a-first' };
+    const neverSecond = { ...smoking(NEVER_SMOKED, '2025-05-01T15:30:00Z'), id: 'z-second' };
+    expect(factsOf([smokerFirst, neverSecond]).smoking).toMatchObject({ status: 'other', source: { reference: 'Observation/z-second' } });
+  });
+
+  test('minT and lastDxa use the minT sites only; a heel scan is kept apart as a peripheral DXA', () => {
+    const f = factsOf([
+      tScore(-3.1, '2025-03-01', '38266-3', { id: 'heel' }),
+      tScore(-1.2, '2024-01-10', '38267-1', { id: 'spine' }),
+    ]);
+    expect(f.minT).toMatchObject({ value: -1.2, source: { reference: 'Observation/spine' } });
+    expect(f.tScores.map((t) => t.value)).toEqual([-1.2]);
+    expect(f.lastDxa).toMatchObject({ reference: 'Observation/spine', date: '2024-01-10' });
+    expect(f.lastPeripheralDxa).toMatchObject({ reference: 'Observation/heel', date: '2025-03-01' });
+  });
+
+  test('a completed peripheral DXA order is a peripheral DXA, not the last DXA', () => {
+    const f = factsOf([serviceRequest(CPT, '77081', '2025-01-01')]);
+    expect(f.lastDxa).toBeUndefined();
+    expect(f.dxaWithinInterval).toBe(false);
+    expect(f.lastPeripheralDxa).toMatchObject({ date: '2025-01-01', code: { code: '77081' } });
+  });
+
+  test('a Condition without text or display is labelled by the matched code\'s display', () => {
+    const f = factsOf([condition(ICD10, 'M87.180'), condition(ICD10, 'N18.4'), condition(ICD10, 'S72.001A', { onset: '2020-01-01' })]);
+    expect(f.safety.onj).toMatchObject({ label: 'Osteonecrosis due to drugs, jaw' });
+    expect(f.safety.ckd45).toMatchObject({ label: 'Chronic kidney disease, stage 4 (severe)' });
+    expect(f.fragilityFracture).toMatchObject({ label: 'Fracture of femur (S72.*)' });
+    const fmh = factsOf([familyHistory('263225007')]);
+    const family = fmh.riskFactors.find((r) => r.id === 'family-hip-fracture');
+    expect(family?.finding?.label).toBe('Fracture of proximal end of femur (mother)');
   });
 
   test('BMI computed from weight and height keeps both sources', () => {
     const f = factsOf([weight(50, '2025-01-01'), height(160, '2024-05-01')]);
-    expect(f.bmi).toMatchObject({ value: 19.53, unit: 'kg/m²', computedFrom: { weight: { value: 50 }, height: { value: 160 } } });
+    expect(f.bmi).toMatchObject({ unit: 'kg/m²', computedFrom: { weight: { value: 50 }, height: { value: 160 } } });
+    expect(f.bmi!.value).toBeCloseTo(19.53125, 9);
     expect(f.riskFactors.find((r) => r.id === 'low-bmi')).toMatchObject({ present: true, assessed: true });
   });
 

@@ -23,6 +23,16 @@ describe('policy', () => {
     expect(defaultPolicy.regimens.alendronate).toEqual({ dose: 70, doseUnit: 'mg', route: 'oral', every: 1, everyUnit: 'wk' });
   });
 
+  test('terminology defaults: the AI trigger accepts every status, other classes verified + weak', () => {
+    expect(defaultPolicy.terminology).toEqual({
+      triggerCodeStatuses: ['verified', 'weak', 'unverified'],
+      medicationCodeStatuses: ['verified', 'weak'],
+      conditionCodeStatuses: ['verified', 'weak', 'unverified'],
+    });
+    expect(parsePolicy({ terminology: { triggerCodeStatuses: ['verified'] } }).terminology.triggerCodeStatuses).toEqual(['verified']);
+    expect(errorOf({ terminology: { triggerCodeStatuses: [] } }).issues[0]!.path).toBe('terminology.triggerCodeStatuses');
+  });
+
   test('an empty object or nothing gives the defaults', () => {
     expect(parsePolicy({})).toEqual(defaultPolicy);
     expect(parsePolicy(undefined)).toEqual(defaultPolicy);

@@ -1,4 +1,5 @@
 import { evaluateScenario, condition, egfr, calcium, albumin, vitaminD, ICD10, quiet, tScore, patient, estradiol, medRequest, rx, type Scenario } from './support/builders.js';
+import type { MedicationRequest } from 'fhir/r4.js';
 import { parsePolicy } from '../../src/core/index.js';
 
 const base = (extra: Scenario['resources'], policy?: Scenario['policy']): Scenario => ({
@@ -31,6 +32,30 @@ describe('bone-agent rule details', () => {
 
   test('eGFR exactly 35 keeps all options', () => {
     expect(boneCard(base([egfr(35, '2025-05-01')])).suggestions).toHaveLength(3);
+  });
+
+  test('two eGFRs the same day (CKD-EPI 38 and 33): zoledronic acid and alendronate omitted whatever the ids', () => {
+    for (const [low, high] of [['a', 'b'], ['b', 'a']] as const) {
+      const r = boneCard(base([egfr(38, '2025-05-01', '88293-6', { id: high }), egfr(33, '2025-05-01', '88294-4', { id: low })]));
+      expect(r.suggestions.map((s) => s.key)).toEqual(['denosumab']);
+      expect(r.cautions?.find((c) => c.code === 'renal-omission')?.measurement).toMatchObject({ value: 33, source: { reference: `Observation/${low}` } });
+    }
+  });
+
+  test('an eGFR of 20 from 13 months ago still omits zoledronic acid and alendronate, marked as older than 12 months', () => {
+    const r = boneCard(base([egfr(20, '2024-05-15')]));
+    expect(r.suggestions.map((s) => s.key)).toEqual(['denosumab']);
+    expect(r.omittedAgents?.map((o) => o.because)).toEqual(['egfr-below', 'egfr-below']);
+    const c = r.cautions?.find((x) => x.code === 'renal-omission');
+    expect(c?.measurement).toMatchObject({ value: 20, date: '2024-05-15', olderThanMonths: 12 });
+    expect(r.facts).toEqual(expect.arrayContaining([expect.objectContaining({ fact: 'egfr', measurement: expect.objectContaining({ value: 20 }) })]));
+  });
+
+  test('a normal eGFR older than 12 months keeps all options and asks for a recheck', () => {
+    const r = boneCard(base([egfr(70, '2023-01-01')]));
+    expect(r.suggestions).toHaveLength(3);
+    expect(r.cautions?.map((c) => c.code)).toContain('egfr-old');
+    expect(r.cautions?.map((c) => c.code)).not.toContain('egfr-unknown');
   });
 
   test('CKD stage 4–5 on the problem list omits the same options', () => {
@@ -69,6 +94,38 @@ describe('bone-agent rule details', () => {
     const policy = parsePolicy({ boneAgent: { tScoreBelow: -1.8, minRiskFactors: 3 } });
     const s: Scenario = { name: 'p', resources: [...quiet(['dxa']), tScore(-1.9, '2025-01-15')], expect: [], policy };
     expect(evaluateScenario(s).recommendations.map((r) => r.topic)).toEqual(['bone-agent']);
+  });
+});
+
+describe('calcium + vitamin D draft order', () => {
+  const order = () => {
+    const e = evaluateScenario({ name: 'x', resources: quiet(['calcium']), expect: [] });
+    const r = e.recommendations.find((x) => x.topic === 'calcium-vitamin-d')!;
+    return r.suggestions[0]!.action.resource as MedicationRequest;
+  };
+
+  test('the structured dose is vitamin D3 800–1000 [IU] once daily; no structured calcium dose', () => {
+    const mr = order();
+    const structured = (mr.dosageInstruction ?? []).filter((d) => d.doseAndRate?.length);
+    expect(structured).toEqual([
+      expect.objectContaining({
+        timing: { repeat: { frequency: 1, period: 1, periodUnit: 'd' } },
+        doseAndRate: [
+          {
+            doseRange: {
+              low: { value: 800, unit: 'IU', system: 'http://unitsofmeasure.org', code: '[IU]' },
+              high: { value: 1000, unit: 'IU', system: 'http://unitsofmeasure.org', code: '[IU]' },
+            },
+          },
+        ],
+      }),
+    ]);
+    expect(JSON.stringify(mr.dosageInstruction?.flatMap((d) => d.doseAndRate ?? []))).not.toMatch(/"mg"/);
+  });
+
+  test('calcium is stated as total daily intake (diet + supplement), with a local product to choose', () => {
+    const texts = (order().dosageInstruction ?? []).map((d) => d.text ?? '');
+    expect(texts).toContain('Calcium supplement to bring total daily intake (diet + supplement) to 1000–1200 mg; choose a local product');
   });
 });
 

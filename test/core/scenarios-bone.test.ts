@@ -114,6 +114,48 @@ const scenarios: Scenario[] = [
     resources: [...quiet(['dxa']), bmd(0.95, '2025-01-01')],
     expect: [],
   },
+  // An axial DXA is what baseline-dxa asks for (evidence §5b R1: "no T-score and no 77080/77085"):
+  // peripheral, heel and VFA-only studies do not replace it.
+  {
+    name: 'completed peripheral DXA order (CPT 77081) does not replace an axial DXA → baseline-dxa',
+    resources: [...quiet(['dxa']), serviceRequest(CPT, '77081', '2025-01-01')],
+    expect: ['baseline-dxa:warning'],
+  },
+  {
+    name: 'vertebral fracture assessment alone (CPT 77086 Procedure) → baseline-dxa',
+    resources: [...quiet(['dxa']), procedure(CPT, '77086', '2025-01-01')],
+    expect: ['baseline-dxa:warning'],
+  },
+  {
+    name: 'axial DXA with VFA (CPT 77085 Procedure) counts',
+    resources: [...quiet(['dxa']), procedure(CPT, '77085', '2025-01-01')],
+    expect: [],
+  },
+  {
+    name: 'heel T-score alone (LOINC 38266-3) → baseline-dxa',
+    resources: [...quiet(['dxa']), tScore(-1.0, '2025-01-01', '38266-3')],
+    expect: ['baseline-dxa:warning'],
+  },
+  {
+    name: 'heel BMD alone (LOINC 38262-2) → baseline-dxa',
+    resources: [...quiet(['dxa']), bmd(0.5, '2025-01-01', '38262-2')],
+    expect: ['baseline-dxa:warning'],
+  },
+  {
+    name: 'peripheral DXA panel Observation (LOINC 83013-3) → baseline-dxa',
+    resources: [...quiet(['dxa']), quantityObs('83013-3', 1, undefined, '2025-01-01')],
+    expect: ['baseline-dxa:warning'],
+  },
+  {
+    name: 'axial DXA panel Observation (LOINC 83012-5) dates a DXA',
+    resources: [...quiet(['dxa']), quantityObs('83012-5', 1, undefined, '2025-01-01')],
+    expect: [],
+  },
+  {
+    name: 'radius T-score (LOINC 38265-5, a minT site) dates a DXA',
+    resources: [...quiet(['dxa']), tScore(-1.0, '2025-01-01', '38265-5')],
+    expect: [],
+  },
   // ---------------------------------------------------------------- calcium + vitamin D
   { name: 'not on calcium/vitamin D → calcium-vitamin-d info', resources: quiet(['calcium']), expect: ['calcium-vitamin-d:info'] },
   {
@@ -161,6 +203,11 @@ const scenarios: Scenario[] = [
     name: 'lowest T over all sites and sides: left femoral neck −2.6 beats spine −1.0',
     resources: [...quiet(['dxa']), tScore(-1.0, '2025-01-15', '38267-1'), tScore(-2.6, '2025-01-15', '80948-3')],
     expect: ['bone-agent:critical'],
+  },
+  {
+    name: 'a heel T-score −3.0 is not a minT site: hip −1.0 the same day decides, no bone agent',
+    resources: [...quiet(['dxa']), tScore(-1.0, '2025-01-15', '38264-8'), tScore(-3.0, '2025-01-15', '38266-3')],
+    expect: [],
   },
   {
     name: 'T-score outside 24 months does not count (and DXA is due)',
@@ -273,6 +320,26 @@ const scenarios: Scenario[] = [
     expect: [],
   },
   {
+    name: 'methylprednisolone by route "Intravenous", sig "post-op": not oral ("post" is not the word "po")',
+    resources: [...withT(-1.6), medRequest(medText('Methylprednisolone 40 mg'), { authoredOn: '2023-01-01', route: 'Intravenous', sig: 'post-op' })],
+    expect: [],
+  },
+  {
+    name: 'prednisolone by route "IV", sig "with potassium": not oral',
+    resources: [...withT(-1.6), medRequest(medText('Prednisolone sodium phosphate'), { authoredOn: '2023-01-01', route: 'IV', sig: 'with potassium' })],
+    expect: [],
+  },
+  {
+    name: 'prednisone "1 tab PO daily" is oral (whole word "po")',
+    resources: [...withT(-1.6), medRequest(medText('Prednisone 5 mg'), { authoredOn: '2023-01-01', sig: '1 tab PO daily' })],
+    expect: ['bone-agent:warning'],
+  },
+  {
+    name: 'prednisone by route "Oral route" is oral even though its sig says "post-op"',
+    resources: [...withT(-1.6), medRequest(medText('Prednisone 5 mg'), { authoredOn: '2023-01-01', route: 'Oral route', sig: 'post-op taper' })],
+    expect: ['bone-agent:warning'],
+  },
+  {
     name: 'Z79.52 long-term systemic steroids → second factor',
     resources: [...withT(-1.6), condition(ICD10, 'Z79.52')],
     expect: ['bone-agent:warning'],
@@ -316,6 +383,16 @@ const scenarios: Scenario[] = [
     expect: [],
   },
   {
+    name: '19.984 % over 4 years = 4.996 %/yr: no card (compared unrounded, not as 5.00)',
+    resources: [...quiet(), bmd(1.0, '2021-06-15'), bmd(0.80016, '2025-06-15')],
+    expect: [],
+  },
+  {
+    name: 'heel BMD falling 10 %/yr: the calcaneus is not a BMD-loss site',
+    resources: [...quiet(), bmd(1.0, '2023-06-15', '38262-2'), bmd(0.8, '2025-06-15', '38262-2')],
+    expect: [],
+  },
+  {
     name: 'exactly 9 months apart is enough',
     resources: [...quiet(), bmd(1.0, '2024-09-15'), bmd(0.95, '2025-06-15')],
     expect: ['bmd-decline:warning'],
@@ -339,6 +416,11 @@ const scenarios: Scenario[] = [
   {
     name: 'eGFR 30 and T −2.6: still critical bone-agent',
     resources: [...withT(-2.6), egfr(30, '2025-05-01')],
+    expect: ['bone-agent:critical'],
+  },
+  {
+    name: 'an eGFR of 20 from 13 months ago still counts: critical bone-agent kept',
+    resources: [...withT(-2.6), egfr(20, '2024-05-15')],
     expect: ['bone-agent:critical'],
   },
   {

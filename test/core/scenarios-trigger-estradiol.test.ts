@@ -12,6 +12,7 @@ import {
   medRequest,
   medText,
   patient,
+  quantityObs,
   quiet,
   rx,
   topicsOf,
@@ -19,7 +20,10 @@ import {
   type Scenario,
 } from './support/builders.js';
 
+import { parsePolicy } from '../../src/core/index.js';
+
 const MAN = patient({ sex: 'male' });
+const estradiolObs = (value: number, unit: string, date: string, code: string, opts: { id: string }) => quantityObs(code, value, unit, date, opts);
 const draftOf = (med: Parameters<typeof medRequest>[0], status: 'draft' | 'active' = 'draft') =>
   bundle([medRequest(med, { id: 'draft-1', status })]);
 const e2 = (value: number, unit: string, date: string, code = '2243-4', comparator?: '<') => [
@@ -35,18 +39,28 @@ const scenarios: Scenario[] = [
   { name: 'SBD 151124 (Arimidex) triggers', resources: quiet(['dxa']), draft: draftOf(rx('151124')), expect: ['baseline-dxa:warning'] },
   { name: 'BN 262485 (Synthea "Arimidex") triggers', resources: quiet(['dxa']), draft: draftOf(rx('262485')), expect: ['baseline-dxa:warning'] },
   { name: 'GPCK 1098617 triggers', resources: quiet(['dxa']), draft: draftOf(rx('1098617')), expect: ['baseline-dxa:warning'] },
-  { name: 'IN 84857 (anastrozole, weak) triggers by code', resources: quiet(['dxa']), draft: draftOf(rx('84857')), expect: ['baseline-dxa:warning'] },
+  // rules.md §1: an AI code at any level triggers, whatever its verification status (policy default).
+  { name: 'IN 84857 (anastrozole, [U]) alone triggers by code', resources: quiet(['dxa']), draft: draftOf(rx('84857')), expect: ['baseline-dxa:warning'] },
+  { name: 'IN 72965 (letrozole, [U]) alone triggers by code', resources: quiet(['dxa']), draft: draftOf(rx('72965')), expect: ['baseline-dxa:warning'] },
+  { name: 'IN 258494 (exemestane, [U]) alone triggers by code', resources: quiet(['dxa']), draft: draftOf(rx('258494')), expect: ['baseline-dxa:warning'] },
   {
-    name: 'IN 72965 (unverified) with display "letrozole" triggers by name',
+    name: 'IN 72965 (unverified) with display "letrozole" triggers',
     resources: quiet(['dxa']),
     draft: draftOf(rx('72965', 'letrozole')),
     expect: ['baseline-dxa:warning'],
   },
   {
-    name: 'IN 258494 (unverified) with neither display nor text: no trigger',
+    name: 'a site narrowing terminology.triggerCodeStatuses to verified + weak: IN 258494 alone does not trigger',
     resources: quiet(['dxa']),
     draft: draftOf(rx('258494')),
+    policy: parsePolicy({ terminology: { triggerCodeStatuses: ['verified', 'weak'] } }),
     expect: [],
+  },
+  {
+    name: 'patient-view: an active order coded only IN 258494 (exemestane) makes the patient on an AI',
+    hook: 'patient-view',
+    resources: [...quiet(['dxa']), medRequest(rx('258494'), { authoredOn: '2024-01-01' })],
+    expect: ['dxa-follow-up:info'],
   },
   { name: 'text only "Arimidex 1mg tab" triggers', resources: quiet(['dxa']), draft: draftOf(medText('Arimidex 1mg tab')), expect: ['baseline-dxa:warning'] },
   {
@@ -151,6 +165,7 @@ const scenarios: Scenario[] = [
   { name: 'estradiol 10 pg/mL exactly → warning, not critical', patient: MAN, resources: e2(10, 'pg/mL', '2025-05-15'), expect: ['estradiol-low:warning'] },
   { name: 'estradiol 9.9 pg/mL → critical', patient: MAN, resources: e2(9.9, 'pg/mL', '2025-05-15'), expect: ['estradiol-low:critical'] },
   { name: '73.42 pmol/L = 20 pg/mL: not low', patient: MAN, resources: e2(73.42, 'pmol/L', '2025-05-15', '14715-7'), expect: [] },
+  { name: '73.41 pmol/L = 19.997 pg/mL → warning (compared unrounded)', patient: MAN, resources: e2(73.41, 'pmol/L', '2025-05-15', '14715-7'), expect: ['estradiol-low:warning'] },
   { name: '73.0 pmol/L = 19.89 pg/mL → warning', patient: MAN, resources: e2(73.0, 'pmol/L', '2025-05-15', '14715-7'), expect: ['estradiol-low:warning'] },
   { name: '36.71 pmol/L = 10 pg/mL → warning', patient: MAN, resources: e2(36.71, 'pmol/L', '2025-05-15', '14715-7'), expect: ['estradiol-low:warning'] },
   { name: '36.3 pmol/L = 9.89 pg/mL → critical', patient: MAN, resources: e2(36.3, 'pmol/L', '2025-05-15', '14715-7'), expect: ['estradiol-low:critical'] },
@@ -166,6 +181,26 @@ const scenarios: Scenario[] = [
   },
   { name: 'normal estradiol exactly 6 months ago: no check', patient: MAN, resources: e2(25, 'pg/mL', '2024-12-15'), expect: [] },
   { name: 'normal estradiol 6 months and a day ago → check', patient: MAN, resources: e2(25, 'pg/mL', '2024-12-14'), expect: ['estradiol-check:info'] },
+  {
+    name: 'two estradiols the same day: the later time wins, not the resource id (15 at 17:00 over 25 at 08:00)',
+    patient: MAN,
+    resources: [
+      ...quiet(),
+      estradiolObs(25, 'pg/mL', '2025-05-15T08:00:00Z', '2243-4', { id: 'a-early' }),
+      estradiolObs(15, 'pg/mL', '2025-05-15T17:00:00Z', '2243-4', { id: 'z-late' }),
+    ],
+    expect: ['estradiol-low:warning'],
+  },
+  {
+    name: 'two estradiols the same day, reversed ids: still the later time (25 at 17:00 over 15 at 08:00)',
+    patient: MAN,
+    resources: [
+      ...quiet(),
+      estradiolObs(15, 'pg/mL', '2025-05-15T08:00:00Z', '2243-4', { id: 'a-early' }),
+      estradiolObs(25, 'pg/mL', '2025-05-15T17:00:00Z', '2243-4', { id: 'z-late' }),
+    ],
+    expect: [],
+  },
   { name: 'woman with estradiol 5 pg/mL: no estradiol rule', resources: e2(5, 'pg/mL', '2025-05-15'), expect: [] },
   {
     name: 'man on letrozole, estradiol by immunoassay code 83096-8 at 12 pg/mL → warning',

@@ -65,9 +65,53 @@ describe('value sets', () => {
   test('codings can be limited by verification status', () => {
     const all = codings('aromatase-inhibitors').map((c) => c.code);
     const trusted = codings('aromatase-inhibitors', ['verified', 'weak']).map((c) => c.code);
-    expect(all).toContain('258494');
+    expect(all).toEqual(expect.arrayContaining(['258494', '84857']));
     expect(trusted).not.toContain('258494');
-    expect(trusted).toEqual(expect.arrayContaining(['199224', '262485', '84857']));
+    expect(trusted).not.toContain('84857');
+    expect(trusted).toEqual(expect.arrayContaining(['199224', '262485', '151124']));
+  });
+
+  test.each([
+    ['aromatase-inhibitors', 'http://www.nlm.nih.gov/research/umls/rxnorm', '84857'],
+    ['dxa-procedures', 'http://snomed.info/sct', '312681000'],
+    ['long-term-glucocorticoids', 'http://hl7.org/fhir/sid/icd-10-cm', 'Z79.52'],
+    ['fragility-fracture', 'http://hl7.org/fhir/sid/icd-10-cm', 'Z87.310'],
+    ['onj', 'http://hl7.org/fhir/sid/icd-10-cm', 'M87.180'],
+    ['hypocalcaemia', 'http://hl7.org/fhir/sid/icd-10-cm', 'E83.51'],
+    ['vitamin-d-deficiency', 'http://hl7.org/fhir/sid/icd-10-cm', 'E55.9'],
+  ] as const)('%s %s|%s keeps the reference\'s [U]; local evidence is a separate extension', (vs, system, code) => {
+    const c = lookup(vs, system, code);
+    expect(c).toMatchObject({ verification: 'unverified', source: expect.stringMatching(/^clinical-codes-and-evidence\.md .*\[U\]/) });
+    expect((c as { localEvidence?: string }).localEvidence).toMatch(/.{20,}/);
+    const json = valueSet(vs).compose!.include.flatMap((i) => i.concept ?? []).find((x) => x.code === code)!;
+    expect(json.extension?.map((e) => e.url)).toEqual(
+      expect.arrayContaining(['urn:aibl-cds:extension:verification', 'urn:aibl-cds:extension:source', 'urn:aibl-cds:extension:local-evidence']),
+    );
+  });
+
+  test('every verified or weak code names clinical-codes-and-evidence.md as its source', () => {
+    for (const n of VALUE_SET_NAMES) {
+      for (const c of [...concepts(n), ...prefixes(n)]) {
+        if (c.verification !== 'unverified') expect(`${n} ${'code' in c ? c.code : c.prefix}: ${c.source}`).toMatch(/: clinical-codes-and-evidence\.md/);
+      }
+    }
+  });
+
+  test('axial DXA studies are marked in the data (dxa-scope), peripheral and VFA-only are not axial', () => {
+    const scope = Object.fromEntries(concepts('dxa-procedures').map((c) => [c.code, c.dxaScope]));
+    expect(scope).toEqual({
+      '77080': 'axial',
+      '77085': 'axial',
+      '38268-9': 'axial',
+      '83012-5': 'axial',
+      '83014-1': 'axial',
+      '83311-1': 'axial',
+      '241686001': 'axial',
+      '312681000': 'axial',
+      '77081': 'peripheral',
+      '83013-3': 'peripheral',
+      '77086': 'vertebral-fracture-assessment',
+    });
   });
 
   test('lookup accepts OID systems and ICD-10-CM codes with or without the dot', () => {

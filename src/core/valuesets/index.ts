@@ -109,6 +109,10 @@ export interface Concept extends SimpleCoding {
   calciumKind?: string;
   /** bone-agents: the suggested regimen this product is the draft order for. */
   regimen?: string;
+  /** dxa-procedures: `axial` | `peripheral` | `vertebral-fracture-assessment` (only axial dates the last DXA). */
+  dxaScope?: string;
+  /** Evidence seen outside the reference document; it never changes `verification`. */
+  localEvidence?: string;
 }
 
 /** A hierarchy of codes given by its prefix (ICD-10-CM `M80`, `S72`, `M85.8`). */
@@ -136,6 +140,8 @@ interface Compiled {
   names: MatchName[];
   /** Free-text words that mark a product as not taken by mouth (oral-glucocorticoids). */
   nonOralWords: string[];
+  /** Abbreviations with the same meaning (`iv`, `im`), matched only as whole words. */
+  nonOralAbbreviations: string[];
 }
 
 const EXT = 'urn:aibl-cds:extension:';
@@ -192,6 +198,8 @@ function compile(name: ValueSetName): Compiled {
         smoking: extValue(c.extension, 'smoking'),
         calciumKind: extValue(c.extension, 'calcium-kind'),
         regimen: extValue(c.extension, 'regimen'),
+        dxaScope: extValue(c.extension, 'dxa-scope'),
+        localEvidence: extValue(c.extension, 'local-evidence'),
       };
       for (const [k, v] of Object.entries(optional)) {
         if (v !== undefined) (concept as unknown as Record<string, unknown>)[k] = v;
@@ -211,6 +219,7 @@ function compile(name: ValueSetName): Compiled {
   }
   const names: MatchName[] = [];
   const nonOralWords: string[] = [];
+  const nonOralAbbreviations: string[] = [];
   for (const e of resource.extension ?? []) {
     if (e.url === EXT + 'match-name') {
       const sub = (n: string) => e.extension?.find((x) => x.url === n);
@@ -223,15 +232,28 @@ function compile(name: ValueSetName): Compiled {
       }
     } else if (e.url === EXT + 'non-oral-word' && e.valueString) {
       nonOralWords.push(e.valueString.toLowerCase());
+    } else if (e.url === EXT + 'non-oral-abbreviation' && e.valueString) {
+      nonOralAbbreviations.push(e.valueString.toLowerCase());
     }
   }
   const byKey = new Map<string, Concept>();
   for (const c of concepts) byKey.set(keyOf(c.system, c.code), c);
-  return { resource, concepts, byKey, prefixes, names, nonOralWords };
+  return { resource, concepts, byKey, prefixes, names, nonOralWords, nonOralAbbreviations };
 }
 
 // Derived once from the static JSON: constant data, not mutable state.
 const compiled = new Map<ValueSetName, Compiled>(VALUE_SET_NAMES.map((n) => [n, compile(n)]));
+
+// Every explicit concept by its normalised key, across all value sets (in VALUE_SET_NAMES order):
+// filing one coding under every set it belongs to is then one key and one Map read, not one per set.
+const conceptsByKey = new Map<string, Concept[]>();
+for (const c of compiled.values()) {
+  for (const [key, concept] of c.byKey) {
+    const list = conceptsByKey.get(key);
+    if (list) list.push(concept);
+    else conceptsByKey.set(key, [concept]);
+  }
+}
 
 function get(name: ValueSetName): Compiled {
   const c = compiled.get(name);
@@ -268,6 +290,10 @@ export function nonOralWords(name: ValueSetName): string[] {
   return get(name).nonOralWords;
 }
 
+export function nonOralAbbreviations(name: ValueSetName): string[] {
+  return get(name).nonOralAbbreviations;
+}
+
 /** `system|code` search tokens of a value set (FHIR token search syntax). */
 export function searchTokens(name: ValueSetName): string[] {
   return get(name).concepts.map((c) => `${c.system}|${c.code}`);
@@ -288,6 +314,15 @@ export function lookup(
   if (c.prefixes.length === 0) return undefined;
   const norm = normaliseCode(sys, code);
   return c.prefixes.find((p) => p.system === sys && norm.startsWith(normaliseCode(sys, p.prefix)));
+}
+
+/**
+ * The explicit concepts of every value set that name this coding (what `lookup` finds by code in
+ * each set, without prefix rules), in one read.
+ */
+export function conceptsFor(system: string | undefined, code: string | undefined): readonly Concept[] {
+  if (typeof system !== 'string' || typeof code !== 'string' || !system || !code) return [];
+  return conceptsByKey.get(keyOf(canonicalSystem(system), code)) ?? [];
 }
 
 export function isConcept(x: Concept | PrefixRule | undefined): x is Concept {

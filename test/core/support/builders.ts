@@ -78,10 +78,13 @@ export const estradiol = (value: number, unit: string, date: string, code = '224
 export const bmiObs = (value: number, date: string) => quantityObs('39156-5', value, 'kg/m2', date);
 export const weight = (kg: number, date: string) => quantityObs('29463-7', kg, 'kg', date);
 export const height = (cm: number, date: string) => quantityObs('8302-2', cm, 'cm', date);
-export const egfr = (value: number, date: string) => quantityObs('98979-8', value, 'mL/min/{1.73_m2}', date);
-export const calcium = (value: number, date: string) => quantityObs('17861-6', value, 'mg/dL', date);
+export const egfr = (value: number, date: string, code = '98979-8', opts: Parameters<typeof quantityObs>[4] = {}) =>
+  quantityObs(code, value, 'mL/min/{1.73_m2}', date, opts);
+export const calcium = (value: number, date: string, opts: Parameters<typeof quantityObs>[4] = {}) =>
+  quantityObs('17861-6', value, 'mg/dL', date, opts);
 export const albumin = (value: number, date: string) => quantityObs('1751-7', value, 'g/dL', date);
-export const vitaminD = (value: number, date: string) => quantityObs('62292-8', value, 'ng/mL', date);
+export const vitaminD = (value: number, date: string, opts: Parameters<typeof quantityObs>[4] = {}) =>
+  quantityObs('62292-8', value, 'ng/mL', date, opts);
 
 export function smoking(answer: { code: string; display: string }, date: string): Observation {
   return {
@@ -143,7 +146,7 @@ export const medText = (text: string): Med => ({ medicationCodeableConcept: { te
 
 export function medRequest(
   med: Med,
-  opts: { status?: MedicationRequest['status']; authoredOn?: string; id?: string; route?: string } = {},
+  opts: { status?: MedicationRequest['status']; authoredOn?: string; id?: string; route?: string; sig?: string } = {},
 ): MedicationRequest {
   const r: MedicationRequest = {
     resourceType: 'MedicationRequest',
@@ -154,7 +157,9 @@ export function medRequest(
     ...med,
   };
   if (opts.authoredOn) r.authoredOn = opts.authoredOn;
-  if (opts.route) r.dosageInstruction = [{ route: { text: opts.route } }];
+  if (opts.route || opts.sig) {
+    r.dosageInstruction = [{ ...(opts.route && { route: { text: opts.route } }), ...(opts.sig && { text: opts.sig }) }];
+  }
   return r;
 }
 
@@ -293,7 +298,11 @@ export function evaluateScenario(s: Scenario): Evaluation {
   const aiOrders =
     hook === 'patient-view'
       ? []
-      : findAiOrders(draft, { ...(s.selections && { selections: s.selections }), ...(s.medications && { medications: s.medications }) });
+      : findAiOrders(draft, {
+          ...(s.selections && { selections: s.selections }),
+          ...(s.medications && { medications: s.medications }),
+          ...(s.policy && { policy: s.policy }),
+        });
   return evaluatePatient(
     { hook, now: NOW, record: record(s.patient ?? patient(), s.resources, s.notChecked ?? []), aiOrders },
     s.policy ?? defaultPolicy,
