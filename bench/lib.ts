@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import autocannon from 'autocannon';
 
 export interface Started {
@@ -9,9 +10,29 @@ export interface Started {
   stop(): Promise<void>;
 }
 
-/** Starts a Node script on a free loopback port and waits until /healthz answers. */
-export async function startNode(script: string, env: Record<string, string>, port: number): Promise<Started> {
-  const child = spawn(process.execPath, [script], {
+export interface StartOptions {
+  /** Extra node flags, e.g. `--cpu-prof`. */
+  nodeArgs?: string[];
+  /** Health path polled until it answers 200 (default /healthz). */
+  healthPath?: string;
+}
+
+/** A TCP port free on loopback right now (the OS picks it). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const addr = srv.address();
+      const port = typeof addr === 'object' && addr !== null ? addr.port : 0;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+/** Starts a Node script on a loopback port and waits until /healthz answers. */
+export async function startNode(script: string, env: Record<string, string>, port: number, opts: StartOptions = {}): Promise<Started> {
+  const child = spawn(process.execPath, [...(opts.nodeArgs ?? []), script], {
     env: { ...process.env, ...env, PORT: String(port), HOST: '127.0.0.1' },
     stdio: ['ignore', 'ignore', 'inherit'],
   });
@@ -19,12 +40,15 @@ export async function startNode(script: string, env: Record<string, string>, por
   for (;;) {
     if (child.exitCode !== null) throw new Error(`${script} exited with ${child.exitCode}`);
     try {
-      const res = await fetch(`http://127.0.0.1:${port}/healthz`);
+      const res = await fetch(`http://127.0.0.1:${port}${opts.healthPath ?? '/healthz'}`);
       if (res.ok) break;
     } catch {
       // not listening yet
     }
-    if (Date.now() > deadline) throw new Error(`${script} did not become healthy`);
+    if (Date.now() > deadline) {
+      child.kill('SIGKILL');
+      throw new Error(`${script} did not become healthy`);
+    }
     await new Promise((r) => setTimeout(r, 100));
   }
   return {
@@ -33,8 +57,12 @@ export async function startNode(script: string, env: Record<string, string>, por
     child,
     stop: () =>
       new Promise<void>((resolve) => {
-        if (child.exitCode !== null) return resolve();
-        child.once('exit', () => resolve());
+        if (child.exitCode !== null || child.signalCode !== null) return resolve();
+        const force = setTimeout(() => child.kill('SIGKILL'), 15_000);
+        child.once('exit', () => {
+          clearTimeout(force);
+          resolve();
+        });
         child.kill('SIGTERM');
       }),
   };
@@ -47,37 +75,83 @@ export function rssMb(pid: number): number {
   return kb / 1024;
 }
 
+/** CPU time (user + system, all threads) a process has used so far, in seconds (Linux). */
+export function cpuSeconds(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
+/** The machine, for the record: core count and CPU model. */
+export function machine(): { cores: number; cpu: string } {
+  const info = readFileSync('/proc/cpuinfo', 'utf8');
+  const cpu = /^model name\s*:\s*(.+)$/m.exec(info)?.[1]?.trim() ?? 'unknown';
+  const cores = (info.match(/^processor\s*:/gm) ?? []).length;
+  return { cores, cpu };
+}
+
 export interface LoadResult {
   requestsPerSec: number;
+  /** Latency percentiles in ms (autocannon's, 1 ms resolution below 1 s). */
   p50: number;
+  p90: number;
   p99: number;
+  max: number;
   requests: number;
+  /** Answers by status class, e.g. { '2xx': 1000 }. */
+  statusClasses: Record<string, number>;
   non2xx: number;
   errors: number;
   timeouts: number;
 }
 
-export async function load(opts: {
+export interface LoadOptions {
   url: string;
-  body: string;
+  /** One body, or several sent in turn (round-robin per connection). */
+  body: string | string[];
   connections: number;
+  /** Seconds (ignored when `amount` is given). */
   duration?: number;
   amount?: number;
   headers?: Record<string, string>;
-}): Promise<LoadResult> {
-  const result = await autocannon({
+  /** Content type per body when they differ (default application/json). */
+  contentTypes?: string[];
+  paths?: string[];
+}
+
+export async function load(opts: LoadOptions): Promise<LoadResult> {
+  const bodies = Array.isArray(opts.body) ? opts.body : [opts.body];
+  const single = bodies.length === 1 && !opts.paths;
+  const base = {
     url: opts.url,
-    method: 'POST',
     connections: opts.connections,
     ...(opts.amount ? { amount: opts.amount } : { duration: opts.duration ?? 10 }),
-    headers: { 'content-type': 'application/json', ...opts.headers },
-    body: opts.body,
-  });
+  };
+  const result = await autocannon(
+    single
+      ? { ...base, method: 'POST', headers: { 'content-type': 'application/json', ...opts.headers }, body: bodies[0]! }
+      : {
+          ...base,
+          requests: bodies.map((body, i) => ({
+            method: 'POST' as const,
+            path: opts.paths?.[i % opts.paths.length] ?? new URL(opts.url).pathname,
+            headers: { 'content-type': opts.contentTypes?.[i] ?? 'application/json', ...opts.headers },
+            body,
+          })),
+        },
+  );
+  const statusClasses: Record<string, number> = {};
+  for (const cls of ['1xx', '2xx', '3xx', '4xx', '5xx'] as const) {
+    const n = result[cls];
+    if (n) statusClasses[cls] = n;
+  }
   return {
     requestsPerSec: result.requests.average,
     p50: result.latency.p50,
+    p90: result.latency.p90,
     p99: result.latency.p99,
+    max: result.latency.max,
     requests: result.requests.total,
+    statusClasses,
     non2xx: result.non2xx,
     errors: result.errors,
     timeouts: result.timeouts,
@@ -89,4 +163,74 @@ export function table(rows: Record<string, string | number>[]): string {
   const widths = cols.map((c) => Math.max(c.length, ...rows.map((r) => String(r[c]).length)));
   const line = (cells: string[]) => '| ' + cells.map((c, i) => c.padEnd(widths[i]!)).join(' | ') + ' |';
   return [line(cols), line(widths.map((w) => '-'.repeat(w))), ...rows.map((r) => line(cols.map((c) => String(r[c]))))].join('\n');
+}
+
+export function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  if (s.length === 0) return NaN;
+  const mid = Math.floor(s.length / 2);
+  return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
+}
+
+export function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
+
+export interface FhirProcess {
+  baseUrl: string;
+  patientId: string;
+  pid: number;
+  stats(): Promise<{ requests: number; opened: number; open: number }>;
+  setLatency(ms: number): void;
+  setFaults(plan: 'none' | 'flaky' | 'hang'): void;
+  stop(): Promise<void>;
+}
+
+/** Starts bench/fhir-server-process.js (the test FHIR server in its own process). */
+export async function startFhirProcess(script: string, env: Record<string, string> = {}): Promise<FhirProcess> {
+  const child = spawn(process.execPath, [script], {
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'inherit', 'ipc'],
+  });
+  const first = await new Promise<string>((resolve, reject) => {
+    let buf = '';
+    const timer = setTimeout(() => reject(new Error('the FHIR server process did not start')), 60_000);
+    child.stdout!.on('data', (chunk: Buffer) => {
+      buf += chunk.toString('utf8');
+      const nl = buf.indexOf('\n');
+      if (nl >= 0) {
+        clearTimeout(timer);
+        resolve(buf.slice(0, nl));
+      }
+    });
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`the FHIR server process exited with ${code}`));
+    });
+  });
+  const info = JSON.parse(first) as { baseUrl: string; patientId: string };
+  child.stdout!.resume();
+  return {
+    baseUrl: info.baseUrl,
+    patientId: info.patientId,
+    pid: child.pid!,
+    stats: () =>
+      new Promise((resolve) => {
+        const onMessage = (m: { type?: string; requests: number; opened: number; open: number }) => {
+          if (m.type !== 'stats') return;
+          child.off('message', onMessage);
+          resolve({ requests: m.requests, opened: m.opened, open: m.open });
+        };
+        child.on('message', onMessage);
+        child.send({ type: 'stats' });
+      }),
+    setLatency: (ms) => child.send({ type: 'latency', ms }),
+    setFaults: (plan) => child.send({ type: 'faults', plan }),
+    stop: () =>
+      new Promise<void>((resolve) => {
+        if (child.exitCode !== null || child.signalCode !== null) return resolve();
+        child.once('exit', () => resolve());
+        child.kill('SIGTERM');
+      }),
+  };
 }

@@ -1,6 +1,8 @@
 /**
- * A realistic order-sign request (~50 KiB): a 70-year-old woman starting anastrozole with six years
- * of DXA history, labs and vitals, a dozen conditions and active medications, all prefetched.
+ * A realistic order-sign request (57 KiB; 91 resources besides the Patient): a 70-year-old woman
+ * starting anastrozole with five yearly DXA scans (the latest showing a fall in density), 41 labs
+ * and vitals, a dozen conditions and eight active medications, all prefetched. Three cards answer
+ * it (bone-agent, bmd-decline, calcium-vitamin-d).
  */
 import { randomUUID } from 'node:crypto';
 
@@ -44,11 +46,14 @@ export function benchOrderSignRequest(): Record<string, unknown> {
   ];
   const dxa: unknown[] = [];
   let n = 0;
-  for (let scan = 0; scan < 6; scan++) {
+  for (let scan = 0; scan < 5; scan++) {
     const monthsAgo = 6 + scan * 12;
+    // The latest scan is ~6 % below the one a year before: a BMD decline card.
+    const bmd = scan === 0 ? 0.86 : 0.92 + scan * 0.01;
+    const t = scan === 0 ? -2.1 : -1.6 + scan * 0.1;
     for (const [bmdCode, bmdDisplay, tCode, tDisplay] of dxaSites) {
-      dxa.push(observation(`dxa-${n++}`, bmdCode, bmdDisplay, 0.92 + scan * 0.01, 'g/cm2', monthsAgo));
-      dxa.push(observation(`dxa-${n++}`, tCode, tDisplay, -1.6 + scan * 0.1, '{T-score}', monthsAgo));
+      dxa.push(observation(`dxa-${n++}`, bmdCode, bmdDisplay, bmd, 'g/cm2', monthsAgo));
+      dxa.push(observation(`dxa-${n++}`, tCode, tDisplay, t, '{T-score}', monthsAgo));
     }
   }
   const labs: unknown[] = [];
@@ -62,7 +67,7 @@ export function benchOrderSignRequest(): Record<string, unknown> {
     ['98979-8', 'Glomerular filtration rate/1.73 sq M.predicted by CKD-EPI 2021', 74, 'mL/min/{1.73_m2}'],
     ['2243-4', 'Estradiol (E2) [Mass/volume] in Serum or Plasma', 8, 'pg/mL'],
   ];
-  for (let i = 0; i < 80; i++) {
+  for (let i = 0; i < 40; i++) {
     const [code, display, value, unit] = labDefs[i % labDefs.length]!;
     labs.push(observation(`lab-${i}`, code, display, value, unit, 1 + Math.floor(i / labDefs.length) * 3));
   }

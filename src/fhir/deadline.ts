@@ -16,7 +16,6 @@ export class Deadline {
   private timer: NodeJS.Timeout;
   /** performance.now() time of the deadline (monotonic). */
   private readonly endsAt: number;
-  private readonly aborted: Promise<never>;
   private readonly onParentAbort = (): void => this.abort('cancelled');
   private abortCause: AbortCause | undefined;
 
@@ -26,13 +25,6 @@ export class Deadline {
   ) {
     const budget = Number.isFinite(ms) ? Math.max(0, ms) : 0;
     this.endsAt = performance.now() + budget;
-    this.aborted = new Promise<never>((_, reject) => {
-      this.controller.signal.addEventListener('abort', () => reject(new DeadlineAbort(this.abortCause ?? 'stopped')), {
-        once: true,
-      });
-    });
-    // Nobody may be racing when it fires; the rejection is still observed through `race`.
-    this.aborted.catch(() => undefined);
     this.timer = setTimeout(this.expire, budget);
     if (parent?.aborted) this.abort('cancelled');
     else parent?.addEventListener('abort', this.onParentAbort, { once: true });
@@ -67,10 +59,33 @@ export class Deadline {
     this.controller.abort(new DeadlineAbort(cause));
   }
 
-  /** `work`, unless the deadline aborts first. */
+  /**
+   * `work`, unless the deadline aborts first. The abort listener is removed as soon as either
+   * settles: undici keeps every fetch's signal (this one) in a global FinalizationRegistry until its
+   * request is collected, and fhir-kit-client hangs that request on the parsed body, so a listener
+   * left here that can reach `work`'s result keeps every FHIR response of the gathering alive for
+   * good (test/perf/fallback-memory.test.ts).
+   */
   race<T>(work: Promise<T>): Promise<T> {
-    work.catch(() => undefined);
-    return Promise.race([work, this.aborted]);
+    const signal = this.controller.signal;
+    if (signal.aborted) {
+      work.catch(() => undefined);
+      return Promise.reject(new DeadlineAbort(this.abortCause ?? 'stopped'));
+    }
+    return new Promise<T>((resolve, reject) => {
+      const onAbort = (): void => reject(new DeadlineAbort(this.abortCause ?? 'stopped'));
+      signal.addEventListener('abort', onAbort, { once: true });
+      work.then(
+        (value) => {
+          signal.removeEventListener('abort', onAbort);
+          resolve(value);
+        },
+        (err: unknown) => {
+          signal.removeEventListener('abort', onAbort);
+          reject(err);
+        },
+      );
+    });
   }
 
   /** Stops the timer and lets go of the parent signal; call once the gathering is over. */

@@ -75,17 +75,30 @@ type KeyOutcome = ({ ok: true; fromServer: boolean } & QueryResult) | ({ ok: fal
 class Connection {
   private session: FhirSession | undefined;
   private ownAgents: FhirAgents | undefined;
-  readonly deadline: Deadline;
+  private timer: Deadline | undefined;
+  private readonly startedAt = performance.now();
 
   constructor(
     private readonly access: FhirAccess,
     private readonly deps: GatherDeps,
-  ) {
-    this.deadline = new Deadline(access.deadlineMs, access.signal);
+  ) {}
+
+  /**
+   * Armed on first use, counting from when the gathering began: a request answered wholly from
+   * prefetch (the common case) never pays for a timer, an AbortController and their listeners.
+   */
+  get deadline(): Deadline {
+    this.timer ??= new Deadline(this.access.deadlineMs - (performance.now() - this.startedAt), this.access.signal);
+    return this.timer;
   }
 
   get available(): boolean {
     return this.access.fhirServer !== undefined && this.access.fhirServer !== '';
+  }
+
+  /** Stops the calls in flight, and any later ones, when a required key has failed. */
+  stop(): void {
+    this.deadline.abort('stopped');
   }
 
   open(): FhirSession {
@@ -107,7 +120,7 @@ class Connection {
   }
 
   close(): void {
-    this.deadline.dispose();
+    this.timer?.dispose();
     this.ownAgents?.close();
   }
 }
@@ -192,7 +205,7 @@ export async function gatherPatientData(req: GatherRequest, deps: GatherDeps = {
         obtain(key, reading, patientId, conn).then((o) => {
           outcomes.set(key, o);
           // Without this key there is no answer: stop the other calls instead of waiting for them.
-          if (!o.ok && DATA_QUERIES[key].required) conn.deadline.abort('stopped');
+          if (!o.ok && DATA_QUERIES[key].required) conn.stop();
         }),
       );
     }
