@@ -9,11 +9,11 @@ import type { Measurement, Provenance } from './types.js';
 import { conceptsFor, type Concept, type ValueSetName } from './valuesets/index.js';
 import type { Quantity } from './units.js';
 
-export const OBSERVATION_VALUE_SETS = [
-  'dxa-bmd',
-  'dxa-t-score',
-  'dxa-z-score',
-  'dxa-procedures',
+/** DXA results: BMD, T-score and Z-score at every site (rules.md §2 lastDxa, minT, BMD loss). */
+export const DXA_OBSERVATION_VALUE_SETS = ['dxa-bmd', 'dxa-t-score', 'dxa-z-score'] as const satisfies readonly ValueSetName[];
+
+/** Every other observation a rule reads (rules.md §2 risk factors and safety facts). */
+export const LAB_OBSERVATION_VALUE_SETS = [
   'estradiol',
   'bmi',
   'body-weight',
@@ -23,6 +23,13 @@ export const OBSERVATION_VALUE_SETS = [
   'calcium-serum',
   'albumin',
   'egfr',
+] as const satisfies readonly ValueSetName[];
+
+/** The FHIR layer fetches exactly these (src/fhir/queries.ts), so facts and queries cannot drift. */
+export const OBSERVATION_VALUE_SETS = [
+  ...DXA_OBSERVATION_VALUE_SETS,
+  'dxa-procedures',
+  ...LAB_OBSERVATION_VALUE_SETS,
 ] as const satisfies readonly ValueSetName[];
 export type ObservationValueSet = (typeof OBSERVATION_VALUE_SETS)[number];
 

@@ -7,6 +7,7 @@
  * type search, a reference parameter, token equality and `_count`; the only token is
  * `{{context.patientId}}`.
  */
+import { DXA_OBSERVATION_VALUE_SETS, LAB_OBSERVATION_VALUE_SETS } from '../core/observations.js';
 import { DATA_KEYS, REQUIRED_DATA_KEYS, type DataKey } from '../core/patient-record.js';
 import { codings, type ValueSetName } from '../core/valuesets/index.js';
 
@@ -35,21 +36,9 @@ export const PATIENT_ID_TOKEN = '{{context.patientId}}';
 
 const LOINC = 'http://loinc.org';
 
-/** The DXA observations: BMD, T-score and Z-score at every site (rules.md §2 lastDxa, minT, BMD loss). */
-const DXA_OBSERVATIONS: readonly ValueSetName[] = ['dxa-bmd', 'dxa-t-score', 'dxa-z-score'];
-
-/** Every other observation a rule reads (rules.md §2 risk factors and safety facts). */
-const LAB_OBSERVATIONS: readonly ValueSetName[] = [
-  'estradiol',
-  'bmi',
-  'body-weight',
-  'body-height',
-  'smoking-status',
-  'vitamin-d-25oh',
-  'calcium-serum',
-  'albumin',
-  'egfr',
-];
+/** The core reads exactly these observation value sets; the queries fetch exactly them. */
+const DXA_OBSERVATIONS: readonly ValueSetName[] = DXA_OBSERVATION_VALUE_SETS;
+const LAB_OBSERVATIONS: readonly ValueSetName[] = LAB_OBSERVATION_VALUE_SETS;
 
 /** `system|code,system|code` over the value sets, without repeats, in value-set order. */
 export function codeParam(sets: readonly ValueSetName[], onlySystem?: string): string {
