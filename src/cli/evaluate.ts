@@ -16,6 +16,7 @@ import {
   findAiOrders,
   parsePolicy,
   PolicyError,
+  recordFromResources,
   type AiDrug,
   type Evaluation,
   type HookName,
@@ -163,49 +164,12 @@ function prepare(bundle: Bundle, opts: Options, policy: Policy): Prepared {
   const notes: string[] = [];
   if (patients.length > 1) notes.push(`The bundle holds ${patients.length} patients; only the first is evaluated.`);
 
-  const record: PatientRecord = {
+  // Draft MedicationRequests are the orders being signed, not the patient's medications.
+  const drafts = resources.filter((r): r is MedicationRequest => r.resourceType === 'MedicationRequest' && r.status === 'draft');
+  const { record } = recordFromResources(
     patient,
-    observations: [],
-    conditions: [],
-    medicationRequests: [],
-    medicationStatements: [],
-    procedures: [],
-    serviceRequests: [],
-    familyHistory: [],
-    medications: [],
-    notChecked: [],
-  };
-  const drafts: MedicationRequest[] = [];
-  for (const r of resources) {
-    switch (r.resourceType) {
-      case 'Observation':
-        record.observations.push(r);
-        break;
-      case 'Condition':
-        record.conditions.push(r);
-        break;
-      case 'MedicationRequest':
-        (r.status === 'draft' ? drafts : record.medicationRequests).push(r);
-        break;
-      case 'MedicationStatement':
-        record.medicationStatements.push(r);
-        break;
-      case 'Procedure':
-        record.procedures.push(r);
-        break;
-      case 'ServiceRequest':
-        record.serviceRequests.push(r);
-        break;
-      case 'FamilyMemberHistory':
-        record.familyHistory.push(r);
-        break;
-      case 'Medication':
-        record.medications.push(r);
-        break;
-      default:
-        break;
-    }
-  }
+    resources.filter((r) => !(r.resourceType === 'MedicationRequest' && r.status === 'draft')),
+  );
   if (opts.drug) drafts.push(syntheticDraft(opts.drug, patient, opts.now));
   const draftBundle: Bundle = { resourceType: 'Bundle', type: 'collection', entry: drafts.map((resource) => ({ resource })) };
   const aiOrders = findAiOrders(draftBundle, { medications: record.medications, policy });

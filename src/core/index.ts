@@ -5,7 +5,7 @@ export { evaluatePatient } from './evaluate.js';
 export type { EvaluateInput } from './evaluate.js';
 export { parsePolicy, defaultPolicy, PolicyError, PolicySchema } from './policy.js';
 export type { Policy, DeepPartial } from './policy.js';
-export { DATA_KEYS, REQUIRED_DATA_KEYS } from './patient-record.js';
+export { DATA_KEYS, recordFromResources, REQUIRED_DATA_KEYS } from './patient-record.js';
 export type { DataKey, PatientRecord } from './patient-record.js';
 export { OVERRIDE_REASON_SYSTEM } from './override-reasons.js';
 export { GUIDELINES } from './guidelines.js';

@@ -47,3 +47,58 @@ export interface PatientRecord {
   /** Optional inputs that could not be obtained; every card says these were not checked. */
   notChecked: DataKey[];
 }
+
+/**
+ * Files a patient's resources into a PatientRecord by type (for inputs that arrive as one list,
+ * such as a Bundle). Resources of other types are returned in `unfiled` for the caller to judge.
+ */
+export function recordFromResources(
+  patient: Patient,
+  resources: readonly { resourceType: string }[],
+  notChecked: DataKey[] = [],
+): { record: PatientRecord; unfiled: { resourceType: string }[] } {
+  const record: PatientRecord = {
+    patient,
+    observations: [],
+    conditions: [],
+    medicationRequests: [],
+    medicationStatements: [],
+    procedures: [],
+    serviceRequests: [],
+    familyHistory: [],
+    medications: [],
+    notChecked,
+  };
+  const unfiled: { resourceType: string }[] = [];
+  for (const r of resources) {
+    switch (r.resourceType) {
+      case 'Observation':
+        record.observations.push(r as Observation);
+        break;
+      case 'Condition':
+        record.conditions.push(r as Condition);
+        break;
+      case 'MedicationRequest':
+        record.medicationRequests.push(r as MedicationRequest);
+        break;
+      case 'MedicationStatement':
+        record.medicationStatements.push(r as MedicationStatement);
+        break;
+      case 'Procedure':
+        record.procedures.push(r as Procedure);
+        break;
+      case 'ServiceRequest':
+        record.serviceRequests.push(r as ServiceRequest);
+        break;
+      case 'FamilyMemberHistory':
+        record.familyHistory.push(r as FamilyMemberHistory);
+        break;
+      case 'Medication':
+        record.medications.push(r as Medication);
+        break;
+      default:
+        unfiled.push(r);
+    }
+  }
+  return { record, unfiled };
+}

@@ -19,6 +19,7 @@ import {
   defaultPolicy,
   evaluatePatient,
   findAiOrders,
+  recordFromResources,
   type DataKey,
   type Evaluation,
   type HookName,
@@ -217,48 +218,8 @@ export function bundle(resources: FhirResource[], opts: { type?: Bundle['type'];
 
 /** Files resources into a PatientRecord by type. */
 export function record(p: Patient, resources: FhirResource[], notChecked: DataKey[] = []): PatientRecord {
-  const r: PatientRecord = {
-    patient: p,
-    observations: [],
-    conditions: [],
-    medicationRequests: [],
-    medicationStatements: [],
-    procedures: [],
-    serviceRequests: [],
-    familyHistory: [],
-    medications: [],
-    notChecked,
-  };
-  for (const x of resources) {
-    switch (x.resourceType) {
-      case 'Observation':
-        r.observations.push(x);
-        break;
-      case 'Condition':
-        r.conditions.push(x);
-        break;
-      case 'MedicationRequest':
-        r.medicationRequests.push(x);
-        break;
-      case 'MedicationStatement':
-        r.medicationStatements.push(x);
-        break;
-      case 'Procedure':
-        r.procedures.push(x);
-        break;
-      case 'ServiceRequest':
-        r.serviceRequests.push(x);
-        break;
-      case 'FamilyMemberHistory':
-        r.familyHistory.push(x);
-        break;
-      case 'Medication':
-        r.medications.push(x);
-        break;
-      default:
-        throw new Error(`record(): unexpected ${x.resourceType}`);
-    }
-  }
+  const { record: r, unfiled } = recordFromResources(p, resources, notChecked);
+  if (unfiled.length > 0) throw new Error(`record(): unexpected ${unfiled[0]!.resourceType}`);
   return r;
 }
 
