@@ -1,8 +1,7 @@
 import { MemoryFeedbackStore } from '../../src/store/memory-store.js';
 import { accepted, card, overridden, SERVICE } from '../store/support/records.js';
+import { MARCH, MARCH_SUMMARY, OTHER_SERVICE as OTHER, SCENARIO_CARDS, SCENARIO_FEEDBACK } from '../store/support/summary-scenario.js';
 
-const SYSTEM = 'http://example.org/override';
-const OTHER = 'aibl-order-select';
 
 describe('MemoryFeedbackStore', () => {
   it('stores a repeated item once (card + outcome + outcomeTimestamp), across calls and within a batch', async () => {
@@ -16,59 +15,9 @@ describe('MemoryFeedbackStore', () => {
 
   it('summarises like the database stores: distinct cards, reasons ranked, ranges, services, unknown cards', async () => {
     const store = new MemoryFeedbackStore();
-    const at = (d: string) => new Date(`${d}T10:00:00Z`);
-    store.recordCards([
-      card('c1', { issuedAt: at('2025-03-10') }),
-      card('c2', { issuedAt: at('2025-03-11') }),
-      card('c3', { issuedAt: at('2025-03-12') }),
-      card('c4', { topic: 'calcium-vitamin-d', indicator: 'info', issuedAt: at('2025-03-12') }),
-      card('c5', { topic: 'bone-agent', indicator: 'critical', issuedAt: at('2025-02-20') }),
-      card('c6', { serviceId: OTHER, issuedAt: at('2025-03-15') }),
-      card('c8', { issuedAt: at('2025-03-16') }),
-      card('c9', { topic: 'calcium-vitamin-d', indicator: 'info', issuedAt: at('2025-03-17') }),
-      card('c1', { issuedAt: at('2025-03-18') }), // recorded twice: kept once
-    ]);
-    const declined = { system: SYSTEM, code: 'declined', display: 'Patient declined' };
-    await store.saveFeedback([
-      accepted('c1', { outcomeTimestamp: '2025-03-10T10:05:00Z' }),
-      overridden('c2', { outcomeTimestamp: '2025-03-11T10:05:00Z' }),
-      overridden('c3', { outcomeTimestamp: '2025-03-12T10:05:00Z' }),
-      overridden('c3', { outcomeTimestamp: '2025-03-13T10:05:00Z' }),
-      overridden('c4', { outcomeTimestamp: '2025-03-12T10:05:00Z', overrideReason: declined }),
-      accepted('c5', { outcomeTimestamp: '2025-03-01T00:00:00Z' }),
-      accepted('c6', { serviceId: OTHER, outcomeTimestamp: '2025-03-15T10:05:00Z' }),
-      overridden('c7', { outcomeTimestamp: '2025-03-14T10:05:00Z', overrideReason: undefined, userComment: 'not relevant today' }),
-      overridden('c8', { outcomeTimestamp: '2025-03-16T10:05:00Z', overrideReason: declined }),
-      overridden('c9', { outcomeTimestamp: '2025-03-17T10:05:00Z', overrideReason: { system: SYSTEM, code: 'declined' } }),
-      accepted('c2', { outcomeTimestamp: '2025-04-02T10:05:00Z' }),
-    ]);
-    const doneElsewhere = { system: SYSTEM, code: 'done-elsewhere', display: 'DXA done outside this system' };
-    expect(await store.summary({ from: new Date('2025-03-01T00:00:00Z'), to: new Date('2025-04-01T00:00:00Z') })).toEqual([
-      { serviceId: OTHER, topic: 'baseline-dxa', issued: 1, accepted: 1, overridden: 0, acceptanceRate: 1, overrideReasons: [] },
-      {
-        serviceId: SERVICE,
-        topic: 'baseline-dxa',
-        issued: 4,
-        accepted: 1,
-        overridden: 3,
-        acceptanceRate: 0.25,
-        overrideReasons: [
-          { ...doneElsewhere, count: 2 },
-          { ...declined, count: 1 },
-        ],
-      },
-      { serviceId: SERVICE, topic: 'bone-agent', issued: 0, accepted: 1, overridden: 0, acceptanceRate: 1, overrideReasons: [] },
-      {
-        serviceId: SERVICE,
-        topic: 'calcium-vitamin-d',
-        issued: 2,
-        accepted: 0,
-        overridden: 2,
-        acceptanceRate: 0,
-        overrideReasons: [{ ...declined, count: 2 }],
-      },
-      { serviceId: SERVICE, topic: 'unknown', issued: 0, accepted: 0, overridden: 1, acceptanceRate: 0, overrideReasons: [{ count: 1 }] },
-    ]);
+    store.recordCards([...SCENARIO_CARDS, card('c1', { issuedAt: new Date('2025-03-18T10:00:00Z') })]); // c1 twice: kept once
+    await store.saveFeedback(SCENARIO_FEEDBACK);
+    expect(await store.summary(MARCH)).toEqual(MARCH_SUMMARY);
     expect((await store.summary({})).find((t) => t.serviceId === SERVICE && t.topic === 'baseline-dxa')).toMatchObject({
       issued: 4,
       accepted: 2,

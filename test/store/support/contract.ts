@@ -6,6 +6,7 @@ import type { StoreLogger } from '../../../src/store/store-logger.js';
 import { eventually } from './env.js';
 import { collectingLogger } from './logger.js';
 import { accepted, card, overridden, SERVICE } from './records.js';
+import { MARCH, MARCH_SUMMARY, OTHER_SERVICE as OTHER, SCENARIO_CARDS, SCENARIO_FEEDBACK } from './summary-scenario.js';
 
 export interface StoreUnderTest extends FeedbackStore {
   migrate(): number | Promise<number>;
@@ -24,8 +25,6 @@ export interface StoreHarness {
   cleanup(): Promise<void>;
 }
 
-const SYSTEM = 'http://example.org/override';
-const OTHER = 'aibl-order-select';
 
 /**
  * The behaviour both databases must share, run against each real server. Each test works in a
@@ -100,71 +99,14 @@ export function feedbackStoreContract(name: string, harness: StoreHarness): void
 
     it('summarises per service and topic: issued, accepted, overridden, reasons ranked, acceptance rate', async () => {
       await withStore(async (store) => {
-        const at = (d: string) => new Date(`${d}T10:00:00Z`);
-        store.recordCards([
-          card('c1', { issuedAt: at('2025-03-10') }),
-          card('c2', { issuedAt: at('2025-03-11') }),
-          card('c3', { issuedAt: at('2025-03-12') }),
-          card('c4', { topic: 'calcium-vitamin-d', indicator: 'info', issuedAt: at('2025-03-12') }),
-          card('c5', { topic: 'bone-agent', indicator: 'critical', issuedAt: at('2025-02-20') }),
-          card('c6', { serviceId: OTHER, issuedAt: at('2025-03-15') }),
-          card('c8', { issuedAt: at('2025-03-16') }),
-          card('c9', { topic: 'calcium-vitamin-d', indicator: 'info', issuedAt: at('2025-03-17') }),
-        ]);
-        const declined = { system: SYSTEM, code: 'declined', display: 'Patient declined' };
-        await store.saveFeedback([
-          accepted('c1', { outcomeTimestamp: '2025-03-10T10:05:00Z' }),
-          overridden('c2', { outcomeTimestamp: '2025-03-11T10:05:00Z' }),
-          overridden('c3', { outcomeTimestamp: '2025-03-12T10:05:00Z' }),
-          // The same card overridden again later: still one overridden card.
-          overridden('c3', { outcomeTimestamp: '2025-03-13T10:05:00Z' }),
-          overridden('c4', { outcomeTimestamp: '2025-03-12T10:05:00Z', overrideReason: declined }),
-          accepted('c5', { outcomeTimestamp: '2025-03-01T00:00:00Z' }),
-          accepted('c6', { serviceId: OTHER, outcomeTimestamp: '2025-03-15T10:05:00Z' }),
-          // A card this service has no record of, overridden with a comment only.
-          overridden('c7', {
-            outcomeTimestamp: '2025-03-14T10:05:00Z',
-            overrideReason: undefined,
-            userComment: 'not relevant today',
-          }),
-          overridden('c8', { outcomeTimestamp: '2025-03-16T10:05:00Z', overrideReason: declined }),
-          // The sandbox sends a reason without display: grouped with the same system + code.
-          overridden('c9', { outcomeTimestamp: '2025-03-17T10:05:00Z', overrideReason: { system: SYSTEM, code: 'declined' } }),
-          accepted('c2', { outcomeTimestamp: '2025-04-02T10:05:00Z' }),
-        ]);
+        store.recordCards(SCENARIO_CARDS);
+        await store.saveFeedback(SCENARIO_FEEDBACK);
         await eventually(
           () => store.summary({}),
           (s) => s.reduce((n, t) => n + t.issued, 0) === 8,
         );
 
-        const doneElsewhere = { system: SYSTEM, code: 'done-elsewhere', display: 'DXA done outside this system' };
-        const march = await store.summary({ from: new Date('2025-03-01T00:00:00Z'), to: new Date('2025-04-01T00:00:00Z') });
-        expect(march).toEqual([
-          { serviceId: OTHER, topic: 'baseline-dxa', issued: 1, accepted: 1, overridden: 0, acceptanceRate: 1, overrideReasons: [] },
-          {
-            serviceId: SERVICE,
-            topic: 'baseline-dxa',
-            issued: 4,
-            accepted: 1,
-            overridden: 3,
-            acceptanceRate: 0.25,
-            overrideReasons: [
-              { ...doneElsewhere, count: 2 },
-              { ...declined, count: 1 },
-            ],
-          },
-          { serviceId: SERVICE, topic: 'bone-agent', issued: 0, accepted: 1, overridden: 0, acceptanceRate: 1, overrideReasons: [] },
-          {
-            serviceId: SERVICE,
-            topic: 'calcium-vitamin-d',
-            issued: 2,
-            accepted: 0,
-            overridden: 2,
-            acceptanceRate: 0,
-            overrideReasons: [{ ...declined, count: 2 }],
-          },
-          { serviceId: SERVICE, topic: 'unknown', issued: 0, accepted: 0, overridden: 1, acceptanceRate: 0, overrideReasons: [{ count: 1 }] },
-        ]);
+        expect(await store.summary(MARCH)).toEqual(MARCH_SUMMARY);
 
         const all = await store.summary({});
         const dxa = all.find((t) => t.serviceId === SERVICE && t.topic === 'baseline-dxa');
