@@ -1,18 +1,9 @@
-import { spawn } from 'node:child_process';
-import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { removeTranspiled, transpiledSources } from '../store/support/transpile.js';
+import { listeningPort, runServer, type RunningServer as Running } from '../support/server-process.js';
 import { makeKey, mint } from './support.js';
-
-/** The real service, started as `node src/server.js` from the transpiled sources. */
-interface Running {
-  child: ChildProcess;
-  stdout: () => string;
-  stderr: () => string;
-  exited: Promise<number | null>;
-}
 
 let serverJs: string;
 let dir: string;
@@ -26,29 +17,7 @@ afterAll(() => {
   removeTranspiled();
 });
 
-function run(env: Record<string, string>): Running {
-  let out = '';
-  let err = '';
-  const child = spawn(process.execPath, [serverJs], {
-    env: { PATH: process.env.PATH ?? '', HOST: '127.0.0.1', PORT: '0', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  child.stdout?.on('data', (c: Buffer) => (out += c.toString()));
-  child.stderr?.on('data', (c: Buffer) => (err += c.toString()));
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  return { child, stdout: () => out, stderr: () => err, exited };
-}
-
-async function listeningPort(p: Running): Promise<number> {
-  for (let i = 0; i < 200; i++) {
-    for (const line of p.stdout().split('\n')) {
-      if (line.includes('aibl-cds listening')) return (JSON.parse(line) as { port: number }).port;
-    }
-    if (p.child.exitCode !== null) throw new Error(`server exited: ${p.stderr()}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error('server did not start');
-}
+const run = (env: Record<string, string>): Running => runServer(serverJs, env);
 
 /** The exit code, or 'still running' (after killing it) if the process has not exited in time. */
 async function exitCode(p: Running, ms = 10_000): Promise<number | null | 'still running'> {

@@ -1,46 +1,18 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, request as httpRequest, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { transpiledSources } from '../store/support/transpile.js';
+import { listeningPort, runServer, type RunningServer as Running } from '../support/server-process.js';
 import { example } from './support/app.js';
-
-interface Running {
-  child: ChildProcess;
-  stdout: () => string;
-  stderr: () => string;
-  exited: Promise<number | null>;
-}
 
 let buildDir: string;
 let serverJs: string;
 let dataDir: string;
 
 function run(env: Record<string, string>): Running {
-  let out = '';
-  let err = '';
-  const child = spawn(process.execPath, [serverJs], {
-    env: { PATH: process.env.PATH ?? '', HOST: '127.0.0.1', PORT: '0', NODE_ENV: 'development', DATA_DIR: dataDir, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  child.stdout?.on('data', (c: Buffer) => (out += c.toString()));
-  child.stderr?.on('data', (c: Buffer) => (err += c.toString()));
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  return { child, stdout: () => out, stderr: () => err, exited };
-}
-
-async function listeningPort(p: Running): Promise<number> {
-  for (let i = 0; i < 200; i++) {
-    for (const line of p.stdout().split('\n')) {
-      if (!line.includes('aibl-cds listening')) continue;
-      return (JSON.parse(line) as { port: number }).port;
-    }
-    if (p.child.exitCode !== null) throw new Error(`server exited: ${p.stderr()}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error('server did not start');
+  return runServer(serverJs, { NODE_ENV: 'development', DATA_DIR: dataDir, ...env });
 }
 
 function post(port: number, path: string, body: unknown): Promise<{ status: number; body: string }> {
