@@ -52,6 +52,10 @@ function capitalise(s: string): string {
   return s.charAt(0).toUpperCase() + s.slice(1);
 }
 
+/**
+ * What each guideline itself says, quoted as evidence. These are the guidelines' own numbers, not
+ * the site policy: the thresholds this card was decided on are printed by the reasons above.
+ */
 const TOPIC_ADVICE: Partial<Record<Recommendation['topic'], (rec: Recommendation) => string>> = {
   'bone-agent': (rec) =>
     `Give bone-directed therapy for the duration of ${drugPhrase(rec.drugs)} therapy when the T-score is below −2.0 or two or more risk factors are present (Hadji 2017); ASCO 2019 offers a bone agent at T-score ≤ −2.5.`,
