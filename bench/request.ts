@@ -10,13 +10,13 @@ const LOINC = 'http://loinc.org';
 const RXNORM = 'http://www.nlm.nih.gov/research/umls/rxnorm';
 const SNOMED = 'http://snomed.info/sct';
 
-function isoMonthsAgo(months: number, now = new Date()): string {
+function isoMonthsAgo(months: number, now: Date): string {
   const d = new Date(now);
   d.setUTCMonth(d.getUTCMonth() - months);
   return d.toISOString();
 }
 
-function observation(id: string, code: string, display: string, value: number, unit: string, monthsAgo: number) {
+function observation(now: Date, id: string, code: string, display: string, value: number, unit: string, monthsAgo: number) {
   return {
     fullUrl: `https://ehr.example.org/fhir/Observation/${id}`,
     resource: {
@@ -26,8 +26,8 @@ function observation(id: string, code: string, display: string, value: number, u
       category: [{ coding: [{ system: 'http://terminology.hl7.org/CodeSystem/observation-category', code: 'laboratory' }] }],
       code: { coding: [{ system: LOINC, code, display }], text: display },
       subject: { reference: 'Patient/bench-patient' },
-      effectiveDateTime: isoMonthsAgo(monthsAgo),
-      issued: isoMonthsAgo(monthsAgo),
+      effectiveDateTime: isoMonthsAgo(monthsAgo, now),
+      issued: isoMonthsAgo(monthsAgo, now),
       valueQuantity: { value, unit, system: 'http://unitsofmeasure.org', code: unit },
     },
     search: { mode: 'match' },
@@ -38,7 +38,8 @@ function searchset(entries: unknown[]) {
   return { resourceType: 'Bundle', type: 'searchset', total: entries.length, entry: entries };
 }
 
-export function benchOrderSignRequest(): Record<string, unknown> {
+/** `now` dates every resource (months before it); `hookInstance` fixes the one random member. */
+export function benchOrderSignRequest(now = new Date(), hookInstance: string = randomUUID()): Record<string, unknown> {
   const dxaSites: [string, string, string, string][] = [
     ['24966-4', 'DXA Lumbar spine [Mass/Area] Bone density', '38267-1', 'DXA Lumbar spine [T-score] Bone density'],
     ['38261-4', 'DXA Hip [Mass/Area] Bone density', '38264-8', 'DXA Hip [T-score] Bone density'],
@@ -52,8 +53,8 @@ export function benchOrderSignRequest(): Record<string, unknown> {
     const bmd = scan === 0 ? 0.86 : 0.92 + scan * 0.01;
     const t = scan === 0 ? -2.1 : -1.6 + scan * 0.1;
     for (const [bmdCode, bmdDisplay, tCode, tDisplay] of dxaSites) {
-      dxa.push(observation(`dxa-${n++}`, bmdCode, bmdDisplay, bmd, 'g/cm2', monthsAgo));
-      dxa.push(observation(`dxa-${n++}`, tCode, tDisplay, t, '{T-score}', monthsAgo));
+      dxa.push(observation(now, `dxa-${n++}`, bmdCode, bmdDisplay, bmd, 'g/cm2', monthsAgo));
+      dxa.push(observation(now, `dxa-${n++}`, tCode, tDisplay, t, '{T-score}', monthsAgo));
     }
   }
   const labs: unknown[] = [];
@@ -69,7 +70,7 @@ export function benchOrderSignRequest(): Record<string, unknown> {
   ];
   for (let i = 0; i < 40; i++) {
     const [code, display, value, unit] = labDefs[i % labDefs.length]!;
-    labs.push(observation(`lab-${i}`, code, display, value, unit, 1 + Math.floor(i / labDefs.length) * 3));
+    labs.push(observation(now, `lab-${i}`, code, display, value, unit, 1 + Math.floor(i / labDefs.length) * 3));
   }
   labs.push({
     resource: {
@@ -78,7 +79,7 @@ export function benchOrderSignRequest(): Record<string, unknown> {
       status: 'final',
       code: { coding: [{ system: LOINC, code: '72166-2', display: 'Tobacco smoking status' }] },
       subject: { reference: 'Patient/bench-patient' },
-      effectiveDateTime: isoMonthsAgo(2),
+      effectiveDateTime: isoMonthsAgo(2, now),
       valueCodeableConcept: { coding: [{ system: SNOMED, code: '8517006', display: 'Ex-smoker' }] },
     },
   });
@@ -92,7 +93,7 @@ export function benchOrderSignRequest(): Record<string, unknown> {
         ? { coding: [{ system: SNOMED, code: '254837009', display: 'Malignant neoplasm of breast' }] }
         : { coding: [{ system: SNOMED, code: '38341003', display: 'Hypertensive disorder' }], text: `Condition ${i}` },
       subject: { reference: 'Patient/bench-patient' },
-      onsetDateTime: isoMonthsAgo(24 + i),
+      onsetDateTime: isoMonthsAgo(24 + i, now),
     },
   }));
   const meds = Array.from({ length: 8 }, (_, i) => ({
@@ -103,12 +104,12 @@ export function benchOrderSignRequest(): Record<string, unknown> {
       intent: 'order',
       medicationCodeableConcept: { coding: [{ system: RXNORM, code: '314076', display: 'lisinopril 10 MG Oral Tablet' }], text: 'lisinopril 10 MG Oral Tablet' },
       subject: { reference: 'Patient/bench-patient' },
-      authoredOn: isoMonthsAgo(12 + i),
+      authoredOn: isoMonthsAgo(12 + i, now),
     },
   }));
   return {
     hook: 'order-sign',
-    hookInstance: randomUUID(),
+    hookInstance,
     fhirServer: 'https://ehr.example.org/fhir',
     context: {
       userId: 'Practitioner/bench-prescriber',
@@ -130,7 +131,7 @@ export function benchOrderSignRequest(): Record<string, unknown> {
       },
     },
     prefetch: {
-      patient: { resourceType: 'Patient', id: 'bench-patient', gender: 'female', birthDate: isoMonthsAgo(70 * 12 + 3).slice(0, 10), name: [{ family: 'Bench', given: ['Pat'] }] },
+      patient: { resourceType: 'Patient', id: 'bench-patient', gender: 'female', birthDate: isoMonthsAgo(70 * 12 + 3, now).slice(0, 10), name: [{ family: 'Bench', given: ['Pat'] }] },
       dxa: searchset(dxa),
       labs: searchset(labs),
       conditions: searchset(conditions),
