@@ -9,6 +9,7 @@ import { createFeedbackStore } from '../../src/store/create-store.js';
 import { SQLITE_FILE_NAME, SqliteFeedbackStore } from '../../src/store/sqlite-store.js';
 import { feedbackStoreContract, type StoreHarness } from './support/contract.js';
 import { collectingLogger } from './support/logger.js';
+import { card } from './support/records.js';
 import { removeTranspiled, transpiledSources } from './support/transpile.js';
 
 const root = mkdtempSync(join(tmpdir(), 'aibl-sqlite-'));
@@ -96,6 +97,32 @@ for (let i = 0; i < 100000; i++) {
     db.close();
     const missing = Array.from({ length: acknowledged + 1 }, (_, i) => `card-${i}`).filter((c) => !cards.has(c));
     expect(missing).toEqual([]);
+  });
+
+  it('writes a large batch of issued cards in small transactions, letting the event loop turn between them', async () => {
+    const dir = tempDir();
+    const store = new SqliteFeedbackStore({ dataDir: dir, logger: collectingLogger(), cardQueue: { flushIntervalMs: 60_000, maxBatch: 10_000 } });
+    const db = (store as unknown as { db: Database.Database }).db;
+    const count = () => (db.prepare('SELECT COUNT(*) AS n FROM issued_cards').get() as { n: number }).n;
+    store.recordCards(Array.from({ length: 230 }, (_, i) => card(`slice-${i}`)));
+    // Something else the event loop has to do while the batch is written (a hook call, say).
+    const seenMidway: number[] = [];
+    const watch = () => {
+      if (!db.open) return;
+      const n = count();
+      if (n < 230) {
+        seenMidway.push(n);
+        setImmediate(watch);
+      }
+    };
+    setImmediate(watch);
+    await store.close(); // writes what is queued
+    const check = new Database(join(dir, SQLITE_FILE_NAME), { readonly: true });
+    expect((check.prepare('SELECT COUNT(*) AS n FROM issued_cards').get() as { n: number }).n).toBe(230);
+    check.close();
+    // It ran between transactions: it saw the table part-written, at slice boundaries.
+    expect(seenMidway.filter((n) => n > 0).length).toBeGreaterThanOrEqual(3);
+    for (const n of seenMidway) expect(n % 50).toBe(0);
   });
 
   it('refuses to start on a DATA_DIR it cannot create', async () => {
