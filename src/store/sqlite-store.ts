@@ -32,6 +32,14 @@ export interface SqliteStoreOptions {
 export class SqliteFeedbackStore implements FeedbackStore {
   readonly path: string;
   private readonly db: Database.Database;
+  /**
+   * Issued cards are written through their own connection with synchronous=NORMAL: in WAL mode a
+   * commit then costs no fsync (measured: an fsync per small card transaction blocked the event
+   * loop for 10–15 % of the time under load). A crash of the process loses none of them; a power
+   * loss may lose the last moments of issued-card statistics, which were only queued in memory
+   * before anyway. Feedback keeps its own FULL connection: an acknowledged item is on disk.
+   */
+  private readonly cardDb: Database.Database;
   private readonly cards: CardQueue;
   private readonly insertCard: Database.Statement;
   private readonly insertFeedback: Database.Statement;
@@ -52,7 +60,10 @@ export class SqliteFeedbackStore implements FeedbackStore {
       this.db.close();
       throw err;
     }
-    this.insertCard = this.db.prepare(`
+    this.cardDb = new Database(this.path);
+    this.cardDb.pragma('synchronous = NORMAL');
+    this.cardDb.pragma('busy_timeout = 5000');
+    this.insertCard = this.cardDb.prepare(`
       INSERT INTO issued_cards (card_uuid, service_id, topic, indicator, suggestion_ids, hook_instance, issued_at, issuer, tenant)
       VALUES (@uuid, @serviceId, @topic, @indicator, @suggestionIds, @hookInstance, @issuedAt, @issuer, @tenant)
       ON CONFLICT (card_uuid) DO NOTHING`);
@@ -62,7 +73,7 @@ export class SqliteFeedbackStore implements FeedbackStore {
       VALUES (@serviceId, @card, @outcome, @acceptedSuggestions, @overrideSystem, @overrideCode,
               @overrideDisplay, @userComment, @outcomeTimestamp, @outcomeAt, @receivedAt, @issuer, @tenant)
       ON CONFLICT (card_uuid, outcome, outcome_timestamp) DO NOTHING`);
-    this.insertCards = this.db.transaction((list: IssuedCard[]) => {
+    this.insertCards = this.cardDb.transaction((list: IssuedCard[]) => {
       for (const c of list) {
         this.insertCard.run({
           uuid: c.uuid,
@@ -183,6 +194,7 @@ export class SqliteFeedbackStore implements FeedbackStore {
   close(): Promise<void> {
     this.closing ??= (async () => {
       await this.cards.close();
+      this.cardDb.close();
       this.db.close();
     })();
     return this.closing;
@@ -198,7 +210,7 @@ export class SqliteFeedbackStore implements FeedbackStore {
   private async writeCards(batch: IssuedCard[]): Promise<void> {
     for (let start = 0; start < batch.length; start += CARDS_PER_TRANSACTION) {
       if (start > 0) await new Promise<void>((resolve) => setImmediate(resolve));
-      if (!this.db.open) throw new Error('database is closed');
+      if (!this.cardDb.open) throw new Error('database is closed');
       this.insertCards.immediate(batch.slice(start, start + CARDS_PER_TRANSACTION));
     }
   }

@@ -102,7 +102,10 @@ for (let i = 0; i < 100000; i++) {
   it('writes a large batch of issued cards in small transactions, letting the event loop turn between them', async () => {
     const dir = tempDir();
     const store = new SqliteFeedbackStore({ dataDir: dir, logger: collectingLogger(), cardQueue: { flushIntervalMs: 60_000, maxBatch: 10_000 } });
-    const db = (store as unknown as { db: Database.Database }).db;
+    const { db, cardDb } = store as unknown as { db: Database.Database; cardDb: Database.Database };
+    // Cards through their own connection, without an fsync per commit; feedback stays FULL.
+    expect(cardDb.pragma('synchronous', { simple: true })).toBe(1); // NORMAL
+    expect(db.pragma('synchronous', { simple: true })).toBe(2); // FULL
     const count = () => (db.prepare('SELECT COUNT(*) AS n FROM issued_cards').get() as { n: number }).n;
     store.recordCards(Array.from({ length: 230 }, (_, i) => card(`slice-${i}`)));
     // Something else the event loop has to do while the batch is written (a hook call, say).
