@@ -63,6 +63,17 @@ describe('the three hooks, with prefetch', () => {
     expect(strip(a.body)).toEqual(strip(b.body));
   });
 
+  it('card and suggestion uuids are time-ordered UUIDv7, later calls sorting after earlier ones', async () => {
+    const a = await request(t.app).post(SIGN).send(example('order-sign'));
+    await new Promise((r) => setTimeout(r, 2));
+    const b = await request(t.app).post(SIGN).send(example('order-sign'));
+    const ids = (body: any): string[] => [...JSON.stringify(body).matchAll(/"uuid":"([^"]+)"/g)].map((m) => m[1]!);
+    const [first, second] = [ids(a.body), ids(b.body)];
+    expect(first.length).toBeGreaterThan(1);
+    for (const id of [...first, ...second]) expect(id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    expect(second.every((id) => first.every((earlier) => id > earlier))).toBe(true);
+  });
+
   it('records every issued card (no patient data) for feedback analytics', async () => {
     const local = testApp();
     const res = await request(local.app).post(SIGN).send(example('order-sign'));

@@ -1,6 +1,7 @@
 import { TOPICS } from '../../../src/core/index.js';
 
-const UUID_V4 = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
+/** The service's ids are UUIDv7 (RFC 9562; src/app.ts says why), fresh on every answer. */
+const UUID_V7 = /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 
 /** Paths of every null, empty string, empty array or empty object in a JSON value (CDS Hooks JSON rules). */
 export function emptyMembers(value: unknown, path = '$'): string[] {
@@ -19,7 +20,7 @@ export function emptyMembers(value: unknown, path = '$'): string[] {
 }
 
 /**
- * Asserts what CDS Hooks 2.0 and the issue ask of every card: fresh v4 uuids, a short summary, a
+ * Asserts what CDS Hooks 2.0 and the issue ask of every card: fresh uuids (v7), a short summary, a
  * known topic, suggestions with uuids, selectionBehavior and `create` actions for this patient,
  * override reasons with code/system/display, and no empty members anywhere.
  */
@@ -27,7 +28,7 @@ export function expectWellFormedCards(body: { cards: any[] }, patientId: string)
   expect(emptyMembers(body)).toEqual(body.cards.length === 0 ? ['$.cards'] : []);
   const uuids = new Set<string>();
   for (const card of body.cards) {
-    expect(card.uuid).toMatch(UUID_V4);
+    expect(card.uuid).toMatch(UUID_V7);
     uuids.add(card.uuid);
     expect(typeof card.summary).toBe('string');
     expect(card.summary.length).toBeLessThan(140);
@@ -38,7 +39,7 @@ export function expectWellFormedCards(body: { cards: any[] }, patientId: string)
     if (card.suggestions !== undefined) {
       expect(['any', 'at-most-one']).toContain(card.selectionBehavior);
       for (const s of card.suggestions) {
-        expect(s.uuid).toMatch(UUID_V4);
+        expect(s.uuid).toMatch(UUID_V7);
         uuids.add(s.uuid);
         expect(typeof s.label).toBe('string');
         for (const a of s.actions) {
