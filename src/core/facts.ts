@@ -3,7 +3,6 @@
  * value it came from. Pure: `now` is injected, nothing is read from the outside.
  */
 import type {
-  CodeableConcept,
   Condition,
   FamilyMemberHistory,
   MedicationRequest,
@@ -13,15 +12,17 @@ import type {
 } from 'fhir/r4.js';
 import { DAYS_PER_YEAR, dayOf, dayOfInstant, isoDay, monthsBefore, wholeYears, type DayNumber } from './dates.js';
 import {
+  anyContainsWord,
   asArray,
   codingsOf,
   conditionActive,
   conditionCounts,
   conditionOnsetAgeYears,
   conditionOnsetDay,
-  containsWord,
   isString,
+  readConcept,
   textsOf,
+  type ReadConcept,
 } from './fhir-read.js';
 import { lt } from './compare.js';
 import { classify, MedicationIndex, productLabel, type MedicationClass } from './medication.js';
@@ -41,7 +42,7 @@ import type {
   SafetyFacts,
 } from './types.js';
 import * as units from './units.js';
-import { isConcept, lookup, matchNames, type Concept, type PrefixRule, type ValueSetName } from './valuesets/index.js';
+import { isConcept, lookup, lookupKey, matchNames, type Concept, type PrefixRule, type ValueSetName } from './valuesets/index.js';
 
 export interface FactsInput {
   hook: HookName;
@@ -74,6 +75,10 @@ interface Ctx {
   record: PatientRecord;
   obs: ObservationIndex;
   meds: MedicationIndex;
+  /** Active MedicationRequests, then active MedicationStatements, in record order. */
+  activeUses: readonly (MedicationRequest | MedicationStatement)[];
+  /** The Conditions that count (not refuted or entered in error), each read once, in record order. */
+  conditions: readonly ReadCondition[];
   birth?: DayNumber;
   notChecked: Set<DataKey>;
 }
@@ -105,37 +110,59 @@ function medicationUse(
   return u;
 }
 
-function activeUses(ctx: Ctx): (MedicationRequest | MedicationStatement)[] {
-  const mr = asArray(ctx.record.medicationRequests).filter((r) => r?.resourceType === 'MedicationRequest' && r.status === 'active');
-  const ms = asArray(ctx.record.medicationStatements).filter(
+function activeUses(record: PatientRecord): (MedicationRequest | MedicationStatement)[] {
+  const mr = asArray(record.medicationRequests).filter((r) => r?.resourceType === 'MedicationRequest' && r.status === 'active');
+  const ms = asArray(record.medicationStatements).filter(
     (r) => r?.resourceType === 'MedicationStatement' && r.status === 'active',
   );
   return [...mr, ...ms];
 }
 
 /** rules.md §2 onBoneAgent / onCalciumOrVitaminD: an active order or statement of the class. */
-function onClass(ctx: Ctx, cls: MedicationClass, drafts: MedicationRequest[]): MedicationUse | undefined {
-  for (const r of [...activeUses(ctx), ...drafts]) {
-    const m = classify(r, cls, ctx.meds, ctx.policy.terminology.medicationCodeStatuses);
-    if (m) return medicationUse(ctx, r, m);
+function onClass(ctx: Ctx, cls: MedicationClass, drafts: readonly MedicationRequest[]): MedicationUse | undefined {
+  for (const list of [ctx.activeUses, drafts]) {
+    for (const r of list) {
+      const m = classify(r, cls, ctx.meds, ctx.policy.terminology.medicationCodeStatuses);
+      if (m) return medicationUse(ctx, r, m);
+    }
   }
   return undefined;
 }
 
 // ---------------------------------------------------------------- conditions
 
+/**
+ * A Condition read once: whether it is active, and its code's keys and texts. Each request matches
+ * every Condition against about ten value sets; reading the codes and texts once per Condition
+ * instead of once per set was most of the cost of the condition facts.
+ */
+interface ReadCondition {
+  resource: Condition;
+  active: boolean;
+  code: ReadConcept;
+}
+
+function readConditions(record: PatientRecord): ReadCondition[] {
+  const out: ReadCondition[] = [];
+  for (const c of asArray(record.conditions)) {
+    if (!c || c.resourceType !== 'Condition' || !conditionCounts(c)) continue;
+    out.push({ resource: c, active: conditionActive(c), code: readConcept(c.code) });
+  }
+  return out;
+}
+
+/** A concept in a value set: by a code whose verification status the policy trusts, else by a name in its text. */
 function conditionMatch(
   ctx: Ctx,
-  codes: CodeableConcept | undefined,
+  code: ReadConcept,
   vs: ValueSetName,
 ): { hit?: Concept | PrefixRule; name?: string } | undefined {
   const statuses = ctx.policy.terminology.conditionCodeStatuses;
-  for (const c of codingsOf(codes)) {
-    const hit = lookup(vs, c.system, c.code);
+  for (const k of code.keys) {
+    const hit = lookupKey(vs, k);
     if (hit && statuses.includes(hit.verification)) return { hit };
   }
-  const texts = textsOf(codes);
-  for (const n of matchNames(vs)) if (texts.some((t) => containsWord(t, n.name))) return { name: n.name };
+  for (const n of matchNames(vs)) if (anyContainsWord(code.texts, n.name)) return { name: n.name };
   return undefined;
 }
 
@@ -190,12 +217,11 @@ function findCondition(
   vs: ValueSetName,
   opts: { activeOnly: boolean; accept?: (f: ConditionFinding) => boolean },
 ): ConditionFinding | undefined {
-  for (const c of asArray(ctx.record.conditions)) {
-    if (!c || c.resourceType !== 'Condition' || !conditionCounts(c)) continue;
-    if (opts.activeOnly && !conditionActive(c)) continue;
+  for (const c of ctx.conditions) {
+    if (opts.activeOnly && !c.active) continue;
     const m = conditionMatch(ctx, c.code, vs);
     if (!m) continue;
-    const f = finding(ctx, c, m, conditionLabel(c, matchedLabel(m) ?? vs));
+    const f = finding(ctx, c.resource, m, conditionLabel(c.resource, matchedLabel(m) ?? vs));
     if (!opts.accept || opts.accept(f)) return f;
   }
   return undefined;
@@ -207,7 +233,7 @@ function familyHipFracture(ctx: Ctx): ConditionFinding | undefined {
   for (const h of asArray(ctx.record.familyHistory)) {
     if (!h || h.resourceType !== 'FamilyMemberHistory' || h.status === 'entered-in-error') continue;
     for (const cond of asArray(h.condition)) {
-      const m = conditionMatch(ctx, cond?.code, 'hip-fracture');
+      const m = conditionMatch(ctx, readConcept(cond?.code), 'hip-fracture');
       if (m) {
         const relation = textsOf(h.relationship)[0];
         const what = conditionLabel({ code: cond.code } as Condition, matchedLabel(m) ?? 'hip fracture');
@@ -313,14 +339,22 @@ function bmdLosses(ctx: Ctx): BmdLoss[] {
     else byCode.set(k, [p]);
   }
   const out: BmdLoss[] = [];
+  const usable = (p: ObsPoint) => {
+    const m = measure(p, units.bmdGcm2);
+    return m !== undefined && m.value > 0 ? { p, m } : undefined;
+  };
   for (const points of byCode.values()) {
-    const measured = points
-      .map((p) => ({ p, m: measure(p, units.bmdGcm2) }))
-      .filter((x): x is { p: ObsPoint; m: Measurement } => x.m !== undefined && x.m.value > 0);
-    const latest = measured[0];
+    // Latest first: the first usable result is the latest; the earlier one is the first usable
+    // result on or before the limit (only those are measured).
+    let latest: { p: ObsPoint; m: Measurement } | undefined;
+    for (const p of points) if ((latest = usable(p))) break;
     if (!latest) continue;
     const limit = monthsBefore(latest.p.day, ctx.policy.bmdDecline.minGapMonths);
-    const earlier = measured.find((x) => x.p.day <= limit);
+    let earlier: { p: ObsPoint; m: Measurement } | undefined;
+    for (const p of points) {
+      if (p.day > limit) continue;
+      if ((earlier = p === latest.p ? latest : usable(p))) break;
+    }
     if (!earlier) continue;
     const years = (latest.p.day - earlier.p.day) / DAYS_PER_YEAR;
     const pct = ((earlier.m.value - latest.m.value) / earlier.m.value) * 100;
@@ -451,7 +485,7 @@ function factor(
 
 function glucocorticoids(ctx: Ctx): Pick<RiskFactor, 'medication' | 'finding'> | undefined {
   const cutoff = monthsBefore(ctx.today, ctx.policy.riskFactors.glucocorticoidMonths);
-  for (const r of activeUses(ctx)) {
+  for (const r of ctx.activeUses) {
     const day = medicationDay(r);
     // "more than 6 months ago": strictly before the cutoff day.
     if (day === undefined || day >= cutoff) continue;
@@ -531,6 +565,8 @@ export function computeFacts(input: FactsInput, policy: Policy): Facts {
     record,
     obs: new ObservationIndex(asArray(record.observations)),
     meds: new MedicationIndex(asArray(record.medications)),
+    activeUses: activeUses(record),
+    conditions: readConditions(record),
     notChecked: new Set(asArray(record.notChecked)),
   };
   if (birth !== undefined) ctx.birth = birth;

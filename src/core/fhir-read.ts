@@ -4,19 +4,34 @@
  */
 import type { CodeableConcept, Coding, Condition, Reference } from 'fhir/r4.js';
 import { dayOf, type DayNumber } from './dates.js';
+import { codeKey, type CodeKey } from './valuesets/index.js';
 
-export function asArray<T>(x: T[] | T | undefined | null): T[] {
+const NONE: readonly never[] = Object.freeze([]);
+
+/** The list a field holds (a lone value as a list of one). Read-only: it may be the field's own array, or a shared empty one. */
+export function asArray<T>(x: readonly T[] | T | undefined | null): readonly T[] {
   if (Array.isArray(x)) return x;
-  return x === undefined || x === null ? [] : [x];
+  return x === undefined || x === null ? NONE : [x as T];
 }
 
 export function isString(x: unknown): x is string {
   return typeof x === 'string' && x.length > 0;
 }
 
-export function codingsOf(cc: CodeableConcept | undefined | null): Coding[] {
-  if (!cc || typeof cc !== 'object') return [];
-  return asArray(cc.coding).filter((c): c is Coding => typeof c === 'object' && c !== null);
+function isObject(x: unknown): boolean {
+  return typeof x === 'object' && x !== null;
+}
+
+/**
+ * The codings of a concept that are objects. Read-only: when every entry is an object (the usual
+ * case) this is the concept's own array, not a copy, because it is read for every coding of every
+ * resource of a request.
+ */
+export function codingsOf(cc: CodeableConcept | undefined | null): readonly Coding[] {
+  if (!cc || typeof cc !== 'object') return NONE;
+  const list = cc.coding;
+  if (Array.isArray(list)) return list.every(isObject) ? list : list.filter(isObject);
+  return isObject(list) ? [list as unknown as Coding] : NONE;
 }
 
 /** Every human-readable text of a concept: its text and each coding's display, lower case. */
@@ -26,6 +41,24 @@ export function textsOf(cc: CodeableConcept | undefined | null): string[] {
   if (isString(cc.text)) out.push(cc.text.toLowerCase());
   for (const c of codingsOf(cc)) if (isString(c.display)) out.push(c.display.toLowerCase());
   return out;
+}
+
+/**
+ * A CodeableConcept read once for matching against several value sets (a Condition is matched
+ * against about ten): the keys of its codings, in order, and its lower-case texts.
+ */
+export interface ReadConcept {
+  keys: readonly CodeKey[];
+  texts: readonly string[];
+}
+
+export function readConcept(cc: CodeableConcept | undefined | null): ReadConcept {
+  const keys: CodeKey[] = [];
+  for (const c of codingsOf(cc)) {
+    const k = codeKey(c.system, c.code);
+    if (k) keys.push(k);
+  }
+  return { keys, texts: textsOf(cc) };
 }
 
 export function codeOf(cc: CodeableConcept | undefined | null): string | undefined {
@@ -45,15 +78,27 @@ export function referenceString(ref: Reference | undefined): string | undefined 
   return isString(ref?.reference) ? ref.reference.trim() : undefined;
 }
 
+/** Whether the character at `i` is a word character of lower-case text: a–z or 0–9 (`/[a-z0-9]/`). */
+function isWordChar(text: string, i: number): boolean {
+  const c = text.charCodeAt(i);
+  return (c >= 97 && c <= 122) || (c >= 48 && c <= 57);
+}
+
 /** Names a matcher checks: start of a word, so "cortisone" does not hit "hydrocortisone". */
 export function containsWord(text: string, name: string): boolean {
   let from = 0;
   for (;;) {
     const i = text.indexOf(name, from);
     if (i < 0) return false;
-    if (i === 0 || !/[a-z0-9]/.test(text[i - 1]!)) return true;
+    if (i === 0 || !isWordChar(text, i - 1)) return true;
     from = i + 1;
   }
+}
+
+/** Whether any of the texts contains the name at the start of a word (`containsWord`). */
+export function anyContainsWord(texts: readonly string[], name: string): boolean {
+  for (const t of texts) if (containsWord(t, name)) return true;
+  return false;
 }
 
 /** A whole word or phrase: bounded on both sides, so "po" is found in "1 tab po daily" but not in "post-op" or "potassium". */
@@ -63,8 +108,8 @@ export function containsWholeWord(text: string, word: string): boolean {
     const i = text.indexOf(word, from);
     if (i < 0) return false;
     const end = i + word.length;
-    const startOk = i === 0 || !/[a-z0-9]/.test(text[i - 1]!);
-    const endOk = end >= text.length || !/[a-z0-9]/.test(text[end]!);
+    const startOk = i === 0 || !isWordChar(text, i - 1);
+    const endOk = end >= text.length || !isWordChar(text, end);
     if (startOk && endOk) return true;
     from = i + 1;
   }
@@ -82,9 +127,9 @@ const ACTIVE_CLINICAL = new Set(['active', 'recurrence', 'relapse']);
 
 /** Active unless the record says otherwise (clinicalStatus absent is taken as current). */
 export function conditionActive(c: Condition): boolean {
-  const codes = codingsOf(c.clinicalStatus).map((x) => String(x.code));
+  const codes = codingsOf(c.clinicalStatus);
   if (codes.length === 0) return true;
-  return codes.some((x) => ACTIVE_CLINICAL.has(x));
+  return codes.some((x) => ACTIVE_CLINICAL.has(String(x.code)));
 }
 
 export function conditionOnsetDay(c: Condition): DayNumber | undefined {

@@ -11,10 +11,11 @@ import type {
   MedicationStatement,
   Reference,
 } from 'fhir/r4.js';
-import { asArray, codingsOf, containsWholeWord, containsWord, isString, parseReference, textsOf } from './fhir-read.js';
+import { anyContainsWord, asArray, codingsOf, containsWholeWord, containsWord, isString, parseReference, readConcept, textsOf } from './fhir-read.js';
 import {
   isConcept,
-  lookup,
+  lookupKey,
+  type CodeKey,
   matchNames,
   nonOralAbbreviations,
   nonOralWords,
@@ -43,9 +44,24 @@ export interface ClassMatch {
 
 type MedicationUse = MedicationRequest | MedicationStatement;
 
-/** Known Medication resources by id, for medicationReference resolution. */
+/** What describes a product, read once per order or statement (see `MedicationIndex.describe`). */
+interface Description {
+  /** The keys of every coding of the order's own concept, the Medication's code and its ingredients, in that order. */
+  keys: readonly CodeKey[];
+  /** Their lower-case texts, and the displays of the medication and ingredient references. */
+  texts: readonly string[];
+  /** The lower-case texts of the Medication's form (and of referenced ingredient Medications'). */
+  forms: readonly string[];
+}
+
+/**
+ * Known Medication resources by id, for medicationReference resolution. One index serves one
+ * request: it also keeps each order's description, because the same order is classified for
+ * several classes (AI, bone agent, calcium/vitamin D, testosterone, glucocorticoid).
+ */
 export class MedicationIndex {
   private readonly byId = new Map<string, Medication>();
+  private readonly descriptions = new Map<MedicationUse, Description>();
   constructor(medications: readonly Medication[] = []) {
     for (const m of medications) {
       if (m && typeof m === 'object' && isString(m.id) && !this.byId.has(m.id)) this.byId.set(m.id, m);
@@ -72,15 +88,27 @@ export class MedicationIndex {
   has(id: string): boolean {
     return this.byId.has(id);
   }
+
+  /** The description of an order or statement, made on first use. */
+  describe(use: MedicationUse): Description {
+    let d = this.descriptions.get(use);
+    if (!d) this.descriptions.set(use, (d = describe(use, this)));
+    return d;
+  }
 }
 
 /** Every concept that describes the product: the order's own, the Medication's code and its ingredients. */
-function describe(use: MedicationUse, index: MedicationIndex): { concepts: CodeableConcept[]; texts: string[]; forms: string[] } {
+function describe(use: MedicationUse, index: MedicationIndex): Description {
+  const ref = use.medicationReference;
+  // The usual order names its product by its own concept alone: that concept is the description.
+  if (!ref) {
+    const own = readConcept(use.medicationCodeableConcept);
+    return { keys: own.keys, texts: own.texts, forms: [] };
+  }
   const concepts: CodeableConcept[] = [];
   const texts: string[] = [];
   const forms: string[] = [];
   if (use.medicationCodeableConcept) concepts.push(use.medicationCodeableConcept);
-  const ref = use.medicationReference;
   if (isString(ref?.display)) texts.push(ref.display.toLowerCase());
   const addMedication = (med: Medication | undefined, depth: number) => {
     if (!med || depth > 2) return;
@@ -93,9 +121,14 @@ function describe(use: MedicationUse, index: MedicationIndex): { concepts: Codea
       if (itemRef?.reference) addMedication(index.resolve(itemRef, med) ?? index.resolve(itemRef, use), depth + 1);
     }
   };
-  if (ref) addMedication(index.resolve(ref, use), 0);
-  for (const cc of concepts) texts.push(...textsOf(cc));
-  return { concepts, texts, forms };
+  addMedication(index.resolve(ref, use), 0);
+  const keys: CodeKey[] = [];
+  for (const cc of concepts) {
+    const read = readConcept(cc);
+    keys.push(...read.keys);
+    texts.push(...read.texts);
+  }
+  return { keys, texts, forms };
 }
 
 function routeTexts(use: MedicationUse): string[] {
@@ -116,7 +149,7 @@ function routeTexts(use: MedicationUse): string[] {
 const ORAL_ROUTE_WORDS = ['oral', 'orally', 'by mouth', 'po', 'p.o.'];
 
 /** Oral unless the route says otherwise or the product text names a non-oral form. */
-function takenByMouth(use: MedicationUse, texts: string[], forms: string[]): boolean {
+function takenByMouth(use: MedicationUse, texts: readonly string[], forms: readonly string[]): boolean {
   const routes = routeTexts(use);
   if (routes.some((t) => ORAL_ROUTE_WORDS.some((w) => containsWholeWord(t, w)))) return true;
   const words = nonOralWords('oral-glucocorticoids');
@@ -134,23 +167,21 @@ export function classify(
   codeStatuses: readonly Verification[],
 ): ClassMatch | undefined {
   if (!use || typeof use !== 'object') return undefined;
-  const { concepts, texts, forms } = describe(use, index);
-  for (const cc of concepts) {
-    for (const coding of codingsOf(cc)) {
-      const hit = lookup(cls, coding.system, coding.code);
-      if (isConcept(hit) && codeStatuses.includes(hit.verification)) {
-        const m: ClassMatch = {
-          valueSet: cls,
-          matchedBy: 'code',
-          coding: { system: hit.system, code: hit.code, display: hit.display },
-        };
-        if (hit.ingredient) m.ingredient = hit.ingredient;
-        return m;
-      }
+  const { keys, texts, forms } = index.describe(use);
+  for (const key of keys) {
+    const hit = lookupKey(cls, key);
+    if (isConcept(hit) && codeStatuses.includes(hit.verification)) {
+      const m: ClassMatch = {
+        valueSet: cls,
+        matchedBy: 'code',
+        coding: { system: hit.system, code: hit.code, display: hit.display },
+      };
+      if (hit.ingredient) m.ingredient = hit.ingredient;
+      return m;
     }
   }
   for (const n of matchNames(cls)) {
-    if (texts.some((t) => containsWord(t, n.name))) {
+    if (anyContainsWord(texts, n.name)) {
       if (cls === 'oral-glucocorticoids' && !takenByMouth(use, texts, forms)) return undefined;
       const m: ClassMatch = { valueSet: cls, matchedBy: 'text', name: n.name };
       if (n.ingredient) m.ingredient = n.ingredient;

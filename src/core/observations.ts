@@ -2,8 +2,8 @@
  * One pass over the Observations: each counted result (status final/amended/corrected, rules.md
  * §2) is filed under every value set its code (or a component's code) belongs to, latest first.
  */
-import type { Coding, Observation, ObservationComponent, Quantity as FhirQuantity } from 'fhir/r4.js';
-import { dayOf, isoDay, type DayNumber } from './dates.js';
+import type { CodeableConcept, Coding, Observation, ObservationComponent, Quantity as FhirQuantity } from 'fhir/r4.js';
+import { dayOf, isoDay, timeOfDay, type DayNumber } from './dates.js';
 import { asArray, codingsOf, isString } from './fhir-read.js';
 import type { Measurement, Provenance } from './types.js';
 import { conceptsFor, type Concept, type ValueSetName } from './valuesets/index.js';
@@ -44,47 +44,106 @@ export interface ObsPoint {
   concept: Concept;
   day: DayNumber;
   reference: string;
-  /**
-   * Tie-break for results on the same day: the later time of day first (a date without a time
-   * counts as the start of its day), then the resource reference; stable, independent of array order.
-   */
-  order: string;
   quantity?: FhirQuantity;
-  answer?: Coding[];
+  answer?: readonly Coding[];
 }
 
-const TIME_RE = /^\d{4}-\d{2}-\d{2}T(\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,3}))?)?/;
 const DAY_MS = 86_400_000;
 
-/** Milliseconds into the day of a dateTime/instant as written (zone ignored, like `dayOf`); none for a date. */
-function timeOfDay(value: string): number | undefined {
-  const m = TIME_RE.exec(value.trim());
-  if (!m) return undefined;
-  const ms = ((Number(m[1]) * 60 + Number(m[2])) * 60 + Number(m[3] ?? 0)) * 1000 + Number((m[4] ?? '0').padEnd(3, '0'));
-  return ms < DAY_MS ? ms : undefined;
+/**
+ * Where a filed point comes from: one Observation, or one of its components; shared by every point
+ * filed from it. It holds what orders results of the same day: the later time of day first (a date
+ * without a time counts as the start of its day), then the resource reference; stable, independent
+ * of array order. The time and the tie-break text are read only when two results share a day (see
+ * `latestFirst`): most never do.
+ */
+interface Origin {
+  day: DayNumber;
+  /** The date the day was read from (see `originOf`). */
+  date: string;
+  reference: string;
+  /** Position in the input of an Observation without an id (-1 when it has one). */
+  index: number;
+  /** Position of the component (-1 for the Observation's own code). */
+  component: number;
+  /** See `timeRankOf` (undefined until read). */
+  timeRank: number | undefined;
+  /** See `tieOf` (undefined until made). */
+  tie: string | undefined;
 }
 
-type When = { day: DayNumber; time: number | undefined };
-
-function when(value: string | undefined): When | undefined {
-  const day = dayOf(value);
-  return day === undefined ? undefined : { day, time: timeOfDay(value!) };
+interface FiledPoint extends ObsPoint {
+  origin: Origin;
 }
 
-/** The day and time of a result: the first of effectiveDateTime, effectivePeriod, effectiveInstant, issued that parses. */
-function observationWhen(o: Observation): When | undefined {
-  return (
-    when(o.effectiveDateTime) ??
-    when(o.effectivePeriod?.start) ??
-    when(o.effectivePeriod?.end) ??
-    when(o.effectiveInstant) ??
-    when(o.issued)
-  );
+/**
+ * When a result was taken: the first of effectiveDateTime, effectivePeriod (start, then end),
+ * effectiveInstant and issued whose day parses. No date → the result is not used.
+ */
+function originOf(o: Observation, reference: string, index: number): Origin | undefined {
+  const period = o.effectivePeriod;
+  let date = o.effectiveDateTime;
+  let day = dayOf(date);
+  if (day === undefined) day = dayOf((date = period?.start));
+  if (day === undefined) day = dayOf((date = period?.end));
+  if (day === undefined) day = dayOf((date = o.effectiveInstant));
+  if (day === undefined) day = dayOf((date = o.issued));
+  if (day === undefined) return undefined;
+  return { day, date: date!, reference, index, component: -1, timeRank: undefined, tie: undefined };
 }
 
-/** Sorts ascending so that a later time of day comes first; a date alone sorts after every time. */
-function timeKey(time: number | undefined): string {
-  return String(time === undefined ? DAY_MS : DAY_MS - 1 - time).padStart(8, '0');
+/** The origin of one component: its Observation's, with the component's position. */
+function componentOrigin(of: Origin, component: number): Origin {
+  return { day: of.day, date: of.date, reference: of.reference, index: of.index, component, timeRank: undefined, tie: undefined };
+}
+
+/** Sorts ascending so that a later time of day comes first; a date alone (DAY_MS) sorts after every time. */
+function timeRankOf(o: Origin): number {
+  if (o.timeRank === undefined) {
+    const time = timeOfDay(o.date);
+    o.timeRank = time === undefined ? DAY_MS : DAY_MS - 1 - time;
+  }
+  return o.timeRank;
+}
+
+/**
+ * Results at the same instant compare by `reference#index/component` as text (index and component
+ * zero-padded to 6 and 3 digits, each only when present), as the whole sort key once was.
+ */
+function tieOf(o: Origin): string {
+  o.tie ??=
+    `${o.reference}#${o.index < 0 ? '' : String(o.index).padStart(6, '0')}` +
+    (o.component < 0 ? '' : `/${String(o.component).padStart(3, '0')}`);
+  return o.tie;
+}
+
+function latestFirst(a: FiledPoint, b: FiledPoint): number {
+  if (a.day !== b.day) return b.day - a.day;
+  const ta = timeRankOf(a.origin);
+  const tb = timeRankOf(b.origin);
+  if (ta !== tb) return ta - tb;
+  const x = tieOf(a.origin);
+  const y = tieOf(b.origin);
+  return x < y ? -1 : x > y ? 1 : 0;
+}
+
+/**
+ * Sorts a value set's results latest first. The lists are short and usually arrive in date order:
+ * an insertion sort then takes about one comparison per result and allocates nothing, where
+ * Array.prototype.sort sets up its merge state for every list. Long lists use the built-in sort.
+ * Both are stable, so they give the same order.
+ */
+function sortLatestFirst(list: FiledPoint[]): void {
+  if (list.length > 32) {
+    list.sort(latestFirst);
+    return;
+  }
+  for (let i = 1; i < list.length; i++) {
+    const p = list[i]!;
+    let j = i;
+    for (; j > 0 && latestFirst(list[j - 1]!, p) > 0; j--) list[j] = list[j - 1]!;
+    list[j] = p;
+  }
 }
 
 function numericQuantity(q: FhirQuantity | undefined): FhirQuantity | undefined {
@@ -92,63 +151,53 @@ function numericQuantity(q: FhirQuantity | undefined): FhirQuantity | undefined 
 }
 
 export class ObservationIndex {
-  private readonly points = new Map<ObservationValueSet, ObsPoint[]>();
+  private readonly points = new Map<ObservationValueSet, FiledPoint[]>();
 
   constructor(observations: readonly Observation[]) {
     const seen = new Set<string>();
-    observations.forEach((o, i) => {
-      if (!o || typeof o !== 'object' || o.resourceType !== 'Observation') return;
-      if (!COUNTED_STATUSES.has(String(o.status))) return;
-      const reference = isString(o.id) ? `Observation/${o.id}` : 'Observation';
+    for (let i = 0; i < observations.length; i++) {
+      const o = observations[i];
+      if (!o || typeof o !== 'object' || o.resourceType !== 'Observation') continue;
+      if (!COUNTED_STATUSES.has(String(o.status))) continue;
       // The same result may arrive twice (DXA and lab queries overlap): count it once.
       if (isString(o.id)) {
-        if (seen.has(o.id)) return;
+        if (seen.has(o.id)) continue;
         seen.add(o.id);
       }
-      const when = observationWhen(o);
-      if (when === undefined) return;
-      const day = when.day;
-      const order = `${timeKey(when.time)}|${reference}#${isString(o.id) ? '' : String(i).padStart(6, '0')}`;
-      this.file(o.code?.coding, day, reference, order, numericQuantity(o.valueQuantity), o.valueCodeableConcept?.coding);
-      asArray(o.component).forEach((c: ObservationComponent, j) => {
-        if (!c || typeof c !== 'object') return;
-        this.file(
-          c.code?.coding,
-          day,
-          reference,
-          `${order}/${String(j).padStart(3, '0')}`,
-          numericQuantity(c.valueQuantity),
-          c.valueCodeableConcept?.coding,
-        );
-      });
-    });
-    for (const list of this.points.values()) {
-      list.sort((a, b) => b.day - a.day || (a.order < b.order ? -1 : a.order > b.order ? 1 : 0));
+      const reference = isString(o.id) ? `Observation/${o.id}` : 'Observation';
+      const origin = originOf(o, reference, isString(o.id) ? -1 : i);
+      if (origin === undefined) continue;
+      this.file(o.code, origin, numericQuantity(o.valueQuantity), o.valueCodeableConcept);
+      const components = asArray(o.component);
+      for (let j = 0; j < components.length; j++) {
+        const c: ObservationComponent | undefined = components[j];
+        if (!c || typeof c !== 'object') continue;
+        this.file(c.code, componentOrigin(origin, j), numericQuantity(c.valueQuantity), c.valueCodeableConcept);
+      }
     }
+    for (const list of this.points.values()) sortLatestFirst(list);
   }
 
   private file(
-    coding: Coding[] | undefined,
-    day: DayNumber,
-    reference: string,
-    order: string,
+    code: CodeableConcept | undefined,
+    origin: Origin,
     quantity: FhirQuantity | undefined,
-    answer: Coding[] | undefined,
+    answer: CodeableConcept | undefined,
   ): void {
-    const filed = new Set<ObservationValueSet>();
-    let ans: Coding[] | undefined;
-    for (const c of codingsOf({ coding })) {
+    const answers = codingsOf(answer);
+    for (const c of codingsOf(code)) {
       // One read for all value sets (a per-set lookup here was the hottest path of a request).
       for (const hit of conceptsFor(c.system, c.code)) {
         const vs = hit.valueSet;
-        if (!isObservationValueSet(vs) || filed.has(vs)) continue;
-        filed.add(vs);
-        const p: ObsPoint = { concept: hit, day, reference, order };
-        if (quantity) p.quantity = quantity;
-        ans ??= asArray(answer).filter((a) => typeof a === 'object' && a !== null);
-        if (ans.length) p.answer = ans;
+        if (!isObservationValueSet(vs)) continue;
         let list = this.points.get(vs);
         if (!list) this.points.set(vs, (list = []));
+        // Filed once per value set even when several of its codings belong to it: this result's
+        // points are the last ones pushed.
+        if (list.length > 0 && list[list.length - 1]!.origin === origin) continue;
+        const p: FiledPoint = { concept: hit, day: origin.day, reference: origin.reference, origin };
+        if (quantity) p.quantity = quantity;
+        if (answers.length) p.answer = answers;
         list.push(p);
       }
     }
@@ -160,11 +209,11 @@ export class ObservationIndex {
   }
 }
 
-export function provenanceOf(p: ObsPoint): Provenance {
+export function provenanceOf(p: ObsPoint, date = isoDay(p.day)): Provenance {
   return {
     reference: p.reference,
     code: { system: p.concept.system, code: p.concept.code, display: p.concept.display },
-    date: isoDay(p.day),
+    date,
   };
 }
 
@@ -181,7 +230,8 @@ export function measure(
   const reportedUnit = isString(q.code) ? q.code : isString(q.unit) ? q.unit : p.concept.unit;
   const n = normalise(q.value, reportedUnit);
   if (!n) return undefined;
-  const m: Measurement = { value: n.value, date: isoDay(p.day), source: provenanceOf(p) };
+  const date = isoDay(p.day);
+  const m: Measurement = { value: n.value, date, source: provenanceOf(p, date) };
   if (n.unit) m.unit = n.unit;
   if (q.comparator) m.comparator = q.comparator;
   if (n.value !== q.value && isString(reportedUnit)) {

@@ -135,8 +135,11 @@ export interface MatchName {
 interface Compiled {
   resource: ValueSet;
   concepts: Concept[];
-  byKey: Map<string, Concept>;
+  /** Concepts by canonical system, then normalised code. */
+  byCode: CodeMap<Concept>;
   prefixes: PrefixRule[];
+  /** Each prefix rule's prefix, normalised like a code (same positions as `prefixes`). */
+  normalisedPrefixes: string[];
   names: MatchName[];
   /** Free-text words that mark a product as not taken by mouth (oral-glucocorticoids). */
   nonOralWords: string[];
@@ -159,14 +162,38 @@ export function canonicalSystem(system: string | undefined): string {
   return aliasToSystem.get(trimmed) ?? trimmed;
 }
 
-/** Codes compare case-insensitively; ICD-10-CM also without its dot (EHRs send both `M81.0` and `M810`). */
-function normaliseCode(system: string, code: string): string {
-  const c = code.trim().toUpperCase();
-  return system === SYSTEMS.icd10cm ? c.replace(/\./g, '') : c;
+/** Whether upper-casing can change the text: a lower-case ASCII letter, or any non-ASCII character. */
+function hasLowerCase(s: string): boolean {
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if ((c >= 97 && c <= 122) || c > 127) return true;
+  }
+  return false;
 }
 
-function keyOf(system: string, code: string): string {
-  return `${system}|${normaliseCode(system, code)}`;
+/** Codes compare case-insensitively; ICD-10-CM also without its dot (EHRs send both `M81.0` and `M810`). */
+function normaliseCode(system: string, code: string): string {
+  const trimmed = code.trim();
+  // Most codes (LOINC, SNOMED, RxNorm) have no lower case: skip the copy `toUpperCase` would make.
+  const c = hasLowerCase(trimmed) ? trimmed.toUpperCase() : trimmed;
+  return system === SYSTEMS.icd10cm && c.includes('.') ? c.replace(/\./g, '') : c;
+}
+
+/**
+ * Maps by canonical system, then normalised code: a lookup reads the coding's own strings and
+ * builds no key. (Value-set systems and codes never contain `|`, so this finds exactly what the
+ * `system|code` keys of earlier versions found; test/perf/core-fast-paths.test.ts holds the two equal.)
+ */
+type CodeMap<T> = Map<string, Map<string, T>>;
+
+function codeMapGet<T>(map: CodeMap<T>, system: string, code: string): T | undefined {
+  return map.get(system)?.get(code);
+}
+
+function codeMapEntry<T>(map: CodeMap<T>, system: string): Map<string, T> {
+  let bySystem = map.get(system);
+  if (!bySystem) map.set(system, (bySystem = new Map()));
+  return bySystem;
 }
 
 function extValue(exts: Extension[] | undefined, name: string): string | undefined {
@@ -181,6 +208,8 @@ function compile(name: ValueSetName): Compiled {
   for (const include of resource.compose?.include ?? []) {
     const system = include.system ?? '';
     for (const c of (include.concept ?? []) as ValueSetComposeIncludeConcept[]) {
+      // Lookups once joined system and code as `system|code`; see CodeMap.
+      if (system.includes('|') || c.code.includes('|')) throw new Error(`value set ${name}: "|" in ${system} ${c.code}`);
       const concept: Concept = {
         valueSet: name,
         system,
@@ -236,22 +265,26 @@ function compile(name: ValueSetName): Compiled {
       nonOralAbbreviations.push(e.valueString.toLowerCase());
     }
   }
-  const byKey = new Map<string, Concept>();
-  for (const c of concepts) byKey.set(keyOf(c.system, c.code), c);
-  return { resource, concepts, byKey, prefixes, names, nonOralWords, nonOralAbbreviations };
+  const byCode: CodeMap<Concept> = new Map();
+  for (const c of concepts) codeMapEntry(byCode, c.system).set(normaliseCode(c.system, c.code), c);
+  const normalisedPrefixes = prefixes.map((p) => normaliseCode(p.system, p.prefix));
+  return { resource, concepts, byCode, prefixes, normalisedPrefixes, names, nonOralWords, nonOralAbbreviations };
 }
 
 // Derived once from the static JSON: constant data, not mutable state.
 const compiled = new Map<ValueSetName, Compiled>(VALUE_SET_NAMES.map((n) => [n, compile(n)]));
 
-// Every explicit concept by its normalised key, across all value sets (in VALUE_SET_NAMES order):
-// filing one coding under every set it belongs to is then one key and one Map read, not one per set.
-const conceptsByKey = new Map<string, Concept[]>();
+// Every explicit concept by its normalised code, across all value sets (in VALUE_SET_NAMES order):
+// filing one coding under every set it belongs to is then one Map read, not one per set.
+const conceptsByCode: CodeMap<Concept[]> = new Map();
 for (const c of compiled.values()) {
-  for (const [key, concept] of c.byKey) {
-    const list = conceptsByKey.get(key);
-    if (list) list.push(concept);
-    else conceptsByKey.set(key, [concept]);
+  for (const [system, byCode] of c.byCode) {
+    const bySystem = codeMapEntry(conceptsByCode, system);
+    for (const [code, concept] of byCode) {
+      const list = bySystem.get(code);
+      if (list) list.push(concept);
+      else bySystem.set(code, [concept]);
+    }
   }
 }
 
@@ -299,30 +332,55 @@ export function searchTokens(name: ValueSetName): string[] {
   return get(name).concepts.map((c) => `${c.system}|${c.code}`);
 }
 
+/**
+ * A coding's system and code, normalised once (canonical system; code trimmed, upper case, ICD-10-CM
+ * without its dot). A reader that matches one coding against several value sets makes its key once
+ * and looks it up in each (`lookupKey`), instead of normalising the same code again for every set.
+ */
+export interface CodeKey {
+  readonly system: string;
+  readonly code: string;
+}
+
+/** The key of a coding, or undefined when its system or code is not a non-empty string (unvalidated EHR data). */
+export function codeKey(system: unknown, code: unknown): CodeKey | undefined {
+  if (typeof system !== 'string' || typeof code !== 'string' || !system || !code) return undefined;
+  const sys = canonicalSystem(system);
+  return { system: sys, code: normaliseCode(sys, code) };
+}
+
+/** `lookup` for a coding already keyed: the value set's explicit code, else its first matching prefix rule. */
+export function lookupKey(name: ValueSetName, k: CodeKey): Concept | PrefixRule | undefined {
+  const c = get(name);
+  const hit = codeMapGet(c.byCode, k.system, k.code);
+  if (hit) return hit;
+  for (let i = 0; i < c.prefixes.length; i++) {
+    const p = c.prefixes[i]!;
+    if (p.system === k.system && k.code.startsWith(c.normalisedPrefixes[i]!)) return p;
+  }
+  return undefined;
+}
+
 /** O(1) lookup of one coding in a value set, then its prefix rules. */
 export function lookup(
   name: ValueSetName,
   system: string | undefined,
   code: string | undefined,
 ): Concept | PrefixRule | undefined {
-  // Unvalidated EHR data: a coding whose system or code is not a string matches nothing.
-  if (typeof system !== 'string' || typeof code !== 'string' || !system || !code) return undefined;
-  const sys = canonicalSystem(system);
-  const c = get(name);
-  const hit = c.byKey.get(keyOf(sys, code));
-  if (hit) return hit;
-  if (c.prefixes.length === 0) return undefined;
-  const norm = normaliseCode(sys, code);
-  return c.prefixes.find((p) => p.system === sys && norm.startsWith(normaliseCode(sys, p.prefix)));
+  const k = codeKey(system, code);
+  return k ? lookupKey(name, k) : undefined;
 }
+
+const NO_CONCEPTS: readonly Concept[] = Object.freeze([]);
 
 /**
  * The explicit concepts of every value set that name this coding (what `lookup` finds by code in
  * each set, without prefix rules), in one read.
  */
 export function conceptsFor(system: string | undefined, code: string | undefined): readonly Concept[] {
-  if (typeof system !== 'string' || typeof code !== 'string' || !system || !code) return [];
-  return conceptsByKey.get(keyOf(canonicalSystem(system), code)) ?? [];
+  if (typeof system !== 'string' || typeof code !== 'string' || !system || !code) return NO_CONCEPTS;
+  const sys = canonicalSystem(system);
+  return codeMapGet(conceptsByCode, sys, normaliseCode(sys, code)) ?? NO_CONCEPTS;
 }
 
 export function isConcept(x: Concept | PrefixRule | undefined): x is Concept {
