@@ -1,12 +1,12 @@
 import express, { type Express } from 'express';
 import helmet from 'helmet';
-import { v7 as timeOrderedUuid } from 'uuid';
 import type { Logger } from 'pino';
 import type { Authenticator } from './auth/authenticator.js';
 import type { Policy } from './core/index.js';
 import type { FhirAgents } from './fhir/gather.js';
 import { prefetchTemplates } from './fhir/queries.js';
 import type { Config } from './config.js';
+import { timeOrderedId } from './time-ordered-id.js';
 import type { Metrics } from './metrics.js';
 import type { FeedbackStore } from './store/feedback-store.js';
 import { authenticate } from './http/authenticate.js';
@@ -46,10 +46,10 @@ const DISCOVERY_MAX_AGE_S = 300;
 export function createApp(deps: AppDeps): Express {
   const { config, logger, metrics } = deps;
   const now = deps.now ?? (() => new Date());
-  // Card and suggestion ids are UUIDv7 (RFC 9562): fresh per answer and unguessable (random bits
-  // after a millisecond timestamp), and time-ordered, so the store's index on them grows at one end;
+  // Card and suggestion ids are UUIDv7: fresh per answer and unguessable (74 random bits after a
+  // millisecond timestamp), and time-ordered, so the store's index on them grows at one end;
   // random v4 keys cost SQLite about twice the CPU per issued card (19 vs 9 µs, measured).
-  const newId = deps.newId ?? timeOrderedUuid;
+  const newId = deps.newId ?? (() => timeOrderedId());
   const discovery = discoveryDocument(prefetchTemplates());
   const feedbackStore = withFeedbackMetrics(deps.feedbackStore, registerFeedbackMetrics(metrics.registry));
 
