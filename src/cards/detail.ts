@@ -170,10 +170,11 @@ function riskFactorEvidence(f: RiskFactor): string | undefined {
   return undefined;
 }
 
-function riskFactorSection(rec: Recommendation): string[] {
+/** Appends the risk factor section (heading, one line per factor, blank line) to `out`. */
+function pushRiskFactorSection(rec: Recommendation, out: string[]): void {
   const list = rec.riskFactors;
-  if (!list) return [];
-  const lines = [`**Fracture risk factors (Hadji 2017): ${rec.riskFactorCount ?? 0} of 7 present**`, ''];
+  if (!list) return;
+  out.push(`**Fracture risk factors (Hadji 2017): ${rec.riskFactorCount ?? 0} of 7 present**`, '');
   for (const f of list) {
     const evidence = riskFactorEvidence(f);
     const state = f.present ? 'Present' : f.assessed ? 'Absent' : 'Not assessable';
@@ -183,9 +184,9 @@ function riskFactorSection(rec: Recommendation): string[] {
         ? ` (${f.missing.map((k) => DATA_KEY_LABELS[k]).join(', ')} not retrieved)`
         : ` (${NO_DATA[f.id]})`;
     }
-    lines.push(`- ${state}: ${riskFactorName(f)}${evidence ? ` — ${evidence}` : ''}${why}`);
+    out.push(`- ${state}: ${riskFactorName(f)}${evidence ? ` — ${evidence}` : ''}${why}`);
   }
-  return [...lines, ''];
+  out.push('');
 }
 
 function cautionLine(c: Caution): string {
@@ -222,26 +223,40 @@ function cautionLine(c: Caution): string {
   }
 }
 
+/**
+ * A caution line without a blank before a full stop or a run of blanks (left where a finding was
+ * not there to print). Almost every line has neither: one test, which allocates nothing, spares
+ * both replaces.
+ */
+function tidy(line: string): string {
+  return UNTIDY.test(line) ? line.replace(/\s+\./g, '.').replace(/\s{2,}/g, ' ') : line;
+}
+
+/** Matches wherever `\s+\.` or `\s{2,}` would. */
+const UNTIDY = /\s\.|\s\s/;
+
 export function detailOf(rec: Recommendation): string {
-  const out: string[] = [];
-  out.push('**Why**', '');
+  // One array of lines, joined once: the sections push into it rather than build their own.
+  const out: string[] = ['**Why**', ''];
   for (const r of rec.reasons) out.push(`- ${reasonText(r, rec)}`);
   const advice = TOPIC_ADVICE[rec.topic]?.(rec);
   if (advice) out.push(`- ${advice}`);
   out.push('');
 
-  const facts = rec.facts.map(factLine).filter((x): x is string => x !== undefined);
-  if (facts.length) {
-    out.push('**Facts used**', '');
-    for (const f of facts) out.push(`- ${f}`);
-    out.push('');
+  let facts = 0;
+  for (const f of rec.facts) {
+    const line = factLine(f);
+    if (line === undefined) continue;
+    if (facts++ === 0) out.push('**Facts used**', '');
+    out.push(`- ${line}`);
   }
+  if (facts) out.push('');
 
-  out.push(...riskFactorSection(rec));
+  pushRiskFactorSection(rec, out);
 
   if (rec.cautions?.length) {
     out.push('**Before starting a bone agent**', '');
-    for (const c of rec.cautions) out.push(`- ${cautionLine(c).replace(/\s+\./g, '.').replace(/\s{2,}/g, ' ')}`);
+    for (const c of rec.cautions) out.push(`- ${tidy(cautionLine(c))}`);
     out.push('');
   }
 
@@ -252,10 +267,14 @@ export function detailOf(rec: Recommendation): string {
     );
   }
 
-  const [primary, ...others] = rec.guidelines;
+  const guidelines = rec.guidelines;
+  const primary = guidelines[0];
   if (primary) {
     out.push(`**Guideline:** [${primary.label}](${primary.url}). ${primary.citation}.`);
-    for (const g of others) out.push(`See also [${g.label}](${g.url}).`);
+    for (let i = 1; i < guidelines.length; i++) {
+      const g = guidelines[i]!;
+      out.push(`See also [${g.label}](${g.url}).`);
+    }
   }
   return out.join('\n').trim();
 }

@@ -35,3 +35,61 @@ function prune(value: unknown): unknown {
   }
   return value;
 }
+
+/**
+ * Whether `pruneEmpty` keeps this string: not blank. A first character that is visible ASCII
+ * answers without running the pattern (which gives the same answer).
+ */
+export function isFilled(s: unknown): boolean {
+  if (typeof s !== 'string' || s.length === 0) return false;
+  const c = s.charCodeAt(0);
+  return (c > 32 && c < 127) || NOT_BLANK.test(s);
+}
+
+/** An object with no members of its own: `for…in` over it sees only inherited enumerable members. */
+const NO_MEMBERS: object = Object.freeze({});
+
+/**
+ * True when `value` holds nothing that `pruneEmpty` would drop: then pruning would only copy it,
+ * member for member in the same order, and the value itself can be used. Walks without
+ * allocating.
+ *
+ * Conservative: anything but plain data (a Date, a Map, a class instance, an object without a
+ * prototype: objects whose prototype is not Object.prototype, which pruning would change into
+ * plain objects) counts as not pruned, and so does everything while
+ * Object.prototype has an enumerable member (a polluted prototype), so that such values go
+ * through `pruneEmpty` exactly as before.
+ */
+export function isPruned(value: unknown): boolean {
+  for (const _ in NO_MEMBERS) return false;
+  return plainAndFilled(value);
+}
+
+function plainAndFilled(value: unknown): boolean {
+  switch (typeof value) {
+    case 'string':
+      return isFilled(value);
+    case 'undefined':
+      return false;
+    case 'object':
+      break;
+    default:
+      return true;
+  }
+  if (value === null) return false;
+  if (Array.isArray(value)) {
+    if (value.length === 0) return false;
+    // Indexed, not for…of: a hole reads as undefined (dropped by pruneEmpty), and no iterator.
+    for (let i = 0; i < value.length; i++) if (!plainAndFilled(value[i])) return false;
+    return true;
+  }
+  if (Object.getPrototypeOf(value) !== Object.prototype) return false;
+  // for…in, not Object.keys: no array of keys per object. With nothing enumerable inherited (see
+  // isPruned), it visits exactly the own enumerable members, in Object.keys order.
+  let members = 0;
+  for (const k in value) {
+    if (!plainAndFilled((value as Record<string, unknown>)[k])) return false;
+    members++;
+  }
+  return members > 0;
+}

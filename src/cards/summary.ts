@@ -87,9 +87,13 @@ function wordings(rec: Recommendation): string[] {
 }
 
 export function summaryOf(rec: Recommendation): string {
-  const options = wordings(rec).filter((s) => s.length > 0);
-  const fits = options.find((s) => s.length <= SUMMARY_MAX);
-  if (fits) return fits;
-  const last = options[options.length - 1] ?? rec.topic;
-  return last.length <= SUMMARY_MAX ? last : `${last.slice(0, SUMMARY_MAX - 1)}…`;
+  // The first non-empty wording that fits; else the last non-empty one, cut.
+  let last: string | undefined;
+  for (const s of wordings(rec)) {
+    if (s.length === 0) continue;
+    if (s.length <= SUMMARY_MAX) return s;
+    last = s;
+  }
+  const text = last ?? rec.topic;
+  return text.length <= SUMMARY_MAX ? text : `${text.slice(0, SUMMARY_MAX - 1)}…`;
 }

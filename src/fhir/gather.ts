@@ -134,46 +134,88 @@ function failure(err: unknown): { ok: false } & KeyFailure {
   return { ok: false, kind: 'network', message: 'the FHIR call failed' };
 }
 
-async function obtain(key: DataKey, reading: PrefetchReading, patientId: string, conn: Connection): Promise<KeyOutcome> {
+/**
+ * The outcome of a key that needs no FHIR call: a prefetch value that answers it (or says the
+ * client has no data), or a key that would need the server when there is none. Undefined when the
+ * key must be fetched. Synchronous, so that a request answered wholly from prefetch (the common
+ * case) does not pay for a promise and a callback per key.
+ */
+function localOutcome(key: DataKey, reading: PrefetchReading, conn: Connection): KeyOutcome | undefined {
+  const query = DATA_QUERIES[key];
+  switch (reading.kind) {
+    case 'empty':
+      if (query.interaction === 'read') {
+        return { ok: false, kind: 'prefetch_null', message: `the client has no ${query.resourceType} (prefetch is null)` };
+      }
+      return { ok: true, fromServer: false, resources: [], included: [] };
+    case 'page':
+      if (reading.page.next === undefined) {
+        return { ok: true, fromServer: false, resources: reading.page.resources, included: reading.page.included };
+      }
+      if (!conn.available) {
+        return { ok: false, kind: 'no_server', message: 'the prefetched searchset has more pages and there is no fhirServer to read them' };
+      }
+      return undefined;
+    default: {
+      if (!conn.available) {
+        const why = reading.kind === 'absent' ? 'not prefetched' : reading.kind === 'outcome' ? 'prefetch was an OperationOutcome' : `prefetch unusable (${reading.reason})`;
+        return { ok: false, kind: 'no_server', message: `${why} and the request has no fhirServer` };
+      }
+      return undefined;
+    }
+  }
+}
+
+/** The FHIR calls of a key that `localOutcome` could not answer: the rest of a paged prefetch, or the query. */
+async function fetchKey(key: DataKey, reading: PrefetchReading, patientId: string, conn: Connection): Promise<KeyOutcome> {
   const query = DATA_QUERIES[key];
   try {
-    switch (reading.kind) {
-      case 'empty':
-        if (query.interaction === 'read') {
-          return { ok: false, kind: 'prefetch_null', message: `the client has no ${query.resourceType} (prefetch is null)` };
-        }
-        return { ok: true, fromServer: false, resources: [], included: [] };
-      case 'page': {
-        if (reading.page.next === undefined) {
-          return { ok: true, fromServer: false, resources: reading.page.resources, included: reading.page.included };
-        }
-        if (!conn.available) {
-          return { ok: false, kind: 'no_server', message: 'the prefetched searchset has more pages and there is no fhirServer to read them' };
-        }
-        return { ok: true, fromServer: true, ...(await conn.open().rest(reading.page, query, patientId)) };
-      }
-      default: {
-        if (!conn.available) {
-          const why = reading.kind === 'absent' ? 'not prefetched' : reading.kind === 'outcome' ? 'prefetch was an OperationOutcome' : `prefetch unusable (${reading.reason})`;
-          return { ok: false, kind: 'no_server', message: `${why} and the request has no fhirServer` };
-        }
-        return { ok: true, fromServer: true, ...(await conn.open().run(query, patientId)) };
-      }
-    }
+    if (reading.kind === 'page') return { ok: true, fromServer: true, ...(await conn.open().rest(reading.page, query, patientId)) };
+    return { ok: true, fromServer: true, ...(await conn.open().run(query, patientId)) };
   } catch (err) {
     return failure(err);
   }
 }
 
-function dedupe<T extends Resource>(resources: T[]): T[] {
-  const seen = new Set<string>();
-  return resources.filter((r) => {
-    if (typeof r.id !== 'string') return true;
-    const k = `${r.resourceType}/${r.id}`;
-    if (seen.has(k)) return false;
-    seen.add(k);
-    return true;
-  });
+/**
+ * Which `resourceType/id` pairs have been seen. The ids are kept per resource type, so no
+ * `type/id` key string is built per resource; the set of the last type is kept at hand, since
+ * the resources of one list share a type.
+ */
+class SeenIds {
+  private readonly byType = new Map<string, Set<string>>();
+  private lastType: string | undefined;
+  private last: Set<string> | undefined;
+
+  /** True the first time a type and id are seen, and for every resource without an id. */
+  firstTime(r: Resource): boolean {
+    const id = r.id;
+    if (typeof id !== 'string') return true;
+    if (this.last === undefined || r.resourceType !== this.lastType) {
+      this.lastType = r.resourceType;
+      this.last = this.byType.get(r.resourceType);
+      if (this.last === undefined) this.byType.set(r.resourceType, (this.last = new Set()));
+    }
+    const before = this.last.size;
+    this.last.add(id);
+    return this.last.size !== before;
+  }
+}
+
+/**
+ * The resources of the lists in order, each `resourceType/id` once (the first kept); resources
+ * without an id are all kept. Usually nothing repeats: one pass over the ids finds that, and the
+ * lists are then joined as they are.
+ */
+function dedupe<T extends Resource>(...lists: T[][]): T[] {
+  const seen = new SeenIds();
+  let repeats = false;
+  for (const list of lists) for (const r of list) if (!seen.firstTime(r)) repeats = true;
+  const none: T[] = [];
+  if (!repeats) return none.concat(...lists);
+  const kept = new SeenIds();
+  for (const list of lists) for (const r of list) if (kept.firstTime(r)) none.push(r);
+  return none;
 }
 
 function medicationId(reference: string): string | undefined {
@@ -197,20 +239,30 @@ export async function gatherPatientData(req: GatherRequest, deps: GatherDeps = {
   let medications: Medication[] = [];
   const partly = new Set<DataKey>();
   try {
-    const tasks = new Map<DataKey, Promise<void>>();
+    const fetches = new Map<DataKey, Promise<void>>();
+    let requiredFailed = false;
     for (const key of DATA_KEYS) {
       const reading = readPrefetch(DATA_QUERIES[key], prefetch[key], patientId);
-      tasks.set(
+      const local = localOutcome(key, reading, conn);
+      if (local !== undefined) {
+        outcomes.set(key, local);
+        if (!local.ok && DATA_QUERIES[key].required) requiredFailed = true;
+        continue;
+      }
+      fetches.set(
         key,
-        obtain(key, reading, patientId, conn).then((o) => {
+        fetchKey(key, reading, patientId, conn).then((o) => {
           outcomes.set(key, o);
           // Without this key there is no answer: stop the other calls instead of waiting for them.
           if (!o.ok && DATA_QUERIES[key].required) conn.stop();
         }),
       );
     }
+    // Once every call has started, as when each key settled in its own callback.
+    if (requiredFailed) conn.stop();
+
     const medicationKeys = ['medicationRequests', 'medicationStatements'] as const;
-    const resolving = Promise.all(medicationKeys.map((k) => tasks.get(k))).then(async () => {
+    const resolveMedications = (): Promise<void> | undefined => {
       const lists = medicationKeys.map((k) => {
         const o = outcomes.get(k);
         return o?.ok ? (o.resources as Parameters<typeof unresolvedMedicationReferences>[0]) : [];
@@ -220,13 +272,24 @@ export async function gatherPatientData(req: GatherRequest, deps: GatherDeps = {
         return o?.ok ? o.included : [];
       });
       const unresolved = unresolvedMedicationReferences(lists.flat(), included);
-      const read = await readAll(unresolved, conn);
-      medications = dedupe([...included, ...read]);
-      medicationKeys.forEach((k, i) => {
-        if (unresolvedMedicationReferences(lists[i] ?? [], medications).length > 0) partly.add(k);
-      });
-    });
-    await Promise.all([...tasks.values(), resolving]);
+      const settle = (read: Medication[]) => {
+        medications = dedupe(included, read);
+        medicationKeys.forEach((k, i) => {
+          const list = lists[i] ?? [];
+          // A key without resources names no Medication (and needs no index of the known ones).
+          if (list.length > 0 && unresolvedMedicationReferences(list, medications).length > 0) partly.add(k);
+        });
+      };
+      // readAll reads nothing without a server or references: then no promise is needed.
+      if (unresolved.length === 0 || !conn.available) {
+        settle([]);
+        return undefined;
+      }
+      return readAll(unresolved, conn).then(settle);
+    };
+    const medicationFetches = medicationKeys.map((k) => fetches.get(k)).filter((p) => p !== undefined);
+    const resolving = medicationFetches.length === 0 ? resolveMedications() : Promise.all(medicationFetches).then(resolveMedications);
+    if (fetches.size > 0 || resolving !== undefined) await Promise.all([...fetches.values(), resolving]);
   } finally {
     conn.close();
   }
@@ -253,7 +316,7 @@ export async function gatherPatientData(req: GatherRequest, deps: GatherDeps = {
   }
   const record: PatientRecord = {
     patient: patient as PatientRecord['patient'],
-    observations: dedupe([...data('dxa'), ...data('labs')]) as PatientRecord['observations'],
+    observations: dedupe(data('dxa'), data('labs')) as PatientRecord['observations'],
     conditions: data('conditions') as PatientRecord['conditions'],
     medicationRequests: data('medicationRequests') as PatientRecord['medicationRequests'],
     medicationStatements: data('medicationStatements') as PatientRecord['medicationStatements'],
