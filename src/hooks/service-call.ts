@@ -6,6 +6,7 @@ import type { Card } from '../cards/types.js';
 import { evaluatePatient, findAiOrders, unresolvedMedicationReferences, type AiOrder, type Policy } from '../core/index.js';
 import { gatherPatientData, readMedications, type FhirAgents } from '../fhir/gather.js';
 import { HttpError } from '../http/http-error.js';
+import { sendJson } from '../http/send-json.js';
 import type { Metrics } from '../metrics.js';
 import type { FeedbackStore, IssuedCard } from '../store/feedback-store.js';
 import { parseHookRequest, type HookRequest } from './request-schema.js';
@@ -113,7 +114,7 @@ export function serviceCallHandler(deps: ServiceCallDeps): RequestHandler {
       newId: deps.newId,
     });
     record(cards, request, serviceId, res, deps);
-    res.json({ cards });
+    sendJson(res, { cards });
   };
 }
 

@@ -63,6 +63,17 @@ describe('the three hooks, with prefetch', () => {
     expect(strip(a.body)).toEqual(strip(b.body));
   });
 
+  it('writes the cards as UTF-8 JSON with an exact Content-Length, keeping the security and request-id headers', async () => {
+    const res = await request(t.app).post(SIGN).set('X-Request-Id', 'req-42').send(example('order-sign'));
+    expect(res.status).toBe(200);
+    expect(res.headers['content-type']).toBe('application/json; charset=utf-8');
+    expect(Number(res.headers['content-length'])).toBe(Buffer.byteLength(res.text, 'utf8'));
+    expect(res.text).toMatch(/[−≥²]/); // two-byte typography survives the encoding
+    expect(res.headers['x-content-type-options']).toBe('nosniff');
+    expect(res.headers['x-request-id']).toBe('req-42');
+    expect(res.headers['etag']).toBeUndefined();
+  });
+
   it('card and suggestion uuids are time-ordered UUIDv7, later calls sorting after earlier ones', async () => {
     const a = await request(t.app).post(SIGN).send(example('order-sign'));
     await new Promise((r) => setTimeout(r, 2));
