@@ -18,7 +18,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
-import { freePort, machine, rssMb, startFhirProcess, startNode, table, type FhirProcess, type Started } from './lib.js';
+import { freePort, machine, median, rssMb, startFhirProcess, startNode, table, type FhirProcess, type Started } from './lib.js';
 import { benchOrderSignRequest } from './request.js';
 
 const { values: args } = parseArgs({
@@ -145,14 +145,18 @@ async function main(): Promise<number> {
     out();
     out('## RSS over time');
     out(table(samples.map((s) => ({ 't (s)': s.t, 'RSS MB': s.rss.toFixed(1), '/healthz': s.healthz }))));
-    // Heaps size themselves to the load during the first minute or so; growth is judged after that.
+    // Heaps size themselves to the load during the first minute or so; growth is judged after that,
+    // as the median of the last quarter against the median of the quarter before it. RSS saws up and
+    // down by tens of MB between major GCs; a leak moves the median, a sawtooth does not. The sample
+    // taken after the load stopped is left out (garbage not collected yet).
     const judged = DURATION >= 120;
-    const half = samples.filter((s) => s.t >= DURATION / 2);
-    const lateGrowth = judged && half.length >= 2 ? Math.max(...half.map((s) => s.rss)) - half[0]!.rss : 0;
+    const during = samples.filter((s) => s !== end);
+    const medianRss = (from: number, to: number) => median(during.filter((s) => s.t >= from && s.t < to).map((s) => s.rss));
+    const lateGrowth = judged ? medianRss(DURATION * 0.75, Infinity) - medianRss(DURATION / 2, DURATION * 0.75) : 0;
     out(
       `after the run: /healthz ${end.healthz}, /readyz ${readyz}; ` +
         (judged
-          ? `RSS growth over the second half ${lateGrowth.toFixed(1)} MB (limit ${MAX_LATE_GROWTH_MB})`
+          ? `RSS growth (median of the last quarter − the quarter before) ${lateGrowth.toFixed(1)} MB (limit ${MAX_LATE_GROWTH_MB})`
           : `RSS growth not judged (runs under 120 s are still sizing their heaps)`),
     );
 
