@@ -8,11 +8,7 @@
 import { randomUUID } from 'node:crypto';
 import { Session } from 'node:inspector/promises';
 import { parseArgs } from 'node:util';
-import type { MedicationRequest } from 'fhir/r4.js';
-import { renderCards } from '../src/cards/render.js';
-import { defaultPolicy, evaluatePatient, findAiOrders } from '../src/core/index.js';
-import { gatherPatientData } from '../src/fhir/gather.js';
-import { parseHookRequest } from '../src/hooks/request-schema.js';
+import { answerOrderSign } from './pipeline.js';
 import { benchOrderSignRequest } from './request.js';
 
 const { values } = parseArgs({ options: { requests: { type: 'string', default: '1000' }, top: { type: 'string', default: '40' } } });
@@ -21,20 +17,7 @@ const TOP = Number(values.top);
 const text = JSON.stringify(benchOrderSignRequest());
 
 async function once(): Promise<number> {
-  const parsed = parseHookRequest('order-sign', JSON.parse(text) as unknown);
-  if (!parsed.ok) throw new Error('invalid benchmark request');
-  const request = parsed.request;
-  const aiOrders = findAiOrders(request.context.draftOrders, { medications: [], policy: defaultPolicy });
-  const gathered = await gatherPatientData({ patientId: request.context.patientId, prefetch: request.prefetch ?? null, deadlineMs: 1500 });
-  if (!gathered.ok) throw new Error('gathering failed');
-  const drafts = (request.context.draftOrders?.entry ?? [])
-    .map((e) => e.resource)
-    .filter((r): r is MedicationRequest => r?.resourceType === 'MedicationRequest' && !aiOrders.some((o) => o.request === r));
-  const evaluation = evaluatePatient(
-    { hook: 'order-sign', now: new Date(), record: gathered.record, aiOrders, draftMedicationRequests: drafts },
-    defaultPolicy,
-  );
-  const cards = renderCards(evaluation.recommendations, { patientReference: 'Patient/bench-patient', newId: randomUUID });
+  const { cards } = await answerOrderSign(JSON.parse(text) as unknown, { now: new Date(), newId: randomUUID });
   return JSON.stringify({ cards }).length;
 }
 

@@ -14,13 +14,10 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Writable } from 'node:stream';
 import fc from 'fast-check';
-import type { MedicationRequest } from 'fhir/r4.js';
+import { answerOrderSign } from '../../bench/pipeline.js';
 import { benchOrderSignRequest } from '../../bench/request.js';
-import { renderCards } from '../../src/cards/render.js';
 import { runEvaluate } from '../../src/cli/evaluate.js';
-import { AI_DRUGS, defaultPolicy, evaluatePatient, findAiOrders } from '../../src/core/index.js';
-import { gatherPatientData } from '../../src/fhir/gather.js';
-import { parseHookRequest } from '../../src/hooks/request-schema.js';
+import { AI_DRUGS } from '../../src/core/index.js';
 import { fixtureFiles } from '../support/fhir-server.js';
 import { input, run } from './support/arbitraries.js';
 
@@ -42,21 +39,9 @@ function randomCases(): Golden {
 }
 
 async function benchCase(): Promise<Golden> {
-  const parsed = parseHookRequest('order-sign', benchOrderSignRequest(new Date(`${NOW}T12:00:00Z`), 'golden-hook-instance'));
-  if (!parsed.ok) throw new Error('benchmark request invalid');
-  const request = parsed.request;
-  const aiOrders = findAiOrders(request.context.draftOrders, { medications: [], policy: defaultPolicy });
-  const gathered = await gatherPatientData({ patientId: request.context.patientId, prefetch: request.prefetch ?? null, deadlineMs: 1500 });
-  if (!gathered.ok) throw new Error('gathering failed');
-  const drafts = (request.context.draftOrders?.entry ?? [])
-    .map((e) => e.resource)
-    .filter((r): r is MedicationRequest => r?.resourceType === 'MedicationRequest' && !aiOrders.some((o) => o.request === r));
-  const evaluation = evaluatePatient(
-    { hook: 'order-sign', now: new Date(`${NOW}T12:00:00Z`), record: gathered.record, aiOrders, draftMedicationRequests: drafts },
-    defaultPolicy,
-  );
   let id = 0;
-  const cards = renderCards(evaluation.recommendations, { patientReference: 'Patient/bench-patient', newId: () => `id-${++id}` });
+  const body = benchOrderSignRequest(new Date(`${NOW}T12:00:00Z`), 'golden-hook-instance');
+  const { evaluation, cards } = await answerOrderSign(body, { now: new Date(`${NOW}T12:00:00Z`), newId: () => `id-${++id}` });
   return { bench: hash({ evaluation, cards }) };
 }
 
