@@ -178,44 +178,24 @@ async function fetchKey(key: DataKey, reading: PrefetchReading, patientId: strin
 }
 
 /**
- * Which `resourceType/id` pairs have been seen. The ids are kept per resource type, so no
- * `type/id` key string is built per resource; the set of the last type is kept at hand, since
- * the resources of one list share a type.
- */
-class SeenIds {
-  private readonly byType = new Map<string, Set<string>>();
-  private lastType: string | undefined;
-  private last: Set<string> | undefined;
-
-  /** True the first time a type and id are seen, and for every resource without an id. */
-  firstTime(r: Resource): boolean {
-    const id = r.id;
-    if (typeof id !== 'string') return true;
-    if (this.last === undefined || r.resourceType !== this.lastType) {
-      this.lastType = r.resourceType;
-      this.last = this.byType.get(r.resourceType);
-      if (this.last === undefined) this.byType.set(r.resourceType, (this.last = new Set()));
-    }
-    const before = this.last.size;
-    this.last.add(id);
-    return this.last.size !== before;
-  }
-}
-
-/**
  * The resources of the lists in order, each `resourceType/id` once (the first kept); resources
- * without an id are all kept. Usually nothing repeats: one pass over the ids finds that, and the
- * lists are then joined as they are.
+ * without an id are all kept. Ids are kept per type: no `type/id` string per resource.
  */
 function dedupe<T extends Resource>(...lists: T[][]): T[] {
-  const seen = new SeenIds();
-  let repeats = false;
-  for (const list of lists) for (const r of list) if (!seen.firstTime(r)) repeats = true;
-  const none: T[] = [];
-  if (!repeats) return none.concat(...lists);
-  const kept = new SeenIds();
-  for (const list of lists) for (const r of list) if (kept.firstTime(r)) none.push(r);
-  return none;
+  const seen = new Map<string, Set<string>>();
+  const out: T[] = [];
+  for (const list of lists) {
+    for (const r of list) {
+      if (typeof r.id === 'string') {
+        let ids = seen.get(r.resourceType);
+        if (!ids) seen.set(r.resourceType, (ids = new Set()));
+        if (ids.has(r.id)) continue;
+        ids.add(r.id);
+      }
+      out.push(r);
+    }
+  }
+  return out;
 }
 
 function medicationId(reference: string): string | undefined {

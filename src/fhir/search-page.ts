@@ -3,7 +3,7 @@
  * resource type, the Medications included beside them, and the `next` link.
  */
 import type { Medication, Resource } from 'fhir/r4.js';
-import { namesOtherPatient, plainPatientReference } from './patient-id.js';
+import { referencedPatientId } from './patient-id.js';
 import type { DataQuery } from './queries.js';
 
 export interface SearchPage {
@@ -36,18 +36,12 @@ export function nextLink(bundle: unknown): string | undefined {
 export function readSearchPage(bundle: Record<string, unknown>, query: DataQuery, patientId: string): SearchPage {
   const page: SearchPage = { resources: [], included: [], otherPatient: false };
   const entries = Array.isArray(bundle['entry']) ? (bundle['entry'] as unknown[]) : [];
-  // Worked out once per page, not per resource: `Patient/<id>`, compared as a string.
-  const plain = query.resourceType === 'Patient' ? undefined : plainPatientReference(patientId);
   for (const e of entries) {
     const resource = isObject(e) ? e['resource'] : undefined;
     if (!isObject(resource)) continue;
     if (resource['resourceType'] === query.resourceType) {
-      if (query.resourceType === 'Patient') {
-        const id = resource['id'];
-        if (typeof id === 'string' && id !== patientId) page.otherPatient = true;
-      } else if (namesOtherPatient(resource, patientId, plain)) {
-        page.otherPatient = true;
-      }
+      const about = query.resourceType === 'Patient' ? resource['id'] : referencedPatientId(resource);
+      if (typeof about === 'string' && about !== patientId) page.otherPatient = true;
       page.resources.push(resource as unknown as Resource);
     } else if (resource['resourceType'] === 'Medication') {
       page.included.push(resource as unknown as Medication);
