@@ -100,11 +100,6 @@ export class MedicationIndex {
 /** Every concept that describes the product: the order's own, the Medication's code and its ingredients. */
 function describe(use: MedicationUse, index: MedicationIndex): Description {
   const ref = use.medicationReference;
-  // The usual order names its product by its own concept alone: that concept is the description.
-  if (!ref) {
-    const own = readConcept(use.medicationCodeableConcept);
-    return { keys: own.keys, texts: own.texts, forms: [] };
-  }
   const concepts: CodeableConcept[] = [];
   const texts: string[] = [];
   const forms: string[] = [];
@@ -121,7 +116,7 @@ function describe(use: MedicationUse, index: MedicationIndex): Description {
       if (itemRef?.reference) addMedication(index.resolve(itemRef, med) ?? index.resolve(itemRef, use), depth + 1);
     }
   };
-  addMedication(index.resolve(ref, use), 0);
+  if (ref) addMedication(index.resolve(ref, use), 0);
   const keys: CodeKey[] = [];
   for (const cc of concepts) {
     const read = readConcept(cc);

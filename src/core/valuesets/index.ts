@@ -179,11 +179,7 @@ function normaliseCode(system: string, code: string): string {
   return system === SYSTEMS.icd10cm && c.includes('.') ? c.replace(/\./g, '') : c;
 }
 
-/**
- * Maps by canonical system, then normalised code: a lookup reads the coding's own strings and
- * builds no key. (Value-set systems and codes never contain `|`, so this finds exactly what the
- * `system|code` keys of earlier versions found; test/perf/core-fast-paths.test.ts holds the two equal.)
- */
+/** Maps by canonical system, then normalised code: a lookup reads the coding's own strings and builds no key. */
 type CodeMap<T> = Map<string, Map<string, T>>;
 
 function codeMapGet<T>(map: CodeMap<T>, system: string, code: string): T | undefined {
@@ -208,8 +204,6 @@ function compile(name: ValueSetName): Compiled {
   for (const include of resource.compose?.include ?? []) {
     const system = include.system ?? '';
     for (const c of (include.concept ?? []) as ValueSetComposeIncludeConcept[]) {
-      // Lookups once joined system and code as `system|code`; see CodeMap.
-      if (system.includes('|') || c.code.includes('|')) throw new Error(`value set ${name}: "|" in ${system} ${c.code}`);
       const concept: Concept = {
         valueSet: name,
         system,
