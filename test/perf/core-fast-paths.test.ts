@@ -9,6 +9,7 @@
 import fc from 'fast-check';
 import type { Coding, Observation } from 'fhir/r4.js';
 import { dayOf, monthsBefore, timeOfDay, wholeYears } from '../../src/core/dates.js';
+import { dayOfByDate, monthsBeforeByDate, timeOfDayByRegex, wholeYearsByDate } from './support/dates-by-date.js';
 import { asArray, codingsOf, containsWholeWord, containsWord } from '../../src/core/fhir-read.js';
 import { ObservationIndex, OBSERVATION_VALUE_SETS } from '../../src/core/observations.js';
 import {
@@ -30,48 +31,6 @@ import {
 const pad = (n: number, w: number) => String(n).padStart(w, '0');
 
 // ---------------------------------------------------------------- dates
-
-/** timeOfDay as it was written before: a regular expression on the trimmed text. */
-function timeOfDayByRegex(value: string): number | undefined {
-  const m = /^\d{4}-\d{2}-\d{2}T(\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,3}))?)?/.exec(value.trim());
-  if (!m) return undefined;
-  const ms = ((Number(m[1]) * 60 + Number(m[2])) * 60 + Number(m[3] ?? 0)) * 1000 + Number((m[4] ?? '0').padEnd(3, '0'));
-  return ms < 86_400_000 ? ms : undefined;
-}
-
-/** dayOf as it was written before (through Date.UTC), to check leading white space and junk. */
-function dayOfByDate(value: string | undefined): number | undefined {
-  if (typeof value !== 'string') return undefined;
-  const m = /^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?/.exec(value.trim());
-  if (!m) return undefined;
-  const y = Number(m[1]);
-  const mo = m[2] ? Number(m[2]) : 1;
-  const d = m[3] ? Number(m[3]) : 1;
-  if (mo < 1 || mo > 12 || d < 1 || d > 31) return undefined;
-  const t = Date.UTC(y, mo - 1, d);
-  if (Number.isNaN(t)) return undefined;
-  if (new Date(t).getUTCDate() !== d) return undefined;
-  return Math.floor(t / 86_400_000);
-}
-
-function monthsBeforeByDate(day: number, months: number): number {
-  const d = new Date(day * 86_400_000);
-  const y = d.getUTCFullYear();
-  const m = d.getUTCMonth() - months;
-  const target = new Date(Date.UTC(y, m, 1));
-  const lastDay = new Date(Date.UTC(target.getUTCFullYear(), target.getUTCMonth() + 1, 0)).getUTCDate();
-  return Math.floor(Date.UTC(target.getUTCFullYear(), target.getUTCMonth(), Math.min(d.getUTCDate(), lastDay)) / 86_400_000);
-}
-
-function wholeYearsByDate(birth: number, at: number): number {
-  const b = new Date(birth * 86_400_000);
-  const a = new Date(at * 86_400_000);
-  let years = a.getUTCFullYear() - b.getUTCFullYear();
-  const beforeBirthday =
-    a.getUTCMonth() < b.getUTCMonth() || (a.getUTCMonth() === b.getUTCMonth() && a.getUTCDate() < b.getUTCDate());
-  if (beforeBirthday) years -= 1;
-  return years;
-}
 
 /** Mostly the usual piece, sometimes one of the others. */
 const usually = <T>(usual: T, ...others: T[]) => fc.oneof({ arbitrary: fc.constant(usual), weight: 4 }, fc.constantFrom(...others));

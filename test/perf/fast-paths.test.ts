@@ -6,24 +6,9 @@
 import fc from 'fast-check';
 import { pruneEmpty } from '../../src/cards/prune.js';
 import { dayOf, isoDay } from '../../src/core/dates.js';
+import { dayOfByDate, isoDayByDate } from './support/dates-by-date.js';
 import { concepts, conceptsFor, isConcept, lookup, VALUE_SET_NAMES } from '../../src/core/valuesets/index.js';
 
-/** dayOf as it was written before: through Date.UTC and a Date round trip. */
-function dayOfByDate(value: string | undefined): number | undefined {
-  if (typeof value !== 'string') return undefined;
-  const m = /^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?/.exec(value.trim());
-  if (!m) return undefined;
-  const y = Number(m[1]);
-  const mo = m[2] ? Number(m[2]) : 1;
-  const d = m[3] ? Number(m[3]) : 1;
-  if (mo < 1 || mo > 12 || d < 1 || d > 31) return undefined;
-  const t = Date.UTC(y, mo - 1, d);
-  if (Number.isNaN(t)) return undefined;
-  if (new Date(t).getUTCDate() !== d) return undefined;
-  return Math.floor(t / 86_400_000);
-}
-
-const isoDayByDate = (day: number) => new Date(day * 86_400_000).toISOString().slice(0, 10);
 const pad = (n: number, w: number) => String(n).padStart(w, '0');
 
 describe('calendar arithmetic equals the Date forms', () => {
