@@ -81,7 +81,7 @@ export function serviceCallHandler(deps: ServiceCallDeps): RequestHandler {
     if (service.hook !== 'patient-view') {
       aiOrders = await findOrders(request, { deadline, signal, fhir, fhirDeps, policy: deps.policy });
       if (aiOrders.length === 0) {
-        res.json({ cards: [] });
+        sendJson(res, { cards: [] });
         return;
       }
     }
