@@ -128,6 +128,54 @@ for (let i = 0; i < 100000; i++) {
     for (const n of seenMidway) expect(n % 50).toBe(0);
   });
 
+  it('writes full slices and partial ones alike: every column kept, a card already recorded skipped', async () => {
+    const dir = tempDir();
+    const open = () => new SqliteFeedbackStore({ dataDir: dir, logger: collectingLogger(), cardQueue: { flushIntervalMs: 60_000, maxBatch: 10_000 } });
+    const first = open();
+    const early = Array.from({ length: 20 }, (_, i) => card(`dup-${i}`));
+    first.recordCards(early);
+    await first.close();
+    // 120 = two full slices of 50 (one holding the 20 already written) and a slice of 20.
+    const later = Array.from({ length: 100 }, (_, i) => {
+      if (i % 2 === 0) return card(`new-${i}`, { indicator: 'info', suggestionIds: [`s-${i}`, `t-${i}`], issuedAt: new Date(Date.UTC(2025, 4, 1, 0, i)) });
+      const { issuer: _i, tenant: _t, ...anonymous } = card(`new-${i}`, { indicator: 'critical', suggestionIds: [] });
+      return anonymous;
+    });
+    const store = open();
+    store.recordCards([...early.slice(0, 10), ...later.slice(0, 40), ...early.slice(10), ...later.slice(40)]);
+    await store.close();
+    const check = new Database(join(dir, SQLITE_FILE_NAME), { readonly: true });
+    const rows = check.prepare('SELECT * FROM issued_cards ORDER BY card_uuid').all() as Record<string, unknown>[];
+    check.close();
+    expect(rows).toHaveLength(120);
+    const byUuid = new Map(rows.map((r) => [r['card_uuid'], r]));
+    expect(byUuid.get('dup-3')).toEqual({
+      card_uuid: 'dup-3',
+      service_id: 'aibl-order-sign',
+      topic: 'baseline-dxa',
+      indicator: 'warning',
+      suggestion_ids: '["dup-3-s1"]',
+      hook_instance: 'hook-dup-3',
+      issued_at: Date.parse('2025-03-10T09:00:00Z'),
+      issuer: 'https://ehr.example.org',
+      tenant: 'north',
+    });
+    // new-8 and new-7 went in the first full slice (one multi-row statement).
+    expect(byUuid.get('new-8')).toEqual({
+      card_uuid: 'new-8',
+      service_id: 'aibl-order-sign',
+      topic: 'baseline-dxa',
+      indicator: 'info',
+      suggestion_ids: '["s-8","t-8"]',
+      hook_instance: 'hook-new-8',
+      issued_at: Date.UTC(2025, 4, 1, 0, 8),
+      issuer: 'https://ehr.example.org',
+      tenant: 'north',
+    });
+    expect(byUuid.get('new-7')).toMatchObject({ indicator: 'critical', suggestion_ids: '[]', issuer: null, tenant: null });
+    expect(byUuid.get('new-99')).toMatchObject({ indicator: 'critical', hook_instance: 'hook-new-99' });
+  });
+
   it('refuses to start on a DATA_DIR it cannot create', async () => {
     const file = join(tempDir(), 'a-file');
     writeFileSync(file, 'not a directory');
