@@ -43,7 +43,7 @@ async function start(): Promise<void> {
 
   const metrics = createMetrics({ processMetrics: true });
   // Redis when REDIS_URL is set, so that a token replayed to another replica is refused.
-  const replayStore = createReplayStore({ ...(config.redisUrl !== undefined && { redisUrl: config.redisUrl }), logger });
+  const replayStore = await createReplayStore({ ...(config.redisUrl !== undefined && { redisUrl: config.redisUrl }), logger });
   const authenticator = createAuthenticator({
     clients: authSettings.clients,
     replayStore,

@@ -1,6 +1,5 @@
 import { MemoryReplayStore } from '../auth/memory-replay-store.js';
 import type { ReplayStore } from '../auth/replay-store.js';
-import { RedisReplayStore } from './redis-replay-store.js';
 import type { StoreLogger } from './store-logger.js';
 
 export interface CreateReplayStoreOptions {
@@ -10,8 +9,10 @@ export interface CreateReplayStoreOptions {
   keyPrefix?: string;
 }
 
-export function createReplayStore(opts: CreateReplayStoreOptions = {}): ReplayStore {
+/** The Redis client is loaded only when REDIS_URL is set (see createFeedbackStore). */
+export async function createReplayStore(opts: CreateReplayStoreOptions = {}): Promise<ReplayStore> {
   if (opts.redisUrl) {
+    const { RedisReplayStore } = await import('./redis-replay-store.js');
     return new RedisReplayStore({
       redisUrl: opts.redisUrl,
       ...(opts.logger ? { logger: opts.logger } : {}),

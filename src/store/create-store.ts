@@ -1,6 +1,5 @@
 import type { CardQueueOptions } from './card-queue.js';
 import type { FeedbackStore } from './feedback-store.js';
-import { PostgresFeedbackStore } from './postgres-store.js';
 import { SqliteFeedbackStore } from './sqlite-store.js';
 import { describeError, type StoreLogger } from './store-logger.js';
 
@@ -23,6 +22,9 @@ export interface CreateFeedbackStoreOptions {
  */
 export async function createFeedbackStore(opts: CreateFeedbackStoreOptions): Promise<FeedbackStore> {
   if (opts.databaseUrl) {
+    // Loaded only when configured: the driver's code would otherwise sit in every SQLite process's
+    // heap (which V8 lets grow to a multiple of what is live).
+    const { PostgresFeedbackStore } = await import('./postgres-store.js');
     const store = new PostgresFeedbackStore({
       databaseUrl: opts.databaseUrl,
       logger: opts.logger,

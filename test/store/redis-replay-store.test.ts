@@ -89,8 +89,8 @@ describe('RedisReplayStore', () => {
 
 describe('createReplayStore', () => {
   it('uses Redis when REDIS_URL is set, else memory', async () => {
-    const redis = createReplayStore({ redisUrl: REDIS_URL, keyPrefix });
-    const memory = createReplayStore({});
+    const redis = await createReplayStore({ redisUrl: REDIS_URL, keyPrefix });
+    const memory = await createReplayStore({});
     try {
       expect(redis).toBeInstanceOf(RedisReplayStore);
       expect(memory).toBeInstanceOf(MemoryReplayStore);
