@@ -3,6 +3,12 @@ import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import autocannon from 'autocannon';
 
+/**
+ * The V8 heap flags the service ships with (Dockerfile CMD, `npm start`): a 4 MB semi-space and an
+ * old generation that grows to twice its live size. test/ops/node-flags.test.ts keeps them equal.
+ */
+export const SERVICE_NODE_FLAGS = ['--max-semi-space-size=4', '--heap-growing-percent=100'];
+
 export interface Started {
   port: number;
   pid: number;

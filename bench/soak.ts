@@ -18,7 +18,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
-import { freePort, machine, median, rssMb, startFhirProcess, startNode, table, type FhirProcess, type Started } from './lib.js';
+import { freePort, machine, median, rssMb, SERVICE_NODE_FLAGS, startFhirProcess, startNode, table, type FhirProcess, type Started } from './lib.js';
 import { benchOrderSignRequest } from './request.js';
 
 const { values: args } = parseArgs({
@@ -97,6 +97,7 @@ async function main(): Promise<number> {
       join(here, '../src/server.js'),
       { NODE_ENV: 'development', LOG_LEVEL: 'warn', DATA_DIR: dataDir, FHIR_TIMEOUT_MS: String(FHIR_TIMEOUT_MS) },
       await freePort(),
+      { nodeArgs: SERVICE_NODE_FLAGS },
     );
     const requests = mix(fhir.baseUrl);
     out('mix (each connection cycles through):');
