@@ -63,7 +63,7 @@ describe('the three hooks, with prefetch', () => {
     expect(strip(a.body)).toEqual(strip(b.body));
   });
 
-  it('writes the cards as UTF-8 JSON with an exact Content-Length, keeping the security and request-id headers', async () => {
+  it('writes the cards as UTF-8 JSON with an exact Content-Length, not to be stored by any cache, keeping the security and request-id headers', async () => {
     const res = await request(t.app).post(SIGN).set('X-Request-Id', 'req-42').send(example('order-sign'));
     expect(res.status).toBe(200);
     expect(res.headers['content-type']).toBe('application/json; charset=utf-8');
@@ -72,6 +72,16 @@ describe('the three hooks, with prefetch', () => {
     expect(res.headers['x-content-type-options']).toBe('nosniff');
     expect(res.headers['x-request-id']).toBe('req-42');
     expect(res.headers['etag']).toBeUndefined();
+    // Cards quote the patient's results: no browser or proxy cache may keep them.
+    expect(res.headers['cache-control']).toBe('no-store');
+  });
+
+  it('an empty answer is not stored by caches either', async () => {
+    const body = example('order-sign');
+    body.context.draftOrders.entry = [];
+    const res = await request(t.app).post(SIGN).send(body);
+    expect(res.body).toEqual({ cards: [] });
+    expect(res.headers['cache-control']).toBe('no-store');
   });
 
   it('card and suggestion uuids are time-ordered UUIDv7, later calls sorting after earlier ones', async () => {
