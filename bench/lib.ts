@@ -87,6 +87,15 @@ export function cpuSeconds(pid: number): number {
   return (Number(fields[11]) + Number(fields[12])) / 100;
 }
 
+/**
+ * CPU time of a process's main thread only, in seconds (Linux): the thread that bounds a Node
+ * server's throughput, where `cpuSeconds` also counts V8's helper threads.
+ */
+export function mainThreadCpuSeconds(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/task/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
 /** The machine, for the record: core count and CPU model. */
 export function machine(): { cores: number; cpu: string } {
   const info = readFileSync('/proc/cpuinfo', 'utf8');

@@ -1,0 +1,96 @@
+/**
+ * A/B of service builds (or node flags) on the benchmark request, alternating rounds in one run:
+ * the way to tell whether a change to the hot path is worth keeping on this noisy machine.
+ *
+ *   npm run build && cp -r dist /tmp/before     # … make the change …   npm run build
+ *   node .tmp/bench/bench/compare.js --variant "before=/tmp/before/server.js" --variant "after=dist/server.js" \
+ *        [--variant "after-flags=dist/server.js --max-semi-space-size=4"] [--duration 8] [--rounds 4] [--connections 10]
+ *
+ * Each variant is `name=script [node flags…]`; a script may be the baseline
+ * (.tmp/bench/bench/baseline-server.js). Prints per round and on average: req/s, p99, CPU per
+ * request of the whole process and of its main thread (the one that bounds throughput), and RSS.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { cpuSeconds, freePort, load, mainThreadCpuSeconds, rssMb, startNode, table, type Started } from './lib.js';
+import { benchOrderSignRequest } from './request.js';
+
+const { values: args } = parseArgs({
+  options: {
+    variant: { type: 'string', multiple: true, default: [] },
+    duration: { type: 'string', default: '8' },
+    rounds: { type: 'string', default: '4' },
+    warmup: { type: 'string', default: '3' },
+    connections: { type: 'string', default: '10' },
+  },
+});
+const PATH = '/cds-services/aibl-order-sign';
+
+interface Variant {
+  name: string;
+  script: string;
+  flags: string[];
+  server?: Started;
+  rows: { rps: number; p99: number; cpu: number; main: number; rss: number }[];
+}
+
+function parseVariant(spec: string): Variant {
+  const eq = spec.indexOf('=');
+  if (eq <= 0) throw new Error(`--variant "${spec}": expected name=script [node flags…]`);
+  const [script, ...flags] = spec.slice(eq + 1).trim().split(/\s+/);
+  return { name: spec.slice(0, eq), script: resolve(script!), flags, rows: [] };
+}
+
+async function main(): Promise<void> {
+  const variants = (args.variant ?? []).map(parseVariant);
+  if (variants.length === 0) throw new Error('give at least one --variant name=script');
+  const body = JSON.stringify(benchOrderSignRequest());
+  const dirs: string[] = [];
+  const connections = Number(args.connections);
+  try {
+    for (const v of variants) {
+      const dataDir = mkdtempSync(join(tmpdir(), 'aibl-compare-'));
+      dirs.push(dataDir);
+      v.server = await startNode(v.script, { NODE_ENV: 'development', LOG_LEVEL: 'warn', DATA_DIR: dataDir }, await freePort(), { nodeArgs: v.flags });
+      await load({ url: `http://127.0.0.1:${v.server.port}${PATH}`, body, connections, duration: Number(args.warmup) });
+    }
+    for (let round = 0; round < Number(args.rounds); round++) {
+      // Alternate the order so that neither variant always runs first after a pause.
+      for (const v of round % 2 === 0 ? variants : [...variants].reverse()) {
+        const s = v.server!;
+        const [cpu0, main0] = [cpuSeconds(s.pid), mainThreadCpuSeconds(s.pid)];
+        const r = await load({ url: `http://127.0.0.1:${s.port}${PATH}`, body, connections, duration: Number(args.duration) });
+        const [cpu1, main1] = [cpuSeconds(s.pid), mainThreadCpuSeconds(s.pid)];
+        if (r.non2xx > 0 || r.errors > 0) throw new Error(`${v.name}: ${r.non2xx} non-2xx answers, ${r.errors} errors`);
+        const row = { rps: r.requestsPerSec, p99: r.p99, cpu: ((cpu1 - cpu0) * 1000) / r.requests, main: ((main1 - main0) * 1000) / r.requests, rss: rssMb(s.pid) };
+        v.rows.push(row);
+        process.stdout.write(`round ${round + 1} ${v.name}: ${row.rps.toFixed(0)} req/s, p99 ${row.p99} ms, CPU ${row.cpu.toFixed(3)} ms/req (main thread ${row.main.toFixed(3)}), RSS ${row.rss.toFixed(0)} MB\n`);
+      }
+    }
+    const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+    const first = mean(variants[0]!.rows.map((r) => r.rps));
+    process.stdout.write(
+      `\n${table(
+        variants.map((v) => ({
+          variant: v.name,
+          'req/s': mean(v.rows.map((r) => r.rps)).toFixed(0),
+          'p99 ms (worst)': Math.max(...v.rows.map((r) => r.p99)).toFixed(0),
+          'CPU ms/req': mean(v.rows.map((r) => r.cpu)).toFixed(3),
+          'main thread ms/req': mean(v.rows.map((r) => r.main)).toFixed(3),
+          'RSS MB (last)': v.rows.at(-1)!.rss.toFixed(0),
+          [`req/s vs ${variants[0]!.name}`]: (mean(v.rows.map((r) => r.rps)) / first).toFixed(3),
+        })),
+      )}\n`,
+    );
+  } finally {
+    for (const v of variants) await v.server?.stop();
+    for (const d of dirs) rmSync(d, { recursive: true, force: true });
+  }
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`${err instanceof Error ? err.message : String(err)}\n`);
+  process.exit(1);
+});
