@@ -131,11 +131,14 @@ export interface LoadOptions {
   /** Content type per body when they differ (default application/json). */
   contentTypes?: string[];
   paths?: string[];
+  /** Headers made fresh for every request (e.g. a JWT with its own jti), added to `headers`. */
+  headersFor?: () => Record<string, string>;
 }
 
 export async function load(opts: LoadOptions): Promise<LoadResult> {
   const bodies = Array.isArray(opts.body) ? opts.body : [opts.body];
-  const single = bodies.length === 1 && !opts.paths;
+  const single = bodies.length === 1 && !opts.paths && !opts.headersFor;
+  const headersFor = opts.headersFor;
   const base = {
     url: opts.url,
     connections: opts.connections,
@@ -151,6 +154,9 @@ export async function load(opts: LoadOptions): Promise<LoadResult> {
             path: opts.paths?.[i % opts.paths.length] ?? new URL(opts.url).pathname,
             headers: { 'content-type': opts.contentTypes?.[i] ?? 'application/json', ...opts.headers },
             body,
+            ...(headersFor && {
+              setupRequest: (req: autocannon.Request) => ({ ...req, headers: { ...req.headers, ...headersFor() } }),
+            }),
           })),
         },
   );
