@@ -14,7 +14,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { cpuSeconds, freePort, load, mainThreadCpuSeconds, rssMb, startNode, table, type Started } from './lib.js';
+import { freePort, load, measureRound, roundLine, startNode, variantTable, type RoundFigures, type Started } from './lib.js';
 import { benchOrderSignRequest } from './request.js';
 
 const { values: args } = parseArgs({
@@ -33,7 +33,7 @@ interface Variant {
   script: string;
   flags: string[];
   server?: Started;
-  rows: { rps: number; p99: number; cpu: number; main: number; rss: number }[];
+  rows: RoundFigures[];
 }
 
 function parseVariant(spec: string): Variant {
@@ -60,30 +60,12 @@ async function main(): Promise<void> {
       // Alternate the order so that neither variant always runs first after a pause.
       for (const v of round % 2 === 0 ? variants : [...variants].reverse()) {
         const s = v.server!;
-        const [cpu0, main0] = [cpuSeconds(s.pid), mainThreadCpuSeconds(s.pid)];
-        const r = await load({ url: `http://127.0.0.1:${s.port}${PATH}`, body, connections, duration: Number(args.duration) });
-        const [cpu1, main1] = [cpuSeconds(s.pid), mainThreadCpuSeconds(s.pid)];
-        if (r.non2xx > 0 || r.errors > 0) throw new Error(`${v.name}: ${r.non2xx} non-2xx answers, ${r.errors} errors`);
-        const row = { rps: r.requestsPerSec, p99: r.p99, cpu: ((cpu1 - cpu0) * 1000) / r.requests, main: ((main1 - main0) * 1000) / r.requests, rss: rssMb(s.pid) };
-        v.rows.push(row);
-        process.stdout.write(`round ${round + 1} ${v.name}: ${row.rps.toFixed(0)} req/s, p99 ${row.p99} ms, CPU ${row.cpu.toFixed(3)} ms/req (main thread ${row.main.toFixed(3)}), RSS ${row.rss.toFixed(0)} MB\n`);
+        const f = await measureRound(v.name, s, () => load({ url: `http://127.0.0.1:${s.port}${PATH}`, body, connections, duration: Number(args.duration) }));
+        v.rows.push(f);
+        process.stdout.write(`${roundLine(round + 1, v.name, f)}\n`);
       }
     }
-    const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
-    const first = mean(variants[0]!.rows.map((r) => r.rps));
-    process.stdout.write(
-      `\n${table(
-        variants.map((v) => ({
-          variant: v.name,
-          'req/s': mean(v.rows.map((r) => r.rps)).toFixed(0),
-          'p99 ms (worst)': Math.max(...v.rows.map((r) => r.p99)).toFixed(0),
-          'CPU ms/req': mean(v.rows.map((r) => r.cpu)).toFixed(3),
-          'main thread ms/req': mean(v.rows.map((r) => r.main)).toFixed(3),
-          'RSS MB (last)': v.rows.at(-1)!.rss.toFixed(0),
-          [`req/s vs ${variants[0]!.name}`]: (mean(v.rows.map((r) => r.rps)) / first).toFixed(3),
-        })),
-      )}\n`,
-    );
+    process.stdout.write(`\n${variantTable(variants)}\n`);
   } finally {
     for (const v of variants) await v.server?.stop();
     for (const d of dirs) rmSync(d, { recursive: true, force: true });

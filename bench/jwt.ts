@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { makeKey, mint, type TestKey } from '../test/auth/support.js';
-import { cpuSeconds, freePort, load, machine, mainThreadCpuSeconds, SERVICE_NODE_FLAGS, startNode, table, type Started } from './lib.js';
+import { freePort, load, machine, measureRound, roundLine, SERVICE_NODE_FLAGS, startNode, variantTable, type RoundFigures, type Started } from './lib.js';
 import { benchOrderSignRequest } from './request.js';
 
 const { values: args } = parseArgs({
@@ -42,7 +42,7 @@ interface Variant {
   tokens: string[];
   used: number;
   server?: Started;
-  rows: { rps: number; p99: number; cpu: number; main: number }[];
+  rows: RoundFigures[];
 }
 
 async function main(): Promise<void> {
@@ -73,8 +73,8 @@ async function main(): Promise<void> {
       }
       v.server = await startNode(serverJs, env, await freePort(), { nodeArgs: SERVICE_NODE_FLAGS });
     }
-    const run = async (v: Variant, amount: number) => {
-      const r = await load({
+    const run = (v: Variant, amount: number) =>
+      load({
         url: `http://127.0.0.1:${v.server!.port}${PATH}`,
         body,
         connections: CONNECTIONS,
@@ -88,41 +88,17 @@ async function main(): Promise<void> {
           return { authorization: `Bearer ${token}` };
         },
       });
-      if (r.non2xx > 0 || r.errors > 0) throw new Error(`${v.name}: ${r.non2xx} non-2xx answers, ${r.errors} errors (statuses ${JSON.stringify(r.statusClasses)})`);
-      return r;
-    };
-    for (const v of variants) await run(v, WARMUP);
+    for (const v of variants) await measureRound(v.name, v.server!, () => run(v, WARMUP));
     for (let round = 0; round < ROUNDS; round++) {
       for (const v of round % 2 === 0 ? variants : [...variants].reverse()) {
-        const s = v.server!;
-        const [cpu0, main0] = [cpuSeconds(s.pid), mainThreadCpuSeconds(s.pid)];
-        const r = await run(v, REQUESTS);
-        const row = {
-          rps: r.requestsPerSec,
-          p99: r.p99,
-          cpu: ((cpuSeconds(s.pid) - cpu0) * 1000) / r.requests,
-          main: ((mainThreadCpuSeconds(s.pid) - main0) * 1000) / r.requests,
-        };
-        v.rows.push(row);
-        out(`  round ${round + 1} ${v.name.padEnd(13)} ${row.rps.toFixed(0)} req/s  p99 ${row.p99} ms  CPU ${row.cpu.toFixed(3)} ms/req (main thread ${row.main.toFixed(3)})`);
+        const f = await measureRound(v.name, v.server!, () => run(v, REQUESTS));
+        v.rows.push(f);
+        out(roundLine(round + 1, v.name, f));
       }
     }
-    const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
-    const open = variants[0]!;
     out();
     out(`## ${CONNECTIONS} connections, ${ROUNDS} × ${REQUESTS} requests each, alternating; every answer 200`);
-    out(
-      table(
-        variants.map((v) => ({
-          service: v.name,
-          'req/s': mean(v.rows.map((r) => r.rps)).toFixed(0),
-          'p99 ms (worst)': Math.max(...v.rows.map((r) => r.p99)).toFixed(0),
-          'CPU ms/req': mean(v.rows.map((r) => r.cpu)).toFixed(3),
-          'main thread ms/req': mean(v.rows.map((r) => r.main)).toFixed(3),
-          'req/s vs open': (mean(v.rows.map((r) => r.rps)) / mean(open.rows.map((r) => r.rps))).toFixed(2),
-        })),
-      ),
-    );
+    out(variantTable(variants));
   } finally {
     for (const v of variants) await v.server?.stop();
     rmSync(dir, { recursive: true, force: true });

@@ -186,6 +186,51 @@ export function table(rows: Record<string, string | number>[]): string {
   return [line(cols), line(widths.map((w) => '-'.repeat(w))), ...rows.map((r) => line(cols.map((c) => String(r[c]))))].join('\n');
 }
 
+/** One round of load against a started server, per request: CPU of the process and of its main thread. */
+export interface RoundFigures {
+  rps: number;
+  p99: number;
+  cpu: number;
+  main: number;
+  rss: number;
+}
+
+/** Runs `run` (a load that must answer only 2xx) against `s` and measures the round. */
+export async function measureRound(name: string, s: Started, run: () => Promise<LoadResult>): Promise<RoundFigures> {
+  const [cpu0, main0] = [cpuSeconds(s.pid), mainThreadCpuSeconds(s.pid)];
+  const r = await run();
+  if (r.non2xx > 0 || r.errors > 0) throw new Error(`${name}: ${r.non2xx} non-2xx answers, ${r.errors} errors (statuses ${JSON.stringify(r.statusClasses)})`);
+  return {
+    rps: r.requestsPerSec,
+    p99: r.p99,
+    cpu: ((cpuSeconds(s.pid) - cpu0) * 1000) / r.requests,
+    main: ((mainThreadCpuSeconds(s.pid) - main0) * 1000) / r.requests,
+    rss: rssMb(s.pid),
+  };
+}
+
+export function roundLine(round: number, name: string, f: RoundFigures): string {
+  return `  round ${round} ${name}: ${f.rps.toFixed(0)} req/s, p99 ${f.p99} ms, CPU ${f.cpu.toFixed(3)} ms/req (main thread ${f.main.toFixed(3)}), RSS ${f.rss.toFixed(0)} MB`;
+}
+
+/** A table row per variant: the means of its rounds, the worst p99, req/s against the first variant. */
+export function variantTable(variants: { name: string; rows: RoundFigures[] }[]): string {
+  const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+  const first = variants[0]!;
+  const reference = mean(first.rows.map((r) => r.rps));
+  return table(
+    variants.map((v) => ({
+      variant: v.name,
+      'req/s': mean(v.rows.map((r) => r.rps)).toFixed(0),
+      'p99 ms (worst)': Math.max(...v.rows.map((r) => r.p99)).toFixed(0),
+      'CPU ms/req': mean(v.rows.map((r) => r.cpu)).toFixed(3),
+      'main thread ms/req': mean(v.rows.map((r) => r.main)).toFixed(3),
+      'RSS MB (last)': v.rows.at(-1)!.rss.toFixed(0),
+      [`req/s vs ${first.name}`]: (mean(v.rows.map((r) => r.rps)) / reference).toFixed(2),
+    })),
+  );
+}
+
 export function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
   if (s.length === 0) return NaN;
