@@ -81,10 +81,15 @@ export function rssMb(pid: number): number {
   return kb / 1024;
 }
 
+/** utime + stime of a /proc stat file, in seconds (clock ticks of 1/100 s). */
+function statCpuSeconds(statFile: string): number {
+  const fields = readFileSync(statFile, 'utf8').split(') ')[1]!.split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
 /** CPU time (user + system, all threads) a process has used so far, in seconds (Linux). */
 export function cpuSeconds(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / 100;
+  return statCpuSeconds(`/proc/${pid}/stat`);
 }
 
 /**
@@ -92,8 +97,7 @@ export function cpuSeconds(pid: number): number {
  * server's throughput, where `cpuSeconds` also counts V8's helper threads.
  */
 export function mainThreadCpuSeconds(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/task/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / 100;
+  return statCpuSeconds(`/proc/${pid}/task/${pid}/stat`);
 }
 
 /** The machine, for the record: core count and CPU model. */
