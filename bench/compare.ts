@@ -6,7 +6,7 @@
  *   node .tmp/bench/bench/compare.js --variant "before=/tmp/before/server.js" --variant "after=dist/server.js" \
  *        [--variant "after-flags=dist/server.js --max-semi-space-size=4"] [--duration 8] [--rounds 4] [--connections 10]
  *
- * Each variant is `name=script [node flags…]`; a script may be the baseline
+ * Each variant is `name=script [VAR=value…] [node flags…]` (e.g. `SERVICE_WORKER=off`); a script may be the baseline
  * (.tmp/bench/bench/baseline-server.js). Prints per round and on average: req/s, p99, CPU per
  * request of the whole process and of its main thread (the one that bounds throughput), and RSS.
  */
@@ -32,15 +32,18 @@ interface Variant {
   name: string;
   script: string;
   flags: string[];
+  env: Record<string, string>;
   server?: Started;
   rows: RoundFigures[];
 }
 
 function parseVariant(spec: string): Variant {
   const eq = spec.indexOf('=');
-  if (eq <= 0) throw new Error(`--variant "${spec}": expected name=script [node flags…]`);
-  const [script, ...flags] = spec.slice(eq + 1).trim().split(/\s+/);
-  return { name: spec.slice(0, eq), script: resolve(script!), flags, rows: [] };
+  if (eq <= 0) throw new Error(`--variant "${spec}": expected name=script [VAR=value…] [node flags…]`);
+  const [script, ...rest] = spec.slice(eq + 1).trim().split(/\s+/);
+  const isEnv = (t: string) => /^[A-Z][A-Z0-9_]*=/.test(t);
+  const env = Object.fromEntries(rest.filter(isEnv).map((t) => [t.slice(0, t.indexOf('=')), t.slice(t.indexOf('=') + 1)]));
+  return { name: spec.slice(0, eq), script: resolve(script!), flags: rest.filter((t) => !isEnv(t)), env, rows: [] };
 }
 
 async function main(): Promise<void> {
@@ -53,7 +56,7 @@ async function main(): Promise<void> {
     for (const v of variants) {
       const dataDir = mkdtempSync(join(tmpdir(), 'aibl-compare-'));
       dirs.push(dataDir);
-      v.server = await startNode(v.script, { NODE_ENV: 'development', LOG_LEVEL: 'warn', DATA_DIR: dataDir }, await freePort(), { nodeArgs: v.flags });
+      v.server = await startNode(v.script, { NODE_ENV: 'development', LOG_LEVEL: 'warn', DATA_DIR: dataDir, ...v.env }, await freePort(), { nodeArgs: v.flags });
       await load({ url: `http://127.0.0.1:${v.server.port}${PATH}`, body, connections, duration: Number(args.warmup) });
     }
     for (let round = 0; round < Number(args.rounds); round++) {

@@ -13,12 +13,13 @@ import { authenticate } from './http/authenticate.js';
 import { corsMiddleware } from './http/cors.js';
 import { errorHandler, methodNotAllowed, notFound } from './http/error-handler.js';
 import { HttpError } from './http/http-error.js';
-import { jsonBody } from './http/json-body.js';
+import { jsonBody, jsonBytes } from './http/json-body.js';
 import { healthz, metricsEndpoint, readyz, type ReadinessCheck } from './http/operations.js';
 import { requestContext } from './http/request-context.js';
 import { createAnalyticsRouter } from './http/analytics.js';
 import { registerFeedbackMetrics, withFeedbackMetrics } from './store/feedback-metrics.js';
 import { feedbackHandler } from './hooks/feedback.js';
+import { inProcessEngine, type ServiceCallEngine } from './hooks/engine.js';
 import { serviceCallHandler } from './hooks/service-call.js';
 import { discoveryDocument, findService } from './hooks/services.js';
 import './http/locals.js';
@@ -31,7 +32,12 @@ export interface AppDeps {
   policy: Policy;
   authenticator: Authenticator;
   feedbackStore: FeedbackStore;
-  /** Keep-alive HTTP agents for FHIR server calls, shared across requests. */
+  /**
+   * Answers service calls; server.ts passes a WorkerEngine. Without one, calls are answered on
+   * this thread from `policy`, `fhirAgents`, `now` and `newId`.
+   */
+  engine?: ServiceCallEngine;
+  /** Keep-alive HTTP agents for FHIR server calls, shared across requests (in-thread engine). */
   fhirAgents?: FhirAgents;
   /** Run by /readyz besides the feedback store's ping (e.g. the replay store's). */
   readinessChecks?: ReadinessCheck[];
@@ -65,7 +71,11 @@ export function createApp(deps: AppDeps): Express {
   if (cors) app.use(cors);
 
   app.get('/healthz', healthz);
-  app.get('/readyz', readyz([() => feedbackStore.ping(), ...(deps.readinessChecks ?? [])]));
+  const engine =
+    deps.engine ??
+    inProcessEngine({ policy: deps.policy, now, newId, ...(deps.fhirAgents !== undefined && { fhirAgents: deps.fhirAgents }) });
+
+  app.get('/readyz', readyz([() => feedbackStore.ping(), () => engine.ready(), ...(deps.readinessChecks ?? [])]));
   app.get('/metrics', metricsEndpoint(metrics));
 
   app.get('/cds-services', (_req, res) => {
@@ -86,24 +96,21 @@ export function createApp(deps: AppDeps): Express {
       next();
     };
   const auth = authenticate(deps.authenticator, config.publicBaseUrl, metrics);
-  const body = jsonBody(config.maxBodyBytes);
 
   app.post(
     '/cds-services/:id',
     forRoute('service'),
     auth,
-    body,
-    serviceCallHandler({
-      policy: deps.policy,
-      feedbackStore,
-      metrics,
-      fhirTimeoutMs: config.fhirTimeoutMs,
-      now,
-      newId,
-      ...(deps.fhirAgents !== undefined && { fhirAgents: deps.fhirAgents }),
-    }),
+    jsonBytes(config.maxBodyBytes),
+    serviceCallHandler({ engine, feedbackStore, metrics, fhirTimeoutMs: config.fhirTimeoutMs, now }),
   );
-  app.post('/cds-services/:id/feedback', forRoute('feedback'), auth, body, feedbackHandler({ feedbackStore, now }));
+  app.post(
+    '/cds-services/:id/feedback',
+    forRoute('feedback'),
+    auth,
+    jsonBody(config.maxBodyBytes),
+    feedbackHandler({ feedbackStore, now }),
+  );
 
   app.all('/cds-services', methodNotAllowed('GET'));
   app.all('/cds-services/:id', methodNotAllowed('POST'));

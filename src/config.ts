@@ -86,6 +86,10 @@ const envSchema = z.object({
   DATABASE_URL: optionalString,
   REDIS_URL: optionalString,
   ANALYTICS_TOKEN: optionalString,
+  SERVICE_WORKER: z.preprocess(
+    (v) => (typeof v === 'string' ? blankToUndefined(v.trim().toLowerCase()) : v),
+    z.enum(['on', 'off'], { error: 'must be on or off' }).optional().default('on'),
+  ),
 });
 
 export interface Config {
@@ -107,6 +111,11 @@ export interface Config {
   databaseUrl?: string;
   redisUrl?: string;
   analyticsToken?: string;
+  /**
+   * SERVICE_WORKER: answer service calls on a worker thread (on, the default) or on the event
+   * loop (off: for a host with a single core, where the split only adds a hand-over).
+   */
+  serviceWorker: boolean;
 }
 
 /** Reads and validates the environment. Throws ConfigError naming every invalid variable. */
@@ -135,6 +144,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     corsOrigins,
     maxBodyBytes: e.MAX_BODY_BYTES,
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
+    serviceWorker: e.SERVICE_WORKER === 'on',
     ...(e.AIBL_POLICY_FILE !== undefined && { policyFile: e.AIBL_POLICY_FILE }),
     ...(e.CDS_CLIENTS_FILE !== undefined && { clientsFile: e.CDS_CLIENTS_FILE }),
     ...(e.DATA_DIR !== undefined && { dataDir: e.DATA_DIR }),

@@ -6,6 +6,9 @@ import { defaultPolicy, parsePolicy } from './core/index.js';
 import { readAuthSettings, warnIfOpenMode } from './auth/auth-config.js';
 import { createAuthenticator } from './auth/create-authenticator.js';
 import { FhirAgents } from './fhir/gather.js';
+import { inProcessEngine, type ServiceCallEngine } from './hooks/engine.js';
+import { WorkerEngine } from './hooks/worker-engine.js';
+import { timeOrderedId } from './time-ordered-id.js';
 import { createLogger, type Logger } from './logger.js';
 import { createMetrics } from './metrics.js';
 import { createReplayStore } from './store/create-replay-store.js';
@@ -54,7 +57,11 @@ async function start(): Promise<void> {
     fetchTimeoutMs: authSettings.fetchTimeoutMs,
   });
   warnIfOpenMode(authenticator, logger);
-  const fhirAgents = new FhirAgents();
+  // FHIR calls go out from the thread that answers: the worker makes its own agents.
+  const fhirAgents = config.serviceWorker ? undefined : new FhirAgents();
+  const engine: ServiceCallEngine = fhirAgents
+    ? inProcessEngine({ policy, fhirAgents, now: () => new Date(), newId: timeOrderedId })
+    : new WorkerEngine({ policy, logger });
 
   let draining = false;
   const app = createApp({
@@ -64,7 +71,7 @@ async function start(): Promise<void> {
     policy,
     authenticator,
     feedbackStore,
-    fhirAgents,
+    engine,
     ...(config.analyticsToken !== undefined && { analyticsToken: config.analyticsToken }),
     readinessChecks: [
       async () => {
@@ -78,7 +85,10 @@ async function start(): Promise<void> {
   server.on('listening', () => {
     const addr = server.address();
     const port = typeof addr === 'object' && addr !== null ? addr.port : config.port;
-    logger.info({ host: config.host, port, publicBaseUrl: config.publicBaseUrl, nodeEnv: config.nodeEnv }, 'aibl-cds listening');
+    logger.info(
+      { host: config.host, port, publicBaseUrl: config.publicBaseUrl, nodeEnv: config.nodeEnv, serviceWorker: config.serviceWorker },
+      'aibl-cds listening',
+    );
   });
   server.on('error', (err) => {
     logger.fatal({ err }, 'server error');
@@ -118,7 +128,8 @@ async function start(): Promise<void> {
   let finishing: Promise<void> | undefined;
   const finish = (code: number): Promise<void> =>
     (finishing ??= (async () => {
-      fhirAgents.close();
+      fhirAgents?.close();
+      await engine.close();
       for (const [name, store] of [
         ['feedback store', feedbackStore],
         ['replay store', replayStore],

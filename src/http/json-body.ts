@@ -1,5 +1,7 @@
-import express, { type RequestHandler } from 'express';
+import contentType from 'content-type';
+import express, { type Request, type RequestHandler } from 'express';
 import { HttpError } from './http-error.js';
+import './locals.js';
 
 const JSON_TYPES = ['application/json', 'application/*+json'];
 
@@ -14,7 +16,45 @@ interface BodyParserError {
  * with `req.body` undefined (the schema then names what is missing).
  */
 export function jsonBody(limit: number): RequestHandler {
-  const parse = express.json({ limit, type: JSON_TYPES, strict: true });
+  return readWith(express.json({ limit, type: JSON_TYPES, strict: true }), limit);
+}
+
+/**
+ * `jsonBody`'s checks and errors, but the body stays bytes (`req.body` a Buffer, its charset in
+ * `res.locals.bodyCharset`): the service engine parses it, off the event loop. Charsets as
+ * body-parser's JSON reader takes them (RFC 7159: UTF only), so both routes accept the same bodies.
+ */
+export function jsonBytes(limit: number): RequestHandler {
+  const read = readWith(express.raw({ limit, type: JSON_TYPES }), limit);
+  return (req, res, next) => {
+    const charset = (req.is(JSON_TYPES) && charsetOf(req)) || 'utf-8';
+    if (charset !== 'utf-8' && !(charset.startsWith('utf-') && decoderKnows(charset))) {
+      next(toHttpError({ type: 'charset.unsupported' }, limit));
+      return;
+    }
+    res.locals.bodyCharset = charset;
+    read(req, res, next);
+  };
+}
+
+function charsetOf(req: Request): string | undefined {
+  try {
+    return contentType.parse(req.headers['content-type'] ?? '').parameters['charset']?.toLowerCase();
+  } catch {
+    return undefined;
+  }
+}
+
+function decoderKnows(charset: string): boolean {
+  try {
+    new TextDecoder(charset);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function readWith(parse: RequestHandler, limit: number): RequestHandler {
   return (req, res, next) => {
     const hasBody = req.headers['transfer-encoding'] !== undefined || Number(req.headers['content-length'] ?? 0) > 0;
     if (hasBody && req.is(JSON_TYPES) === false) {

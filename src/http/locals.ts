@@ -11,6 +11,8 @@ export interface RequestLocals {
   /** Known CDS service id, or `unknown`/`-` (bounded label values only). */
   service: string;
   auth?: AuthContext;
+  /** The body's charset (lower-case), set by `jsonBytes`. */
+  bodyCharset?: string;
 }
 
 declare global {

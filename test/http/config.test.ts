@@ -24,6 +24,7 @@ describe('loadConfig', () => {
       corsOrigins: ['*'],
       maxBodyBytes: 1048576,
       shutdownTimeoutMs: 10000,
+      serviceWorker: true,
     });
   });
 
@@ -44,6 +45,7 @@ describe('loadConfig', () => {
       DATABASE_URL: 'postgres://u:p@db/aibl',
       REDIS_URL: 'redis://cache:6379',
       ANALYTICS_TOKEN: 's3cret',
+      SERVICE_WORKER: 'Off',
     });
     expect(c).toEqual({
       port: 9000,
@@ -62,6 +64,7 @@ describe('loadConfig', () => {
       databaseUrl: 'postgres://u:p@db/aibl',
       redisUrl: 'redis://cache:6379',
       analyticsToken: 's3cret',
+      serviceWorker: false,
     });
   });
 
@@ -93,6 +96,7 @@ describe('loadConfig', () => {
     [{ MAX_BODY_BYTES: '1.5' }, 'MAX_BODY_BYTES: must be a whole number'],
     [{ CDS_CORS_ORIGINS: 'https://ok.example.org,not an origin' }, 'CDS_CORS_ORIGINS: must be "*" or a comma-separated list'],
     [{ CDS_CORS_ORIGINS: 'https://ok.example.org/path' }, 'CDS_CORS_ORIGINS: must be "*"'],
+    [{ SERVICE_WORKER: 'yes' }, 'SERVICE_WORKER: must be on or off'],
   ])('rejects %j naming the variable', (env, message) => {
     expect(problems(env)).toContain(message);
   });

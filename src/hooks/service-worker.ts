@@ -1,0 +1,44 @@
+/**
+ * The service worker thread: answers the calls WorkerEngine posts, concurrently, with its own
+ * keep-alive FHIR agents. Log lines and FHIR error counts go back with each answer, for the main
+ * thread's logger (with the request id) and metrics.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import { FhirAgents } from '../fhir/gather.js';
+import { timeOrderedId } from '../time-ordered-id.js';
+import { answerServiceCall, type CallEvents } from './answer.js';
+import type { FromWorker, ToWorker, WorkerEvent, WorkerSettings } from './worker-protocol.js';
+
+const port = parentPort;
+if (port === null) throw new Error('service-worker.js runs only as a worker thread');
+const { policy } = workerData as WorkerSettings;
+const deps = { policy, now: () => new Date(), newId: timeOrderedId, fhirAgents: new FhirAgents() };
+const inFlight = new Map<number, AbortController>();
+
+function reply(msg: FromWorker): void {
+  port!.postMessage(msg);
+}
+
+port.on('message', (msg: ToWorker) => {
+  if (msg.type === 'abort') {
+    inFlight.get(msg.id)?.abort();
+    return;
+  }
+  const { id, call } = msg;
+  const controller = new AbortController();
+  inFlight.set(id, controller);
+  const events: WorkerEvent[] = [];
+  const sink: CallEvents = {
+    log: (level, fields, text) => events.push({ type: 'log', level, fields, msg: text }),
+    fhirError: (kind) => events.push({ type: 'fhirError', kind }),
+  };
+  answerServiceCall(call, deps, sink, controller.signal)
+    .then(
+      (answer) => reply({ id, events, answer }),
+      (err: unknown) => {
+        const e = err instanceof Error ? err : new Error(String(err));
+        reply({ id, events, error: { name: e.name, message: e.message, ...(e.stack !== undefined && { stack: e.stack }) } });
+      },
+    )
+    .finally(() => inFlight.delete(id));
+});

@@ -1,0 +1,20 @@
+import type { Policy } from '../core/index.js';
+import type { FhirErrorKind } from '../fhir/gather.js';
+import type { CallAnswer, ServiceCall } from './answer.js';
+
+/** The messages between WorkerEngine and service-worker.js; every value is structured-cloneable. */
+
+export interface WorkerSettings {
+  policy: Policy;
+}
+
+export type ToWorker = { type: 'call'; id: number; call: ServiceCall } | { type: 'abort'; id: number };
+
+export type WorkerEvent =
+  | { type: 'log'; level: 'info' | 'warn'; fields: Record<string, unknown>; msg: string }
+  | { type: 'fhirError'; kind: FhirErrorKind };
+
+export type FromWorker = { id: number; events: WorkerEvent[] } & (
+  | { answer: CallAnswer }
+  | { error: { name: string; message: string; stack?: string } }
+);
