@@ -34,7 +34,8 @@ export interface IssuedSummary {
 }
 
 export type CallAnswer =
-  | { status: 200; json: string; hookInstance: string; issued: IssuedSummary[] }
+  /** `json`: the `{cards}` answer as UTF-8, its own buffer (the worker hands it over without a copy). */
+  | { status: 200; json: Uint8Array; hookInstance: string; issued: IssuedSummary[] }
   | { status: 400 | 403 | 412; outcome: OperationOutcome };
 
 /** Where a call reports what the operator should see; no patient data goes through it. */
@@ -73,6 +74,17 @@ function decodeBody(bytes: Uint8Array | undefined, charset: string): { ok: true;
   } catch {
     return { ok: false };
   }
+}
+
+const encoder = new TextEncoder();
+
+/**
+ * Encoded where the answer is built, not where it is written: on the worker, the main thread then
+ * neither encodes the ~11 KiB of cards nor holds them as a (two-byte) string — measured as the
+ * largest share of what the main thread's young generation promoted while calls waited.
+ */
+function utf8(json: string): Uint8Array {
+  return encoder.encode(json);
 }
 
 function entriesOf<T extends FhirResource['resourceType']>(bundle: Bundle | undefined, type: T): Extract<FhirResource, { resourceType: T }>[] {
@@ -121,7 +133,7 @@ export async function answerServiceCall(call: ServiceCall, deps: AnswerDeps, eve
   let aiOrders: AiOrder[] = [];
   if (service.hook !== 'patient-view') {
     aiOrders = await findOrders(request, { deadline: call.deadline, signal, fhir, fhirDeps, policy: deps.policy });
-    if (aiOrders.length === 0) return { status: 200, json: '{"cards":[]}', hookInstance: request.hookInstance, issued: [] };
+    if (aiOrders.length === 0) return { status: 200, json: utf8('{"cards":[]}'), hookInstance: request.hookInstance, issued: [] };
   }
 
   const gathered = await gatherPatientData(
@@ -148,7 +160,7 @@ export async function answerServiceCall(call: ServiceCall, deps: AnswerDeps, eve
   const cards = renderCards(evaluation.recommendations, { patientReference: `Patient/${request.context.patientId}`, newId: deps.newId });
   return {
     status: 200,
-    json: JSON.stringify({ cards }),
+    json: utf8(JSON.stringify({ cards })),
     hookInstance: request.hookInstance,
     issued: cards.map((c) => ({
       uuid: c.uuid,

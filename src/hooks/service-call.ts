@@ -1,6 +1,6 @@
 import type { RequestHandler, Response } from 'express';
 import { HttpError } from '../http/http-error.js';
-import { sendJsonText } from '../http/send-json.js';
+import { sendJsonBytes } from '../http/send-json.js';
 import type { Metrics } from '../metrics.js';
 import type { FeedbackStore, IssuedCard } from '../store/feedback-store.js';
 import type { CallEvents, IssuedSummary, ServiceCall } from './answer.js';
@@ -48,7 +48,7 @@ export function serviceCallHandler(deps: ServiceCallDeps): RequestHandler {
     const answer = await deps.engine.answer(call, events, abortOnClose(res));
     if (answer.status !== 200) throw new HttpError(answer.status, answer.outcome);
     if (answer.issued.length > 0) record(answer.issued, answer.hookInstance, serviceId, res, deps);
-    sendJsonText(res, answer.json);
+    sendJsonBytes(res, answer.json);
   };
 }
 

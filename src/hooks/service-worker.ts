@@ -15,8 +15,8 @@ const { policy } = workerData as WorkerSettings;
 const deps = { policy, now: () => new Date(), newId: timeOrderedId, fhirAgents: new FhirAgents() };
 const inFlight = new Map<number, AbortController>();
 
-function reply(msg: FromWorker): void {
-  port!.postMessage(msg);
+function reply(msg: FromWorker, transfer: ArrayBuffer[] = []): void {
+  port!.postMessage(msg, transfer);
 }
 
 port.on('message', (msg: ToWorker) => {
@@ -34,7 +34,7 @@ port.on('message', (msg: ToWorker) => {
   };
   answerServiceCall(call, deps, sink, controller.signal)
     .then(
-      (answer) => reply({ id, events, answer }),
+      (answer) => reply({ id, events, answer }, answer.status === 200 ? [answer.json.buffer as ArrayBuffer] : []),
       (err: unknown) => {
         const e = err instanceof Error ? err : new Error(String(err));
         reply({ id, events, error: { name: e.name, message: e.message, ...(e.stack !== undefined && { stack: e.stack }) } });
