@@ -20,7 +20,10 @@ RUN npm run build \
  && npm prune --omit=dev --no-audit --no-fund
 
 FROM node:20-bookworm-slim AS runtime
+# MALLOC_ARENA_MAX=2: two malloc arenas for all threads (why: bench/lib.ts SERVICE_ENV; kept equal to
+# npm start and the benchmark by test/ops/node-flags.test.ts).
 ENV NODE_ENV=production \
+    MALLOC_ARENA_MAX=2 \
     PORT=8080 \
     HOST=0.0.0.0 \
     DATA_DIR=/data
@@ -38,4 +41,4 @@ HEALTHCHECK --interval=30s --timeout=3s --start-period=10s --retries=3 \
 # generation, and an old generation allowed to grow to twice what is live instead of up to four
 # times) for a few per cent of CPU: see bench/RESULTS.md. The same flags are in package.json's
 # start script and the benchmark (a test keeps the three equal).
-CMD ["node", "--max-semi-space-size=4", "--heap-growing-percent=100", "dist/server.js"]
+CMD ["node", "--max-semi-space-size=4", "--heap-growing-percent=50", "dist/server.js"]

@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { makeKey, mint, type TestKey } from '../test/auth/support.js';
-import { freePort, load, machine, measureRound, roundLine, SERVICE_NODE_FLAGS, startNode, variantTable, type RoundFigures, type Started } from './lib.js';
+import { freePort, load, machine, measureRound, roundLine, SERVICE_ENV, SERVICE_NODE_FLAGS, startNode, variantTable, type RoundFigures, type Started } from './lib.js';
 import { benchOrderSignRequest } from './request.js';
 
 const { values: args } = parseArgs({
@@ -65,7 +65,7 @@ async function main(): Promise<void> {
       for (let i = 0; i < perVariant; i++) v.tokens.push(await mint(v.key, ISSUER, `${PUBLIC_BASE_URL}${PATH}`));
     }
     for (const v of variants) {
-      const env: Record<string, string> = { NODE_ENV: 'development', LOG_LEVEL: 'warn', DATA_DIR: join(dir, v.name.replace(/\W+/g, '-')), PUBLIC_BASE_URL };
+      const env: Record<string, string> = { ...SERVICE_ENV, NODE_ENV: 'development', LOG_LEVEL: 'warn', DATA_DIR: join(dir, v.name.replace(/\W+/g, '-')), PUBLIC_BASE_URL };
       if (v.key) {
         const clients = join(dir, `clients-${v.key.alg}.json`);
         writeFileSync(clients, JSON.stringify({ clients: [{ iss: ISSUER, jwks: { keys: [v.key.publicJwk] }, fhirServers: [request.fhirServer] }] }));
