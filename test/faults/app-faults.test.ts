@@ -9,7 +9,7 @@
  */
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { Resource } from 'fhir/r4.js';
+import { resourcesOf } from '../support/prefetch-resources.js';
 import { DATA_KEY_LABELS } from '../../src/cards/format.js';
 import { FhirAgents } from '../../src/fhir/gather.js';
 import type { FhirErrorKind } from '../../src/fhir/errors.js';
@@ -27,15 +27,6 @@ let fhir: TestFhirServer;
 let server: Server;
 let base: string;
 let agents: FhirAgents;
-
-function resourcesOf(body: Record<string, any>): Resource[] {
-  const out: Resource[] = [];
-  for (const value of Object.values(body.prefetch) as any[]) {
-    if (value?.resourceType === 'Bundle') out.push(...(value.entry ?? []).map((e: any) => e.resource));
-    else if (value) out.push(value);
-  }
-  return out;
-}
 
 /** The example order-sign call without prefetch: every input comes from the FHIR server. */
 function noPrefetch(): string {

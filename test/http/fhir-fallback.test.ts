@@ -1,4 +1,5 @@
 import type { Resource } from 'fhir/r4.js';
+import { resourcesOf } from '../support/prefetch-resources.js';
 import request from 'supertest';
 import { prefetchTemplates } from '../../src/fhir/queries.js';
 import { startFhirServer, type TestFhirServer } from '../support/fhir-server.js';
@@ -11,16 +12,6 @@ const TOKEN = 'fhir-token-0b7e5d';
 const RXNORM = 'http://www.nlm.nih.gov/research/umls/rxnorm';
 
 let fhir: TestFhirServer;
-
-/** Every resource the example's prefetch holds: the same data, now on the FHIR server. */
-function resourcesOf(body: Record<string, any>): Resource[] {
-  const out: Resource[] = [];
-  for (const value of Object.values(body.prefetch) as any[]) {
-    if (value?.resourceType === 'Bundle') out.push(...(value.entry ?? []).map((e: any) => e.resource));
-    else if (value) out.push(value);
-  }
-  return out;
-}
 
 function withServer(body: Record<string, any>): Record<string, any> {
   body.fhirServer = fhir.baseUrl;

@@ -10,7 +10,7 @@ import { request as httpRequest, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import type { Resource } from 'fhir/r4.js';
+import { resourcesOf } from '../support/prefetch-resources.js';
 import request from 'supertest';
 import { createAuthenticator } from '../../src/auth/create-authenticator.js';
 import { MemoryReplayStore } from '../../src/auth/memory-replay-store.js';
@@ -50,15 +50,6 @@ async function listen(t: TestApp): Promise<string> {
   servers.push(server);
   await new Promise<void>((r) => server.once('listening', () => r()));
   return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-}
-
-function resourcesOf(body: Record<string, any>): Resource[] {
-  const out: Resource[] = [];
-  for (const value of Object.values(body.prefetch) as any[]) {
-    if (value?.resourceType === 'Bundle') out.push(...(value.entry ?? []).map((e: any) => e.resource));
-    else if (value) out.push(value);
-  }
-  return out;
 }
 
 /** Card and suggestion uuids are fresh per answer; everything else must match. */

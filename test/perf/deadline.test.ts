@@ -9,7 +9,7 @@
  */
 import { Agent, request, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { Resource } from 'fhir/r4.js';
+import { resourcesOf } from '../support/prefetch-resources.js';
 import { DATA_KEY_LABELS } from '../../src/cards/format.js';
 import { FhirAgents } from '../../src/fhir/gather.js';
 import { startFhirServer, type TestFhirServer } from '../support/fhir-server.js';
@@ -32,15 +32,6 @@ let server: Server;
 let url: string;
 let client: Agent;
 const bodies: Record<Kind, string> = { required: '', optional: '' };
-
-function resourcesOf(body: Record<string, any>): Resource[] {
-  const out: Resource[] = [];
-  for (const value of Object.values(body.prefetch) as any[]) {
-    if (value?.resourceType === 'Bundle') out.push(...(value.entry ?? []).map((e: any) => e.resource));
-    else if (value) out.push(value);
-  }
-  return out;
-}
 
 interface Answer {
   status: number;
