@@ -20,6 +20,10 @@ function reply(msg: FromWorker, transfer: ArrayBuffer[] = []): void {
 }
 
 port.on('message', (msg: ToWorker) => {
+  if (msg.type === 'ping') {
+    reply({ pong: true });
+    return;
+  }
   if (msg.type === 'abort') {
     inFlight.get(msg.id)?.abort();
     return;
@@ -42,3 +46,5 @@ port.on('message', (msg: ToWorker) => {
     )
     .finally(() => inFlight.delete(id));
 });
+
+reply({ ready: true });

@@ -11,6 +11,11 @@ export interface WorkerEngineOptions {
   /** The worker's module; by default service-worker.js beside this file (in dist/). */
   workerUrl?: URL;
   resourceLimits?: ResourceLimits;
+  /**
+   * A worker that holds calls and has not answered a ping for this long is stuck (a loop, not I/O:
+   * FHIR waits leave its event loop free) and is replaced. Default 5 s.
+   */
+  stallMs?: number;
 }
 
 interface Pending {
@@ -27,18 +32,26 @@ interface Pending {
  * service serves ~1.7 × the calls on 2 cores with less CPU per call. One worker, because
  * a 2-core host has one core to give it; calls run in it concurrently (FHIR I/O is async).
  *
- * A worker that dies (a bug, out of memory) fails the calls it held (500, logged) and the next call
- * starts a new one: the process, and the EHR's other calls, carry on.
+ * A worker that dies (a bug, out of memory) or stops answering pings fails the calls it held (500,
+ * logged) and the next call starts a new one: the process, and the EHR's other calls, carry on.
  */
 export class WorkerEngine implements ServiceCallEngine {
   private worker: Worker | undefined;
   private online: Promise<void> = Promise.resolve();
+  private markReady: () => void = () => undefined;
+  /** The current worker has loaded its modules; before that, a slow ping is start-up, not a stall. */
+  private workerReady = false;
   private readonly pending = new Map<number, Pending>();
   private nextId = 0;
   private closed = false;
+  private pingSentAt: number | undefined;
+  private readonly watchdog: NodeJS.Timeout;
 
   constructor(private readonly opts: WorkerEngineOptions) {
     this.spawn();
+    const stallMs = opts.stallMs ?? 5000;
+    this.watchdog = setInterval(() => this.watch(stallMs), Math.max(10, Math.floor(stallMs / 5)));
+    this.watchdog.unref();
   }
 
   answer(call: ServiceCall, events: CallEvents, signal: AbortSignal): Promise<CallAnswer> {
@@ -69,9 +82,27 @@ export class WorkerEngine implements ServiceCallEngine {
 
   async close(): Promise<void> {
     this.closed = true;
+    clearInterval(this.watchdog);
     const worker = this.worker;
     this.worker = undefined;
     if (worker !== undefined) await worker.terminate();
+  }
+
+  /** Pings a worker that holds calls; terminates it when a ping goes unanswered for `stallMs`. */
+  private watch(stallMs: number): void {
+    const worker = this.worker;
+    if (worker === undefined || !this.workerReady || this.pending.size === 0) {
+      this.pingSentAt = undefined;
+      return;
+    }
+    if (this.pingSentAt === undefined) {
+      this.pingSentAt = Date.now();
+      worker.postMessage({ type: 'ping' } satisfies ToWorker);
+    } else if (Date.now() - this.pingSentAt > stallMs) {
+      this.opts.logger.error({ stallMs, heldCalls: this.pending.size }, 'service worker unresponsive: terminating it');
+      this.pingSentAt = undefined;
+      void worker.terminate();
+    }
   }
 
   private spawn(): Worker {
@@ -82,8 +113,13 @@ export class WorkerEngine implements ServiceCallEngine {
     });
     // The server's sockets keep the process alive, not the worker.
     worker.unref();
+    this.pingSentAt = undefined;
+    this.workerReady = false;
     this.online = new Promise<void>((resolve, reject) => {
-      worker.once('online', resolve);
+      this.markReady = () => {
+        this.workerReady = true;
+        resolve();
+      };
       worker.once('exit', () => reject(new Error('service worker stopped before it was ready')));
     });
     this.online.catch(() => undefined);
@@ -105,6 +141,14 @@ export class WorkerEngine implements ServiceCallEngine {
   }
 
   private settle(msg: FromWorker): void {
+    if ('pong' in msg) {
+      this.pingSentAt = undefined;
+      return;
+    }
+    if ('ready' in msg) {
+      this.markReady();
+      return;
+    }
     const p = this.pending.get(msg.id);
     if (p === undefined) return;
     this.pending.delete(msg.id);

@@ -8,13 +8,14 @@ export interface WorkerSettings {
   policy: Policy;
 }
 
-export type ToWorker = { type: 'call'; id: number; call: ServiceCall } | { type: 'abort'; id: number };
+export type ToWorker = { type: 'call'; id: number; call: ServiceCall } | { type: 'abort'; id: number } | { type: 'ping' };
 
 export type WorkerEvent =
   | { type: 'log'; level: 'info' | 'warn'; fields: Record<string, unknown>; msg: string }
   | { type: 'fhirError'; kind: FhirErrorKind };
 
-export type FromWorker = { id: number; events: WorkerEvent[] } & (
-  | { answer: CallAnswer }
-  | { error: { name: string; message: string; stack?: string } }
-);
+export type FromWorker =
+  | ({ id: number; events: WorkerEvent[] } & ({ answer: CallAnswer } | { error: { name: string; message: string; stack?: string } }))
+  | { pong: true }
+  /** Sent once, when the worker's modules are loaded and it takes calls. */
+  | { ready: true };

@@ -6,8 +6,10 @@
  * events and FHIR error counts coming back to the main thread's log and metrics, the deadline and
  * the client going away reaching FHIR calls made in the worker, and a worker that dies.
  */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { request as httpRequest, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { resourcesOf } from '../support/prefetch-resources.js';
@@ -217,12 +219,12 @@ describe('a FHIR server that never answers, with a worker engine', () => {
     expect(typeof line?.reqId).toBe('string');
   });
 
-  test('200 calls, 20 at a time: all answered near the deadline, then no connection is left open on the FHIR server', async () => {
+  test('200 calls, 10 at a time: all answered near the deadline, then no connection is left open on the FHIR server', async () => {
     fhir.setFault({ fault: 'hang' });
     const answers: { status: number; ms: number }[] = [];
     let next = 0;
     await Promise.all(
-      Array.from({ length: 20 }, async () => {
+      Array.from({ length: 10 }, async () => {
         while (next++ < 200) answers.push(await post(fallbackBody()));
       }),
     );
@@ -267,6 +269,33 @@ describe('a worker that dies', () => {
     // A new worker is tried for the next call (here it dies the same way): answered, not hung.
     const again = await request(w.app).post(SIGN).send(example('order-sign'));
     expect(again.status).toBe(500);
+  });
+
+  test('a worker stuck in a loop is terminated by the watchdog: its call gets a 500, the process carries on', async () => {
+    // A real service worker cannot be made to hang, so this one is a stand-in that never yields
+    // after its first call (the only stand-in in this file).
+    const dir = mkdtempSync(join(tmpdir(), 'aibl-stuck-worker-'));
+    const stuck = join(dir, 'stuck-worker.mjs');
+    writeFileSync(stuck, "import { parentPort } from 'node:worker_threads';\nparentPort.on('message', (m) => { if (m.type === 'call') for (;;); });\nparentPort.postMessage({ ready: true });\n");
+    try {
+      const w = workerApp({ engineOptions: { workerUrl: pathToFileURL(stuck), stallMs: 300 } });
+      const t0 = performance.now();
+      const res = await request(w.app).post(SIGN).send(example('order-sign'));
+      expect(res.status).toBe(500);
+      expect(performance.now() - t0).toBeLessThan(3000);
+      expect((await request(w.app).get('/healthz')).status).toBe(200);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test('a busy but healthy worker is not mistaken for a stuck one', async () => {
+    // A ping waits behind the calls queued before it: 40 at once, each tens of ms on a cold worker
+    // here, must not look like a stall of 2 s.
+    const w = workerApp({ engineOptions: { stallMs: 2000 } });
+    await w.engine.ready();
+    const answers = await Promise.all(Array.from({ length: 40 }, () => request(w.app).post(SIGN).send(example('order-sign'))));
+    expect(answers.map((a) => a.status)).toEqual(Array.from({ length: 40 }, () => 200));
   });
 
   test('a closed engine refuses calls and readiness', async () => {
