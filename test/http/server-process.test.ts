@@ -79,6 +79,25 @@ describe('the server process', () => {
     }
   });
 
+  it.each([
+    ['on', true],
+    ['off', false],
+  ])('SERVICE_WORKER=%s: answers the order-sign example with its three cards', async (setting, onWorker) => {
+    const p = run({ SERVICE_WORKER: setting });
+    try {
+      const port = await listeningPort(p);
+      expect(p.stdout()).toContain(`"serviceWorker":${String(onWorker)}`);
+      const answer = await post(port, '/cds-services/aibl-order-sign', example('order-sign'));
+      expect(answer.status).toBe(200);
+      const cards = (JSON.parse(answer.body) as { cards: { source: { topic: { code: string } } }[] }).cards;
+      expect(cards.map((c) => c.source.topic.code)).toEqual(['baseline-dxa', 'bone-agent', 'calcium-vitamin-d']);
+      p.child.kill('SIGTERM');
+      expect(await p.exited).toBe(0);
+    } finally {
+      p.child.kill('SIGKILL');
+    }
+  });
+
   it('exits non-zero naming the variable when the environment is invalid', async () => {
     const p = run({ PORT: 'eighty', LOG_LEVEL: 'loud' });
     expect(await p.exited).toBe(1);
