@@ -63,7 +63,7 @@ function decodeBody(bytes: Uint8Array | undefined, charset: string): { ok: true;
   if (bytes === undefined) return { ok: true, body: undefined };
   if (bytes.byteLength === 0) return { ok: true, body: {} };
   let text =
-    charset === 'utf-8' || charset === 'utf8'
+    charset === 'utf-8'
       ? Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8')
       : new TextDecoder(charset).decode(bytes);
   if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
