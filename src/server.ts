@@ -6,9 +6,7 @@ import { defaultPolicy, parsePolicy } from './core/index.js';
 import { readAuthSettings, warnIfOpenMode } from './auth/auth-config.js';
 import { createAuthenticator } from './auth/create-authenticator.js';
 import { FhirAgents } from './fhir/gather.js';
-import { inProcessEngine, type ServiceCallEngine } from './hooks/engine.js';
 import { WorkerEngine } from './hooks/worker-engine.js';
-import { timeOrderedId } from './time-ordered-id.js';
 import { createLogger, type Logger } from './logger.js';
 import { createMetrics } from './metrics.js';
 import { createReplayStore } from './store/create-replay-store.js';
@@ -58,10 +56,9 @@ async function start(): Promise<void> {
   });
   warnIfOpenMode(authenticator, logger);
   // FHIR calls go out from the thread that answers: the worker makes its own agents.
-  const fhirAgents = config.serviceWorker ? undefined : new FhirAgents();
-  const engine: ServiceCallEngine = fhirAgents
-    ? inProcessEngine({ policy, fhirAgents, now: () => new Date(), newId: timeOrderedId })
-    : new WorkerEngine({ policy, logger });
+  const engine = config.serviceWorker ? new WorkerEngine({ policy, logger }) : undefined;
+  // SERVICE_WORKER=off: createApp answers on this thread, with these agents.
+  const fhirAgents = engine ? undefined : new FhirAgents();
 
   let draining = false;
   const app = createApp({
@@ -71,7 +68,8 @@ async function start(): Promise<void> {
     policy,
     authenticator,
     feedbackStore,
-    engine,
+    ...(engine && { engine }),
+    ...(fhirAgents && { fhirAgents }),
     ...(config.analyticsToken !== undefined && { analyticsToken: config.analyticsToken }),
     readinessChecks: [
       async () => {
@@ -129,7 +127,7 @@ async function start(): Promise<void> {
   const finish = (code: number): Promise<void> =>
     (finishing ??= (async () => {
       fhirAgents?.close();
-      await engine.close();
+      await engine?.close();
       for (const [name, store] of [
         ['feedback store', feedbackStore],
         ['replay store', replayStore],

@@ -5,7 +5,7 @@ import { renderCards } from '../cards/render.js';
 import type { Card } from '../cards/types.js';
 import { evaluatePatient, findAiOrders, unresolvedMedicationReferences, type AiOrder, type Policy } from '../core/index.js';
 import { gatherPatientData, readMedications, type FhirAgents, type FhirErrorKind } from '../fhir/gather.js';
-import { operationOutcome } from '../http/operation-outcome.js';
+import { BODY_NOT_JSON, operationOutcome } from '../http/operation-outcome.js';
 import { parseHookRequest, type HookRequest } from './request-schema.js';
 import { findService } from './services.js';
 import { outcomeIssues } from './zod-issues.js';
@@ -52,7 +52,7 @@ export interface AnswerDeps {
   fhirAgents?: FhirAgents;
 }
 
-const NOT_JSON = operationOutcome([{ code: 'structure', diagnostics: 'Request body is not valid JSON (an object is expected)' }]);
+const NOT_JSON = operationOutcome([BODY_NOT_JSON]);
 
 /**
  * The body as body-parser's strict JSON reader would give it: no body → undefined, an empty one →

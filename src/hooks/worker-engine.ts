@@ -28,16 +28,17 @@ interface Pending {
 /**
  * Answers service calls on one worker thread, so that the event loop only does HTTP. Measured
  * (bench/RESULTS.md): parsing a 57 KiB body and evaluating it on the thread that also runs the
- * sockets cost 2–3 × what the same work costs alone — each churns the other's caches; split, the
- * service serves ~1.7 × the calls on 2 cores with less CPU per call. One worker, because
- * a 2-core host has one core to give it; calls run in it concurrently (FHIR I/O is async).
+ * sockets cost 2–4 × what the same work costs alone — each churns the other's caches; split, the
+ * service served ~1.5 × the calls of the in-thread engine on 2 cores, at about the same CPU per
+ * call. One worker, because a 2-core host has one core to give it; calls run in it concurrently
+ * (FHIR I/O is async).
  *
  * A worker that dies (a bug, out of memory) or stops answering pings fails the calls it held (500,
  * logged) and the next call starts a new one: the process, and the EHR's other calls, carry on.
  */
 export class WorkerEngine implements ServiceCallEngine {
   private worker: Worker | undefined;
-  private online: Promise<void> = Promise.resolve();
+  private loaded: Promise<void> = Promise.resolve();
   private markReady: () => void = () => undefined;
   /** The current worker has loaded its modules; before that, a slow ping is start-up, not a stall. */
   private workerReady = false;
@@ -77,7 +78,7 @@ export class WorkerEngine implements ServiceCallEngine {
   ready(): Promise<void> {
     if (this.closed) return Promise.reject(new Error('service engine is closed'));
     if (this.worker === undefined) this.spawn();
-    return this.online;
+    return this.loaded;
   }
 
   async close(): Promise<void> {
@@ -115,14 +116,14 @@ export class WorkerEngine implements ServiceCallEngine {
     worker.unref();
     this.pingSentAt = undefined;
     this.workerReady = false;
-    this.online = new Promise<void>((resolve, reject) => {
+    this.loaded = new Promise<void>((resolve, reject) => {
       this.markReady = () => {
         this.workerReady = true;
         resolve();
       };
       worker.once('exit', () => reject(new Error('service worker stopped before it was ready')));
     });
-    this.online.catch(() => undefined);
+    this.loaded.catch(() => undefined);
     worker.on('message', (msg: FromWorker) => this.settle(msg));
     worker.on('error', (err) => this.opts.logger.error({ err }, 'service worker failed'));
     worker.once('exit', (code) => {

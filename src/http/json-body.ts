@@ -1,6 +1,7 @@
 import contentType from 'content-type';
 import express, { type Request, type RequestHandler } from 'express';
 import { HttpError } from './http-error.js';
+import { BODY_NOT_JSON } from './operation-outcome.js';
 import './locals.js';
 
 const JSON_TYPES = ['application/json', 'application/*+json'];
@@ -82,9 +83,7 @@ function toHttpError(err: BodyParserError, limit: number): HttpError {
         { code: 'too-costly', diagnostics: `Request body exceeds the limit of ${limit} bytes` },
       ]);
     case 'entity.parse.failed':
-      return HttpError.outcome(400, [
-        { code: 'structure', diagnostics: 'Request body is not valid JSON (an object is expected)' },
-      ]);
+      return HttpError.outcome(400, [BODY_NOT_JSON]);
     case 'encoding.unsupported':
     case 'charset.unsupported':
       return HttpError.outcome(415, [{ code: 'not-supported', diagnostics: 'Unsupported body encoding or charset' }]);
