@@ -188,7 +188,9 @@ describe('a FHIR server that never answers', () => {
     expect(answers.filter((a) => a.kind === 'required' && a.status === 412)).toHaveLength(500);
     expect(answers.filter((a) => a.kind === 'optional' && a.status === 200 && a.body.cards.length > 0)).toHaveLength(500);
     // None waited on a FHIR socket past the deadline (an unaborted call would hang or hit the 15 s idle timeout).
-    expect(Math.max(...answers.map((a) => a.ms))).toBeLessThan(TIMEOUT_MS + 1000);
+    // 3 s of slack, not 1: inside the full suite, on two cores shared with the other jest workers,
+    // the slowest of these 1 000 queued calls reached 1.15 and 1.87 s in two runs of ten.
+    expect(Math.max(...answers.map((a) => a.ms))).toBeLessThan(TIMEOUT_MS + 3000);
     // Every query was counted as timed out once, whether it reached the server or was still queued for a socket.
     expect((await timeouts()) - timeoutsBefore).toBe(500 * QUERIES.required + 500 * QUERIES.optional);
     expect(fhir.requests.length - sent).toBeGreaterThan(0);
