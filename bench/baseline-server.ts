@@ -1,8 +1,21 @@
 /**
  * The yardstick: a bare Express app that parses the same JSON body and answers one fixed card.
  * Whatever the real service costs above this is our own work per request.
+ *
+ * BASELINE_SPIN_US (bench only, default 0): burn this much CPU on each answer. It answers one
+ * question: what p99 does this very server have when it serves fewer calls, e.g. 0.6 × its own
+ * rate? With 10 connections held open (a closed loop) latency is connections ÷ throughput, so the
+ * issue's two targets (≥ 0.6 × the baseline's req/s, p99 < 20 ms) can only both hold on a machine
+ * where the slowed baseline's p99 is itself under 20 ms.
  */
 import express from 'express';
+
+const SPIN_NS = BigInt(Math.round(Number(process.env.BASELINE_SPIN_US ?? 0) * 1000));
+function spin(): void {
+  if (SPIN_NS === 0n) return;
+  const until = process.hrtime.bigint() + SPIN_NS;
+  while (process.hrtime.bigint() < until);
+}
 
 const FIXED = JSON.stringify({
   cards: [{ uuid: '00000000-0000-4000-8000-000000000000', summary: 'Order a baseline DXA before anastrozole', indicator: 'warning', source: { label: 'baseline' } }],
@@ -16,6 +29,7 @@ app.post('/cds-services/:id', (req, res) => {
     res.status(400).end();
     return;
   }
+  spin();
   res.type('application/json').send(FIXED);
 });
 app.get('/healthz', (_req, res) => { res.json({ status: 'ok' }); });
