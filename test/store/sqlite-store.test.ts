@@ -106,6 +106,10 @@ for (let i = 0; i < 100000; i++) {
     // Cards through their own connection, without an fsync per commit; feedback stays FULL.
     expect(cardDb.pragma('synchronous', { simple: true })).toBe(1); // NORMAL
     expect(db.pragma('synchronous', { simple: true })).toBe(2); // FULL
+    // A small page cache for the append-only card connection (RSS, see CARD_CACHE_KIB); feedback and
+    // reports keep better-sqlite3's default.
+    expect(cardDb.pragma('cache_size', { simple: true })).toBe(-256);
+    expect(db.pragma('cache_size', { simple: true })).toBe(-16000);
     const count = () => (db.prepare('SELECT COUNT(*) AS n FROM issued_cards').get() as { n: number }).n;
     store.recordCards(Array.from({ length: 230 }, (_, i) => card(`slice-${i}`)));
     // Something else the event loop has to do while the batch is written (a hook call, say).
