@@ -90,6 +90,7 @@ const envSchema = z.object({
     (v) => (typeof v === 'string' ? blankToUndefined(v.trim().toLowerCase()) : v),
     z.enum(['on', 'off'], { error: 'must be on or off' }).optional().default('on'),
   ),
+  SERVICE_WORKERS: integer(1, 16, 1),
 });
 
 export interface Config {
@@ -116,6 +117,12 @@ export interface Config {
    * loop (off: for a host with a single core, where the split only adds a hand-over).
    */
   serviceWorker: boolean;
+  /**
+   * SERVICE_WORKERS: how many worker threads answer service calls (with SERVICE_WORKER=on). One per
+   * core beyond the event loop's: on 2 cores, a second one served 1.14–1.23 × the calls but the process
+   * held ~160 MB instead of ~130 (bench/RESULTS.md), so the default is 1.
+   */
+  serviceWorkers: number;
 }
 
 /** Reads and validates the environment. Throws ConfigError naming every invalid variable. */
@@ -145,6 +152,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     maxBodyBytes: e.MAX_BODY_BYTES,
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
     serviceWorker: e.SERVICE_WORKER === 'on',
+    serviceWorkers: e.SERVICE_WORKERS,
     ...(e.AIBL_POLICY_FILE !== undefined && { policyFile: e.AIBL_POLICY_FILE }),
     ...(e.CDS_CLIENTS_FILE !== undefined && { clientsFile: e.CDS_CLIENTS_FILE }),
     ...(e.DATA_DIR !== undefined && { dataDir: e.DATA_DIR }),

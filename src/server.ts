@@ -2,11 +2,13 @@ import type { Server } from 'node:http';
 import type { Socket } from 'node:net';
 import { createApp } from './app.js';
 import { loadConfig, loadPolicyFile, type Config } from './config.js';
-import { defaultPolicy, parsePolicy } from './core/index.js';
+import { defaultPolicy, parsePolicy, type Policy } from './core/index.js';
 import { readAuthSettings, warnIfOpenMode } from './auth/auth-config.js';
 import { createAuthenticator } from './auth/create-authenticator.js';
 import { FhirAgents } from './fhir/gather.js';
+import type { ServiceCallEngine } from './hooks/engine.js';
 import { WorkerEngine } from './hooks/worker-engine.js';
+import { WorkerPool } from './hooks/worker-pool.js';
 import { createLogger, type Logger } from './logger.js';
 import { createMetrics } from './metrics.js';
 import { createReplayStore } from './store/create-replay-store.js';
@@ -56,7 +58,7 @@ async function start(): Promise<void> {
   });
   warnIfOpenMode(authenticator, logger);
   // FHIR calls go out from the thread that answers: the worker makes its own agents.
-  const engine = config.serviceWorker ? new WorkerEngine({ policy, logger }) : undefined;
+  const engine = config.serviceWorker ? serviceWorkers(config.serviceWorkers, policy, logger) : undefined;
   // SERVICE_WORKER=off: createApp answers on this thread, with these agents.
   const fhirAgents = engine ? undefined : new FhirAgents();
 
@@ -84,7 +86,14 @@ async function start(): Promise<void> {
     const addr = server.address();
     const port = typeof addr === 'object' && addr !== null ? addr.port : config.port;
     logger.info(
-      { host: config.host, port, publicBaseUrl: config.publicBaseUrl, nodeEnv: config.nodeEnv, serviceWorker: config.serviceWorker },
+      {
+        host: config.host,
+        port,
+        publicBaseUrl: config.publicBaseUrl,
+        nodeEnv: config.nodeEnv,
+        serviceWorker: config.serviceWorker,
+        ...(config.serviceWorker && { serviceWorkers: config.serviceWorkers }),
+      },
       'aibl-cds listening',
     );
   });
@@ -150,6 +159,12 @@ async function start(): Promise<void> {
     // Express 5 routes rejected handlers to the error handler; anything here is a bug elsewhere.
     logger.error({ err: reason }, 'unhandled promise rejection');
   });
+}
+
+/** One WorkerEngine, or a pool of them (SERVICE_WORKERS > 1). */
+function serviceWorkers(count: number, policy: Policy, logger: Logger): ServiceCallEngine {
+  const engines = Array.from({ length: count }, () => new WorkerEngine({ policy, logger }));
+  return count === 1 ? engines[0]! : new WorkerPool(engines);
 }
 
 function fail(err: unknown, logger?: Logger): never {

@@ -55,6 +55,11 @@ export class WorkerEngine implements ServiceCallEngine {
     this.watchdog.unref();
   }
 
+  /** Calls handed to the worker and not yet answered (a WorkerPool sends the next call to the least busy). */
+  get inFlight(): number {
+    return this.pending.size;
+  }
+
   answer(call: ServiceCall, events: CallEvents, signal: AbortSignal): Promise<CallAnswer> {
     if (this.closed) return Promise.reject(new Error('service engine is closed'));
     const worker = this.worker ?? this.spawn();

@@ -25,6 +25,7 @@ describe('loadConfig', () => {
       maxBodyBytes: 1048576,
       shutdownTimeoutMs: 10000,
       serviceWorker: true,
+      serviceWorkers: 1,
     });
   });
 
@@ -46,6 +47,7 @@ describe('loadConfig', () => {
       REDIS_URL: 'redis://cache:6379',
       ANALYTICS_TOKEN: 's3cret',
       SERVICE_WORKER: 'Off',
+      SERVICE_WORKERS: '3',
     });
     expect(c).toEqual({
       port: 9000,
@@ -65,6 +67,7 @@ describe('loadConfig', () => {
       redisUrl: 'redis://cache:6379',
       analyticsToken: 's3cret',
       serviceWorker: false,
+      serviceWorkers: 3,
     });
   });
 
@@ -97,6 +100,9 @@ describe('loadConfig', () => {
     [{ CDS_CORS_ORIGINS: 'https://ok.example.org,not an origin' }, 'CDS_CORS_ORIGINS: must be "*" or a comma-separated list'],
     [{ CDS_CORS_ORIGINS: 'https://ok.example.org/path' }, 'CDS_CORS_ORIGINS: must be "*"'],
     [{ SERVICE_WORKER: 'yes' }, 'SERVICE_WORKER: must be on or off'],
+    [{ SERVICE_WORKERS: '0' }, 'SERVICE_WORKERS: must be at least 1'],
+    [{ SERVICE_WORKERS: '17' }, 'SERVICE_WORKERS: must be at most 16'],
+    [{ SERVICE_WORKERS: 'two' }, 'SERVICE_WORKERS: must be a whole number between 1 and 16'],
   ])('rejects %j naming the variable', (env, message) => {
     expect(problems(env)).toContain(message);
   });

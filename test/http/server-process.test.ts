@@ -80,13 +80,14 @@ describe('the server process', () => {
   });
 
   it.each([
-    ['on', true],
-    ['off', false],
-  ])('SERVICE_WORKER=%s: answers the order-sign example with its three cards', async (setting, onWorker) => {
-    const p = run({ SERVICE_WORKER: setting });
+    ['SERVICE_WORKER=on', { SERVICE_WORKER: 'on' }, '"serviceWorker":true,"serviceWorkers":1'],
+    ['SERVICE_WORKER=off', { SERVICE_WORKER: 'off' }, '"serviceWorker":false'],
+    ['SERVICE_WORKERS=2', { SERVICE_WORKERS: '2' }, '"serviceWorker":true,"serviceWorkers":2'],
+  ])('%s: answers the order-sign example with its three cards', async (_label, env, logged) => {
+    const p = run(env);
     try {
       const port = await listeningPort(p);
-      expect(p.stdout()).toContain(`"serviceWorker":${String(onWorker)}`);
+      expect(p.stdout()).toContain(logged);
       const answer = await post(port, '/cds-services/aibl-order-sign', example('order-sign'));
       expect(answer.status).toBe(200);
       const cards = (JSON.parse(answer.body) as { cards: { source: { topic: { code: string } } }[] }).cards;

@@ -17,7 +17,9 @@ import request from 'supertest';
 import { createAuthenticator } from '../../src/auth/create-authenticator.js';
 import { MemoryReplayStore } from '../../src/auth/memory-replay-store.js';
 import { defaultPolicy } from '../../src/core/index.js';
+import type { CallAnswer } from '../../src/hooks/answer.js';
 import { WorkerEngine, type WorkerEngineOptions } from '../../src/hooks/worker-engine.js';
+import { WorkerPool, type PoolMember } from '../../src/hooks/worker-pool.js';
 import { createLogger } from '../../src/logger.js';
 import { makeKey, mint } from '../auth/support.js';
 import { transpiledSources } from '../store/support/transpile.js';
@@ -303,5 +305,115 @@ describe('a worker that dies', () => {
     await e.ready();
     await e.close();
     await expect(e.ready()).rejects.toThrow('closed');
+  });
+});
+
+describe('a pool of workers (SERVICE_WORKERS > 1)', () => {
+  /** A real engine, counting the calls the pool gives it. */
+  function counted(e: WorkerEngine): PoolMember & { calls: number } {
+    const m = {
+      calls: 0,
+      get inFlight() {
+        return e.inFlight;
+      },
+      answer: (...args: Parameters<WorkerEngine['answer']>) => {
+        m.calls += 1;
+        return e.answer(...args);
+      },
+      ready: () => e.ready(),
+      close: () => e.close(),
+    };
+    return m;
+  }
+
+  test('two real workers answer 20 concurrent calls as the in-thread engine does, both taking calls', async () => {
+    const members = [counted(engine()), counted(engine())];
+    const pool = new WorkerPool(members);
+    await pool.ready();
+    const w = testApp({ engine: pool });
+    const inThread = testApp();
+    const body = example('order-sign');
+    const expected = withoutUuids((await request(inThread.app).post(SIGN).send(body)).body);
+    const answers = await Promise.all(Array.from({ length: 20 }, () => request(w.app).post(SIGN).send(body)));
+    expect(answers.map((a) => a.status)).toEqual(Array.from({ length: 20 }, () => 200));
+    for (const a of answers) expect(withoutUuids(a.body)).toEqual(expected);
+    expect(members.map((m) => m.calls).reduce((x, y) => x + y)).toBe(20);
+    expect(Math.min(...members.map((m) => m.calls))).toBeGreaterThan(0);
+    expect((await request(w.app).get('/readyz')).status).toBe(200);
+  });
+
+  test('a member whose worker dies fails only its own calls; the other keeps answering', async () => {
+    const dying = counted(engine({ resourceLimits: { maxOldGenerationSizeMb: 2 } }));
+    const healthy = counted(engine());
+    await healthy.ready();
+    const w = testApp({ engine: new WorkerPool([dying, healthy]) });
+    const statuses: number[] = [];
+    for (let i = 0; i < 6; i++) statuses.push((await request(w.app).post(SIGN).send(example('order-sign'))).status);
+    // One at a time, so ties rotate: the members alternate.
+    expect(dying.calls).toBe(3);
+    expect(healthy.calls).toBe(3);
+    expect(statuses.filter((s) => s === 200)).toHaveLength(3);
+    expect(statuses.filter((s) => s === 500)).toHaveLength(3);
+    expect((await request(w.app).get('/healthz')).status).toBe(200);
+    // Not ready while a member cannot start its worker: the pool lacks the capacity it reports.
+    expect((await request(w.app).get('/readyz')).status).toBe(503);
+  });
+
+  describe('dispatch', () => {
+    // The policy alone, with members that only report a load and record calls.
+    const answer: CallAnswer = { status: 200, json: new Uint8Array(), hookInstance: 'h', issued: [] };
+    function member(name: string, inFlight: number, log: string[]): PoolMember {
+      return {
+        inFlight,
+        answer: () => {
+          log.push(name);
+          return Promise.resolve(answer);
+        },
+        ready: () => Promise.resolve(),
+        close: () => Promise.resolve(),
+      };
+    }
+    const call = { serviceId: 'aibl-order-sign', charset: 'utf-8', auth: {}, deadline: 0 };
+    const events = { log: () => undefined, fhirError: () => undefined };
+
+    test('each call goes to the member with the fewest calls in flight', async () => {
+      const log: string[] = [];
+      const pool = new WorkerPool([member('a', 3, log), member('b', 1, log), member('c', 2, log)]);
+      for (let i = 0; i < 3; i++) await pool.answer(call, events, new AbortController().signal);
+      expect(log).toEqual(['b', 'b', 'b']);
+    });
+
+    test('ties rotate over the members', async () => {
+      const log: string[] = [];
+      const pool = new WorkerPool([member('a', 0, log), member('b', 0, log), member('c', 0, log)]);
+      for (let i = 0; i < 6; i++) await pool.answer(call, events, new AbortController().signal);
+      expect(log).toEqual(['a', 'b', 'c', 'a', 'b', 'c']);
+    });
+
+    test('ready waits for every member and fails with any; an empty pool is refused', async () => {
+      const slow = { ...member('s', 0, []), ready: () => new Promise<void>((r) => setTimeout(r, 50)) };
+      let done = false;
+      const ready = new WorkerPool([member('a', 0, []), slow]).ready().then(() => (done = true));
+      await new Promise((r) => setTimeout(r, 10));
+      expect(done).toBe(false);
+      await ready;
+      expect(done).toBe(true);
+      const broken = { ...member('x', 0, []), ready: () => Promise.reject(new Error('worker stopped')) };
+      await expect(new WorkerPool([member('a', 0, []), broken]).ready()).rejects.toThrow('worker stopped');
+      expect(() => new WorkerPool([])).toThrow('at least one member');
+    });
+
+    test('close closes every member, even when one fails', async () => {
+      const closed: string[] = [];
+      const m = (name: string, fail = false): PoolMember => ({
+        ...member(name, 0, []),
+        close: () => {
+          closed.push(name);
+          return fail ? Promise.reject(new Error(`${name} failed`)) : Promise.resolve();
+        },
+      });
+      await expect(new WorkerPool([m('a'), m('b', true), m('c')]).close()).rejects.toThrow('b failed');
+      expect(closed).toEqual(['a', 'b', 'c']);
+    });
   });
 });
