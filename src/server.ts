@@ -161,10 +161,9 @@ async function start(): Promise<void> {
   });
 }
 
-/** One WorkerEngine, or a pool of them (SERVICE_WORKERS > 1). */
+/** SERVICE_WORKERS worker engines behind one pool. */
 function serviceWorkers(count: number, policy: Policy, logger: Logger): ServiceCallEngine {
-  const engines = Array.from({ length: count }, () => new WorkerEngine({ policy, logger }));
-  return count === 1 ? engines[0]! : new WorkerPool(engines);
+  return new WorkerPool(Array.from({ length: count }, () => new WorkerEngine({ policy, logger })));
 }
 
 function fail(err: unknown, logger?: Logger): never {

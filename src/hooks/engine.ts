@@ -2,7 +2,8 @@ import { answerServiceCall, type AnswerDeps, type CallAnswer, type CallEvents, t
 
 /**
  * Answers service calls. The HTTP layer only reads bytes and writes answers; an engine does the
- * rest, in this thread (tests, `SERVICE_WORKER=off`) or in a worker thread (./worker-engine.ts).
+ * rest, in this thread (tests, `SERVICE_WORKER=off`) or on worker threads (./worker-engine.ts, one
+ * per ./worker-pool.ts member).
  */
 export interface ServiceCallEngine {
   answer(call: ServiceCall, events: CallEvents, signal: AbortSignal): Promise<CallAnswer>;

@@ -7,8 +7,8 @@ export interface PoolMember extends ServiceCallEngine {
 }
 
 /**
- * Several service workers behind one engine (SERVICE_WORKERS > 1), for hosts with a core per
- * worker beyond the event loop's. Each call goes to the member with the fewest calls in flight:
+ * The service workers behind one engine: SERVICE_WORKERS of them (one by default; more for hosts
+ * with a core per worker beyond the event loop's). Each call goes to the member with the fewest calls in flight:
  * a call's cost is mostly CPU (parse, evaluate, render), so the shortest queue answers soonest; ties
  * rotate, so a quiet service still uses, and keeps warm, every worker. Each member recovers on its
  * own from a worker that dies or stalls (WorkerEngine); the others keep answering meanwhile.
@@ -22,7 +22,7 @@ export class WorkerPool implements ServiceCallEngine {
 
   answer(call: ServiceCall, events: CallEvents, signal: AbortSignal): Promise<CallAnswer> {
     const n = this.members.length;
-    let best = this.members[this.next % n]!;
+    let best = this.members[this.next]!;
     for (let i = 1; i < n; i++) {
       const m = this.members[(this.next + i) % n]!;
       if (m.inFlight < best.inFlight) best = m;
