@@ -6,9 +6,11 @@ import autocannon from 'autocannon';
 /**
  * The V8 heap flags the service ships with (Dockerfile CMD, `npm start`): a 4 MB semi-space and an
  * old generation that grows to 1.5 × its live size (each of the two isolates: event loop and
- * service worker). test/ops/node-flags.test.ts keeps them equal.
+ * service worker), and garbage collected on the thread that allocates, not on helper threads that
+ * compete with the two busy threads for a 2-CPU host (bench/RESULTS.md, sixth session).
+ * test/ops/node-flags.test.ts keeps them equal.
  */
-export const SERVICE_NODE_FLAGS = ['--max-semi-space-size=4', '--heap-growing-percent=50'];
+export const SERVICE_NODE_FLAGS = ['--max-semi-space-size=4', '--heap-growing-percent=50', '--single-threaded-gc'];
 
 /**
  * The environment the service ships with (Dockerfile ENV, `npm start`): glibc's malloc keeps at most
