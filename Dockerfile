@@ -27,10 +27,12 @@ RUN npm run build \
  && mv /tmp/better_sqlite3.node build/Release/
 
 FROM node:20-bookworm-slim AS runtime
-# MALLOC_ARENA_MAX=2: two malloc arenas for all threads (why: bench/lib.ts SERVICE_ENV; kept equal to
-# npm start and the benchmark by test/ops/node-flags.test.ts).
+# MALLOC_ARENA_MAX=2: two malloc arenas for all threads; MALLOC_MMAP_THRESHOLD_=32768: request
+# bodies are mapped and unmapped, not kept in the arenas (why: bench/lib.ts SERVICE_ENV; kept equal
+# to npm start and the benchmark by test/ops/node-flags.test.ts).
 ENV NODE_ENV=production \
     MALLOC_ARENA_MAX=2 \
+    MALLOC_MMAP_THRESHOLD_=32768 \
     PORT=8080 \
     HOST=0.0.0.0 \
     DATA_DIR=/data
