@@ -47,10 +47,10 @@ HEALTHCHECK --interval=30s --timeout=3s --start-period=10s --retries=3 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:'+(process.env.PORT||8080)+'/healthz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
 # node as PID 1 receives SIGTERM directly; server.ts drains and exits 0.
 # The V8 heap flags keep the resident size near 130 MB under load instead of ~200 (a 4 MB young
-# generation, and an old generation allowed to grow to twice what is live instead of up to four
+# generation, and an old generation allowed to grow to 1.5 x what is live instead of up to four
 # times) for a few per cent of CPU. --single-threaded-gc: on the 2 CPUs the container is sized for,
 # V8's GC helper threads competed with the event loop and the service worker for the same cores;
-# collecting on the thread that allocates measured 4-10 % more answers per second in four A/B runs, with a lower p99.
-# See bench/RESULTS.md. The same flags are in package.json's start script and the benchmark (a test
-# keeps the three equal).
+# collecting on the thread that allocates measured 4-10 % more answers per second in four A/B runs,
+# with a lower p99. See bench/RESULTS.md. The same flags are in package.json's start script and the
+# benchmark (a test keeps the three equal).
 CMD ["node", "--max-semi-space-size=4", "--heap-growing-percent=50", "--single-threaded-gc", "dist/server.js"]
