@@ -17,9 +17,9 @@ export const SERVICE_NODE_FLAGS = ['--max-semi-space-size=4', '--heap-growing-pe
  * two arenas instead of one per thread that allocates (the worker, V8's and libuv's threads), each
  * holding freed memory of its own; and a block of 32 KiB or more (a request body: ~57 KiB in the
  * benchmark) is mapped and unmapped on its own instead of being carved from an arena. glibc would
- * otherwise raise that threshold past the body size after the first one is freed, and the arenas
- * then held the freed bodies: the sawtooth peak of RSS under load was ~7 MB lower with it, at the
- * same req/s (bench/RESULTS.md, sixth session). Kept equal by the same test.
+ * otherwise raise that threshold past the body size once the first one is freed (mallopt(3)), and
+ * later bodies would come from arenas that keep what is freed: the peaks of RSS under load were
+ * ~7 MB lower with it, at the same req/s (bench/RESULTS.md, sixth session). Kept equal by the same test.
  */
 export const SERVICE_ENV: Readonly<Record<string, string>> = { MALLOC_ARENA_MAX: '2', MALLOC_MMAP_THRESHOLD_: '32768' };
 

@@ -237,9 +237,9 @@ async function memory(body: string, dataDir: string): Promise<boolean> {
     out(`## Memory: RSS of a fresh service over ${RSS_REQUESTS} requests (${CONNECTIONS} connections)`);
     out(table(samples.map((x) => ({ requests: x.requests, 'RSS MB': f1(x.rss), 'p99 ms': x.requests === 0 ? '' : x.p99 }))));
     // Growth is the median of the second half's samples against the first half's (the start, before
-    // any load, left out). RSS saws up and down by several MB between major collections, so one
-    // sample against another could call a trough-to-peak a leak or hide one; a leak moves the median.
-    // A few MB either way is heap sizing and allocator noise; a leak grows with every request.
+    // any load, left out). RSS saws by several MB between major collections, so one sample against
+    // another could call a trough-to-peak a leak, or hide one; a leak, growing with every request,
+    // moves the median. Under 10 MB either way is heap sizing and allocator noise.
     const loaded = samples.slice(1);
     const firstHalf = median(loaded.slice(0, loaded.length / 2).map((x) => x.rss));
     const secondHalf = median(loaded.slice(loaded.length / 2).map((x) => x.rss));
