@@ -119,8 +119,9 @@ export interface Config {
   serviceWorker: boolean;
   /**
    * SERVICE_WORKERS: how many worker threads answer service calls (with SERVICE_WORKER=on). One per
-   * core beyond the event loop's: on 2 cores, a second one served 1.14–1.23 × the calls but the process
-   * held ~160 MB instead of ~130 (bench/RESULTS.md), so the default is 1.
+   * core beyond the event loop's: on 2 cores a second one served 1.14–1.23 × the calls on one machine
+   * and no more on another (both cores already busy), and the process held ~160 MB instead of ~130
+   * (bench/RESULTS.md, fifth and sixth sessions), so the default is 1.
    */
   serviceWorkers: number;
 }
