@@ -16,6 +16,7 @@ import { HttpError } from './http/http-error.js';
 import { jsonBody, jsonBytes } from './http/json-body.js';
 import { healthz, metricsEndpoint, readyz, type ReadinessCheck } from './http/operations.js';
 import { requestContext } from './http/request-context.js';
+import { webAssetsRouter, webBuildPresent, webPageRouter } from './http/web-assets.js';
 import { createAnalyticsRouter } from './http/analytics.js';
 import { registerFeedbackMetrics, withFeedbackMetrics } from './store/feedback-metrics.js';
 import { feedbackHandler } from './hooks/feedback.js';
@@ -45,6 +46,8 @@ export interface AppDeps {
   analyticsToken?: string;
   now?: () => Date;
   newId?: () => string;
+  /** The built browser pages (dist/web); pages are served only when given and built. */
+  web?: { dir: string };
 }
 
 const DISCOVERY_MAX_AGE_S = 300;
@@ -118,6 +121,13 @@ export function createApp(deps: AppDeps): Express {
   app.all(['/healthz', '/readyz', '/metrics'], methodNotAllowed('GET'));
 
   app.use(createAnalyticsRouter({ store: feedbackStore, token: deps.analyticsToken, logger }));
+
+  if (deps.web && webBuildPresent(deps.web.dir)) {
+    const dir = deps.web.dir;
+    app.use(webAssetsRouter(dir));
+    app.use(webPageRouter({ dir, page: 'console' }));
+    app.use(webPageRouter({ dir, page: 'smart' }));
+  }
 
   app.use(notFound);
   app.use(errorHandler(logger));

@@ -1,4 +1,5 @@
 import type { Server } from 'node:http';
+import { fileURLToPath } from 'node:url';
 import type { Socket } from 'node:net';
 import { createApp } from './app.js';
 import { loadConfig, loadPolicyFile, type Config } from './config.js';
@@ -73,6 +74,8 @@ async function start(): Promise<void> {
     ...(engine && { engine }),
     ...(fhirAgents && { fhirAgents }),
     ...(config.analyticsToken !== undefined && { analyticsToken: config.analyticsToken }),
+    // npm run build puts the browser pages beside this file (dist/web).
+    web: { dir: fileURLToPath(new URL('./web', import.meta.url)) },
     readinessChecks: [
       async () => {
         if (draining) throw new Error('shutting down');

@@ -1,0 +1,4 @@
+export {};
+
+const app = document.getElementById('app');
+if (app) app.dataset.ready = 'true';
