@@ -119,8 +119,8 @@ export interface Config {
   serviceWorker: boolean;
   /**
    * SERVICE_WORKERS: how many worker threads answer service calls (with SERVICE_WORKER=on). One per
-   * core beyond the event loop's, so 1 by default: on a 2-core host a second worker bought little
-   * throughput for much more memory (docs/decisions/0001-service-calls-on-worker-threads.md).
+   * core beyond the event loop's, so 1 by default: on a 2-core host a second worker's gain did not
+   * justify the memory it held (docs/decisions/0001-service-calls-on-worker-threads.md).
    */
   serviceWorkers: number;
 }
