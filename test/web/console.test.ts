@@ -2,6 +2,7 @@
  * The console end to end: the real app (createApp) with a real SQLite feedback store and an
  * analytics token, on loopback, driven in headless Chromium.
  */
+import { jest } from '@jest/globals';
 import { mkdtempSync, rmSync } from 'node:fs';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -28,6 +29,9 @@ function noDxaBundle(): Record<string, unknown> {
   }
   return { resourceType: 'Bundle', type: 'collection', entry: resources.map((resource) => ({ resource })) };
 }
+
+// A browser on a shared, busy machine: each test gets two minutes.
+jest.setTimeout(120_000);
 
 describe('the console in headless Chromium', () => {
   let dataDir: string;
@@ -59,6 +63,14 @@ describe('the console in headless Chromium', () => {
     await store.close();
     rmSync(dataDir, { recursive: true, force: true });
   });
+
+  /** Waits until the preview's alert says this (each step starts by clearing it). */
+  async function previewAlert(pattern: RegExp): Promise<void> {
+    await page.waitForFunction(
+      (source) => new RegExp(source).test(document.getElementById('preview-error')?.textContent ?? ''),
+      pattern.source,
+    );
+  }
 
   async function previewPasted(text: string): Promise<void> {
     await page.selectOption('#patient-source', 'custom');
@@ -125,39 +137,41 @@ describe('the console in headless Chromium', () => {
   it('explains bad input instead of showing a blank page', async () => {
     await page.goto(`${base}/console/#preview`);
     await page.waitForSelector('#app[data-ready="true"]');
-    const alert = page.locator('#preview-error');
 
     await previewPasted('{"resourceType": "Bundle", "entry": [{"fullUrl": "x"}]');
-    await expect(alert.innerText()).resolves.toMatch(/This is not JSON/);
+    await previewAlert(/This is not JSON/);
 
     await previewPasted(JSON.stringify({ resourceType: 'Bundle', entry: [{ fullUrl: 'x', resource: { id: 'p' } }] }));
-    await expect(alert.innerText()).resolves.toMatch(/Bundle\.entry\[0\] has no resource with a resourceType: this is not a FHIR Bundle/);
+    await previewAlert(/Bundle\.entry\[0\] has no resource with a resourceType: this is not a FHIR Bundle/);
 
     await previewPasted(JSON.stringify({ resourceType: 'Patient', id: 'p1' }));
-    await expect(alert.innerText()).resolves.toMatch(/This is a FHIR Patient, not a Bundle/);
+    await previewAlert(/This is a FHIR Patient, not a Bundle/);
 
     await previewPasted(JSON.stringify({ resourceType: 'Bundle', entry: [{ resource: { resourceType: 'Observation' } }] }));
-    await expect(alert.innerText()).resolves.toMatch(/holds no Patient/);
+    await previewAlert(/holds no Patient/);
 
-    await previewPasted(`{"resourceType":"Bundle","entry":[],"padding":"${'x'.repeat(5 * 1024 * 1024)}"}`);
-    await expect(alert.innerText()).resolves.toMatch(/The input is 5\.0 MB; the console takes up to 2\.0 MB/);
+    // A 5 MB paste, as the browser delivers it to the text box.
+    await page.locator('#input-text').evaluate((t, size) => {
+      const data = new DataTransfer();
+      data.setData('text/plain', `{"resourceType":"Bundle","entry":[],"padding":"${'x'.repeat(size)}"}`);
+      t.dispatchEvent(new ClipboardEvent('paste', { clipboardData: data, bubbles: true, cancelable: true }));
+    }, 5 * 1024 * 1024);
+    await previewAlert(/The pasted text was not taken\. The input is 5\.0 MB; the console takes up to 2\.0 MB/);
 
     await page.setInputFiles('#input-file', { name: 'big.json', mimeType: 'application/json', buffer: Buffer.alloc(5 * 1024 * 1024, 32) });
-    await expect(alert.innerText()).resolves.toMatch(/big\.json: The input is 5\.0 MB/);
+    await previewAlert(/big\.json: The input is 5\.0 MB/);
 
     // The service's own 400, with the member it names.
     const invalid = example('order-sign');
     delete invalid.context.patientId;
     await previewPasted(JSON.stringify(invalid));
-    await page.waitForFunction(() => /400/.test(document.getElementById('preview-error')?.textContent ?? ''));
-    await expect(alert.innerText()).resolves.toMatch(/refused the request as invalid \(400\)[\s\S]*context\.patientId/);
+    await previewAlert(/refused the request as invalid \(400\)[\s\S]*context\.patientId/);
 
     // Required data neither prefetched nor fetchable: the service's 412.
     const noData = example('order-sign');
     noData.prefetch = { patient: noData.prefetch.patient };
     await previewPasted(JSON.stringify(noData));
-    await page.waitForFunction(() => /412/.test(document.getElementById('preview-error')?.textContent ?? ''));
-    await expect(alert.innerText()).resolves.toMatch(/could not obtain the patient data it requires \(412\)/);
+    await previewAlert(/could not obtain the patient data it requires \(412\)/);
     expect(await page.locator('article.card').count()).toBe(0);
     expect(await page.locator('#preview-heading').isVisible()).toBe(true);
   });

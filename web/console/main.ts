@@ -65,6 +65,15 @@ function showSource(): void {
 source.addEventListener('change', showSource);
 showSource();
 
+// A multi-megabyte paste would first freeze the text box's layout: it is refused before it lands.
+text.addEventListener('paste', (e) => {
+  const pasted = e.clipboardData?.getData('text') ?? '';
+  const large = tooLarge(new TextEncoder().encode(pasted).length);
+  if (!large) return;
+  e.preventDefault();
+  previewError.textContent = `The pasted text was not taken. ${large}`;
+});
+
 file.addEventListener('change', () => {
   previewError.textContent = '';
   const f = file.files?.[0];
