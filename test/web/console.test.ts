@@ -85,9 +85,11 @@ describe('the console in headless Chromium', () => {
     await page.goto(`${base}/console/`);
     await page.waitForSelector('#app[data-ready="true"]');
 
-    await previewPasted(JSON.stringify(noDxaBundle()));
+    // The demo patient who has never had a DXA; choosing her also chooses her order's drug.
+    await page.selectOption('#patient-source', 'demo-no-dxa');
+    await expect(page.locator('#drug').inputValue()).resolves.toBe('anastrozole');
     await page.selectOption('#hook', 'order-sign');
-    await page.selectOption('#drug', 'anastrozole');
+    await page.click('#preview-form button[type="submit"]');
     const dxa = page.locator('article.card[data-topic="baseline-dxa"]');
     await dxa.waitFor();
     // Severity as icon + text, not colour alone; detail rendered from Markdown; the resource a suggestion creates.
@@ -132,6 +134,31 @@ describe('the console in headless Chromium', () => {
     await page.screenshot({ path: join(artifactsDir(), 'console-dashboard.png'), fullPage: true });
     expect(seriousOrCritical(await axeViolations(page))).toEqual([]);
     expect(pageErrors).toEqual([]);
+  });
+
+  it('previews a pasted Bundle for each hook, its resources laid out as the service\'s prefetch', async () => {
+    await page.goto(`${base}/console/`);
+    await page.waitForSelector('#app[data-ready="true"]');
+    // patient-view sees a patient already on the drug: a follow-up DXA rather than a baseline one.
+    for (const [hook, drug, service, dxaTopic] of [
+      ['order-select', 'letrozole', 'aibl-order-select', 'baseline-dxa'],
+      ['patient-view', 'exemestane', 'aibl-patient-view', 'dxa-follow-up'],
+    ] as const) {
+      await page.selectOption('#hook', hook);
+      await page.selectOption('#drug', drug);
+      await previewPasted(JSON.stringify(noDxaBundle()));
+      await page.waitForFunction((id) => (document.getElementById('preview-status')?.textContent ?? '').includes(`from ${id}`), service);
+      // examples/order-sign.json's patient: 70, a smoker, never a DXA.
+      expect(await page.locator('article.card').evaluateAll((cards) => cards.map((c) => c.getAttribute('data-topic')))).toEqual(
+        expect.arrayContaining([dxaTopic, 'bone-agent', 'calcium-vitamin-d']),
+      );
+      const sent = JSON.parse((await page.locator('#request-json').textContent()) ?? '');
+      expect(sent.hook).toBe(hook);
+      expect(sent.prefetch.dxa).toMatchObject({ resourceType: 'Bundle', type: 'searchset', total: 0 });
+      expect(sent.prefetch.labs.total).toBeGreaterThan(0);
+      const drugCode = hook === 'patient-view' ? sent.prefetch.medicationRequests.entry[0].resource : sent.context.draftOrders.entry[0].resource;
+      expect(drugCode.medicationCodeableConcept.coding[0]).toMatchObject({ system: 'http://www.nlm.nih.gov/research/umls/rxnorm', code: drug === 'letrozole' ? '200064' : '310261' });
+    }
   });
 
   it('explains bad input instead of showing a blank page', async () => {

@@ -7,7 +7,7 @@ import { renderCards, type Card } from './cards.js';
 import { loadDashboard, TOKEN_KEY } from './dashboard.js';
 import { bundleResources, InputError, parseInput, tooLarge, type Input } from './input.js';
 import { pickerPatients } from './patients.js';
-import { buildRequest, type DiscoveredService, type Drug, type Hook } from './request.js';
+import { buildRequest, draftDrug, type DiscoveredService, type Drug, type Hook } from './request.js';
 
 const CUSTOM = 'custom';
 
@@ -61,6 +61,9 @@ function showSource(): void {
   const demo = demos.find((d) => d.slug === source.value);
   description.textContent = demo ? demo.description : 'Your own data: paste it below or upload a file.';
   customInput.hidden = demo !== undefined;
+  // The demo's own order is the natural first choice of drug.
+  const drug = demo && draftDrug(bundleResources(demo.bundle as unknown as Record<string, unknown>));
+  if (drug) byId<HTMLSelectElement>('drug').value = drug;
 }
 source.addEventListener('change', showSource);
 showSource();
@@ -104,7 +107,7 @@ async function discover(): Promise<DiscoveredService[]> {
 
 function currentInput(): Input {
   const demo = demos.find((d) => d.slug === source.value);
-  if (demo) return { kind: 'bundle', resources: bundleResources(demo.bundle as Record<string, unknown>) };
+  if (demo) return { kind: 'bundle', resources: bundleResources(demo.bundle as unknown as Record<string, unknown>) };
   return parseInput(text.value);
 }
 

@@ -1,11 +1,8 @@
-/** The patients offered in the picker. */
-export interface DemoPatient {
-  slug: string;
-  title: string;
-  description: string;
-  bundle: { resourceType: 'Bundle'; entry?: { resource?: unknown }[] };
-}
+/** The demo patients offered in the picker, built relative to today like the service's own demo. */
+import { demoPatients, type DemoPatient } from '../../demo/patients/index.js';
 
-export function pickerPatients(_now: Date): DemoPatient[] {
-  return [];
+export type { DemoPatient };
+
+export function pickerPatients(now: Date): DemoPatient[] {
+  return demoPatients(now);
 }

@@ -44,6 +44,19 @@ export function drugCoding(drug: Drug): Coding {
 
 const AI_CODES = new Set(rxnormConcepts().map((c) => c.code));
 
+/** The aromatase inhibitor a Bundle's draft order is for, if it holds one. */
+export function draftDrug(resources: FhirResource[]): Drug | undefined {
+  for (const r of resources) {
+    if (r.resourceType !== 'MedicationRequest' || r['status'] !== 'draft') continue;
+    for (const c of codings(r['medicationCodeableConcept'])) {
+      const concept = c.system === RXNORM ? rxnormConcepts().find((k) => k.code === c.code) : undefined;
+      const ingredient = concept && ext(concept, 'ingredient');
+      if (ingredient === 'anastrozole' || ingredient === 'letrozole' || ingredient === 'exemestane') return ingredient;
+    }
+  }
+  return undefined;
+}
+
 function codings(x: unknown): { system?: string; code?: string }[] {
   const c = (x as { coding?: unknown } | undefined)?.coding;
   return Array.isArray(c) ? (c as { system?: string; code?: string }[]) : [];
