@@ -10,7 +10,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Browser, Page } from 'playwright-core';
+import { createAuthenticator } from '../../src/auth/create-authenticator.js';
+import { MemoryReplayStore } from '../../src/auth/memory-replay-store.js';
 import { SqliteFeedbackStore } from '../../src/store/sqlite-store.js';
+import { makeKey } from '../auth/support.js';
 import { example, testApp } from '../http/support/app.js';
 import { collectingLogger } from '../store/support/logger.js';
 import { artifactsDir, axeViolations, launchBrowser, seriousOrCritical } from '../support/browser.js';
@@ -210,5 +213,33 @@ describe('the console in headless Chromium', () => {
     await page.click('#dashboard-form button[type="submit"]');
     await page.waitForFunction(() => (document.getElementById('dashboard-error')?.textContent ?? '') !== '');
     await expect(page.locator('#dashboard-error').innerText()).resolves.toMatch(/analytics token was refused \(401\)/);
+  });
+
+  it('says plainly when the service wants client JWTs and when analytics is off', async () => {
+    const key = await makeKey('ES384');
+    const authenticator = createAuthenticator({
+      clients: [{ iss: 'https://ehr.test.example', jwks: { keys: [key.publicJwk] }, fhirServers: ['https://ehr.test.example/fhir'] }],
+      replayStore: new MemoryReplayStore(),
+    });
+    // Trusted clients configured and no ANALYTICS_TOKEN: what a production-like service looks like from the console.
+    const { app } = testApp({ authenticator, web: { dir: webDir }, console: {} });
+    const locked = app.listen(0, '127.0.0.1');
+    await new Promise((r) => locked.once('listening', r));
+    try {
+      const lockedBase = `http://127.0.0.1:${(locked.address() as AddressInfo).port}`;
+      await page.goto(`${lockedBase}/console/`);
+      await page.waitForSelector('#app[data-ready="true"]');
+      await page.selectOption('#patient-source', 'demo-no-dxa');
+      await page.click('#preview-form button[type="submit"]');
+      await previewAlert(/asks for a signed client JWT \(401\)[\s\S]*works while the service runs in development mode/);
+      expect(await page.locator('article.card').count()).toBe(0);
+
+      await page.click('nav a[data-section="dashboard"]');
+      await page.click('#dashboard-form button[type="submit"]');
+      await page.waitForFunction(() => /Analytics is off/.test(document.getElementById('dashboard-error')?.textContent ?? ''));
+      await expect(page.locator('#dashboard-error').innerText()).resolves.toMatch(/exists only when the service is started with ANALYTICS_TOKEN/);
+    } finally {
+      await new Promise((r) => locked.close(r));
+    }
   });
 });
