@@ -73,6 +73,17 @@ function markdown(text: string): HTMLElement {
   return box;
 }
 
+/** Only web addresses become links: a card's URL is data, never something the page runs. */
+function link(url: string | undefined, label: string): HTMLElement | string {
+  let ok = false;
+  try {
+    ok = url !== undefined && ['http:', 'https:'].includes(new URL(url, location.href).protocol);
+  } catch {
+    ok = false;
+  }
+  return ok ? el('a', { href: url as string, rel: 'noopener noreferrer', target: '_blank' }, label) : label;
+}
+
 export interface FeedbackTarget {
   serviceId: string;
   now: () => Date;
@@ -99,13 +110,8 @@ function renderCard(card: Card, target: FeedbackTarget): HTMLElement {
     el('h2', { id: `card-${n}-summary` }, card.summary),
   );
   if (card.detail) article.append(markdown(card.detail));
-  const source = card.source.url
-    ? el('a', { href: card.source.url, rel: 'noopener noreferrer', target: '_blank' }, card.source.label)
-    : card.source.label;
-  article.append(el('p', { class: 'source' }, 'Source: ', source));
-  for (const link of card.links ?? []) {
-    article.append(el('p', { class: 'source' }, 'Link: ', el('a', { href: link.url, rel: 'noopener noreferrer', target: '_blank' }, link.label)));
-  }
+  article.append(el('p', { class: 'source' }, 'Source: ', link(card.source.url, card.source.label)));
+  for (const l of card.links ?? []) article.append(el('p', { class: 'source' }, 'Link: ', link(l.url, l.label)));
 
   const outcome = el('p', { class: 'outcome', role: 'status' });
   const error = el('div', { class: 'alert', role: 'alert' });
