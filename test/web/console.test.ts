@@ -107,7 +107,12 @@ describe('the console in headless Chromium', () => {
     await page.screenshot({ path: join(artifactsDir(), 'console-preview.png'), fullPage: true });
     expect(seriousOrCritical(await axeViolations(page))).toEqual([]);
 
-    await dxa.locator('.suggestion button').first().click();
+    // By keyboard: from the resource view, Shift+Tab reaches the suggestion's button and Enter accepts it.
+    await dxa.locator('.suggestion details summary').first().focus();
+    await page.keyboard.press('Shift+Tab');
+    expect(await page.evaluate(() => document.activeElement?.textContent)).toMatch(/^Accept: /);
+    await page.keyboard.press('Enter');
+    await dxa.locator('.outcome', { hasText: 'feedback stored' }).waitFor();
     await expect(dxa.locator('.outcome').innerText()).resolves.toMatch(/Accepted .*feedback stored/);
 
     const reasonSelect = calcium.locator('select');
