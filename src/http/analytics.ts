@@ -34,8 +34,8 @@ function bearerMatches(req: Request, expected: Buffer): boolean {
 
 /**
  * `GET /analytics/summary?from=YYYY-MM-DD&to=YYYY-MM-DD&serviceId=…` — the committee's numbers
- * per service and topic, and day by day, as JSON. `from`/`to` are whole UTC days, both included (or exact
- * RFC 3339 instants, `to` exclusive); the answer echoes the half-open range it used.
+ * per service and topic, and day by day, as JSON. `from`/`to` are whole UTC days, both included
+ * (or exact RFC 3339 instants, `to` exclusive); the answer echoes the half-open range it used.
  */
 export function createAnalyticsRouter(opts: AnalyticsRouterOptions): Router {
   const router = Router();
