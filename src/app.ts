@@ -17,6 +17,7 @@ import { jsonBody, jsonBytes } from './http/json-body.js';
 import { healthz, metricsEndpoint, readyz, type ReadinessCheck } from './http/operations.js';
 import { requestContext } from './http/request-context.js';
 import { webAssetsRouter, webBuildPresent, webPageRouter } from './http/web-assets.js';
+import { consoleGuard, type ConsoleAccess } from './http/console.js';
 import { createAnalyticsRouter } from './http/analytics.js';
 import { registerFeedbackMetrics, withFeedbackMetrics } from './store/feedback-metrics.js';
 import { feedbackHandler } from './hooks/feedback.js';
@@ -48,6 +49,8 @@ export interface AppDeps {
   newId?: () => string;
   /** The built browser pages (dist/web); pages are served only when given and built. */
   web?: { dir: string };
+  /** The web console at /console (from `consoleAccess`): left out when not given; with a token, locked by it. */
+  console?: ConsoleAccess;
 }
 
 const DISCOVERY_MAX_AGE_S = 300;
@@ -125,7 +128,10 @@ export function createApp(deps: AppDeps): Express {
   if (deps.web && webBuildPresent(deps.web.dir)) {
     const dir = deps.web.dir;
     app.use(webAssetsRouter(dir));
-    app.use(webPageRouter({ dir, page: 'console' }));
+    if (deps.console) {
+      const token = deps.console.token;
+      app.use(webPageRouter({ dir, page: 'console', ...(token !== undefined && { guard: consoleGuard(token) }) }));
+    }
     app.use(webPageRouter({ dir, page: 'smart' }));
   }
 

@@ -91,6 +91,10 @@ const envSchema = z.object({
     z.enum(['on', 'off'], { error: 'must be on or off' }).optional().default('on'),
   ),
   SERVICE_WORKERS: integer(1, 16, 1),
+  CONSOLE_ENABLED: z.preprocess(
+    (v) => (typeof v === 'string' ? blankToUndefined(v.trim().toLowerCase()) : v),
+    z.enum(['true', 'false'], { error: 'must be true or false' }).optional(),
+  ),
 });
 
 export interface Config {
@@ -123,6 +127,11 @@ export interface Config {
    * justify the memory it held (docs/decisions/0001-service-calls-on-worker-threads.md).
    */
   serviceWorkers: number;
+  /**
+   * CONSOLE_ENABLED, when set: serve the web console at /console. Unset, the console is served
+   * outside production only; in production it needs ANALYTICS_TOKEN, which guards it.
+   */
+  consoleEnabled?: boolean;
 }
 
 /** Reads and validates the environment. Throws ConfigError naming every invalid variable. */
@@ -137,6 +146,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (production && e.PUBLIC_BASE_URL === undefined) {
     // JWT `aud` is the URL the EHR calls; a guessed localhost default would refuse every token.
     throw new ConfigError(['PUBLIC_BASE_URL: required when NODE_ENV=production (the URL EHRs call, e.g. https://cds.hospital.org)']);
+  }
+  if (production && e.CONSOLE_ENABLED === 'true' && e.ANALYTICS_TOKEN === undefined) {
+    // In production the console is for the committee only: the analytics token is its lock.
+    throw new ConfigError(['CONSOLE_ENABLED: needs ANALYTICS_TOKEN when NODE_ENV=production (the token guards the console)']);
   }
   const publicBaseUrl = (e.PUBLIC_BASE_URL ?? `http://localhost:${e.PORT}`).replace(/\/+$/, '');
   const corsOrigins = e.CDS_CORS_ORIGINS ?? (production ? [] : ['*']);
@@ -159,6 +172,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     ...(e.DATABASE_URL !== undefined && { databaseUrl: e.DATABASE_URL }),
     ...(e.REDIS_URL !== undefined && { redisUrl: e.REDIS_URL }),
     ...(e.ANALYTICS_TOKEN !== undefined && { analyticsToken: e.ANALYTICS_TOKEN }),
+    ...(e.CONSOLE_ENABLED !== undefined && { consoleEnabled: e.CONSOLE_ENABLED === 'true' }),
   };
 }
 
