@@ -1,12 +1,13 @@
-import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { runEvaluate } from '../../src/cli/evaluate.js';
 import type { Card } from '../../src/cards/types.js';
 
-const FIXTURES = resolve(process.cwd(), '../shared/fixtures/synthea');
-const MAN = join(FIXTURES, 'Man_Schamberger_658406c8-d60a-4fce-85c0-602a712aaa86.json');
+import { fixtureFiles, fixturePath } from '../support/fixtures.js';
+
+const MAN = fixturePath('Man_Schamberger');
 
 class Collect extends Writable {
   text = '';
@@ -67,14 +68,14 @@ describe('aibl-cds evaluate', () => {
     expect(r.out).toContain('Override reasons: Already on a bone agent elsewhere');
   });
 
-  test.each(readdirSync(FIXTURES).filter((f) => f.endsWith('.json')).map((f) => [f]))('%s with letrozole evaluates', async (file) => {
-    const r = await run([join(FIXTURES, file), '--drug', 'letrozole', '--now', '2025-06-15', '--json']);
+  test.each([...fixtureFiles()])('%s with letrozole evaluates', async (name, file) => {
+    const r = await run([file, '--drug', 'letrozole', '--now', '2025-06-15', '--json']);
     expect(r.code).toBe(0);
     const { cards } = JSON.parse(r.out) as { cards: Card[] };
     // Every fixture's DXA is years old; each patient gets a baseline DXA card naming letrozole.
     expect(cards[0]?.summary).toMatch(/baseline DXA before starting letrozole$/);
     // Alendronate (RxNorm 904419) is active in four fixtures: no bone-agent card for them.
-    const onAlendronate = ['Alexia', 'Chad', 'Gayla', 'Libbie'].some((n) => file.startsWith(n));
+    const onAlendronate = ['Alexia', 'Chad', 'Gayla', 'Libbie'].some((n) => name.startsWith(n));
     if (onAlendronate) expect(cards.map((c) => c.source.topic?.code)).not.toContain('bone-agent');
   });
 
