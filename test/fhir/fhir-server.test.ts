@@ -30,7 +30,7 @@ function link(b: SearchBundle, relation: string): string | undefined {
 beforeAll(async () => {
   server = await startFhirServer();
 });
-afterAll(() => server.close());
+afterAll(() => server?.close());
 beforeEach(() => {
   server.setFault();
   server.setLatency(0);
