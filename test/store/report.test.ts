@@ -84,13 +84,6 @@ describe('aibl-cds report', () => {
     ]);
   });
 
-  it('reports the previous calendar month by default', async () => {
-    const { code, text } = await report([], { DATA_DIR: dataDir }, new Date('2025-04-15T08:00:00Z'));
-    expect(code).toBe(0);
-    expect(text.split('\n')[0]).toBe('AIBL CDS — card outcomes 2025-03-01 to 2025-03-31 (UTC, both days included)');
-    expect(text).not.toContain('No cards issued');
-  });
-
   it('prints JSON with --json, from PostgreSQL when DATABASE_URL is set', async () => {
     const url = `${DATABASE_URL}${DATABASE_URL.includes('?') ? '&' : '?'}options=${encodeURIComponent(`-c search_path=${schema}`)}`;
     const { code, text } = await report(['--from', '2025-04-01', '--to', '2025-04-30', '--json'], { DATABASE_URL: url, DATA_DIR: '/nonexistent' });
