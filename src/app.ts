@@ -2,24 +2,21 @@ import express, { type Express } from 'express';
 import helmet from 'helmet';
 import type { Logger } from 'pino';
 import type { Authenticator } from './auth/authenticator.js';
-import type { Policy } from './core/index.js';
-import type { FhirAgents } from './fhir/gather.js';
 import { prefetchTemplates } from './fhir/queries.js';
 import type { Config } from './config.js';
-import { timeOrderedId } from './time-ordered-id.js';
 import type { Metrics } from './metrics.js';
 import type { FeedbackStore } from './store/feedback-store.js';
 import { authenticate } from './http/authenticate.js';
 import { corsMiddleware } from './http/cors.js';
 import { errorHandler, methodNotAllowed, notFound } from './http/error-handler.js';
 import { HttpError } from './http/http-error.js';
-import { jsonBody, jsonBytes } from './http/json-body.js';
+import { jsonBody } from './http/json-body.js';
 import { healthz, metricsEndpoint, readyz, type ReadinessCheck } from './http/operations.js';
 import { requestContext } from './http/request-context.js';
 import { createAnalyticsRouter } from './http/analytics.js';
 import { registerFeedbackMetrics, withFeedbackMetrics } from './store/feedback-metrics.js';
 import { feedbackHandler } from './hooks/feedback.js';
-import { inProcessEngine, type ServiceCallEngine } from './hooks/engine.js';
+import type { ServiceCallEngine } from './engine/engine.js';
 import { serviceCallHandler } from './hooks/service-call.js';
 import { discoveryDocument, findService } from './hooks/services.js';
 import './http/locals.js';
@@ -29,33 +26,23 @@ export interface AppDeps {
   config: Pick<Config, 'publicBaseUrl' | 'fhirTimeoutMs' | 'corsOrigins' | 'maxBodyBytes'>;
   logger: Logger;
   metrics: Metrics;
-  policy: Policy;
   authenticator: Authenticator;
   feedbackStore: FeedbackStore;
-  /**
-   * Answers service calls; server.ts passes a WorkerEngine. Without one, calls are answered on
-   * this thread from `policy`, `fhirAgents`, `now` and `newId`.
-   */
-  engine?: ServiceCallEngine;
-  /** Keep-alive HTTP agents for FHIR server calls, shared across requests (in-thread engine). */
-  fhirAgents?: FhirAgents;
+  /** Answers service calls (src/engine: createEngine); its maker closes it. */
+  engine: ServiceCallEngine;
   /** Run by /readyz besides the feedback store's ping (e.g. the replay store's). */
   readinessChecks?: ReadinessCheck[];
   /** ANALYTICS_TOKEN: enables GET /analytics/summary; unset → the route does not exist. */
   analyticsToken?: string;
+  /** The clock of feedback and issued-card records. */
   now?: () => Date;
-  newId?: () => string;
 }
 
 const DISCOVERY_MAX_AGE_S = 300;
 
 export function createApp(deps: AppDeps): Express {
-  const { config, logger, metrics } = deps;
+  const { config, logger, metrics, engine } = deps;
   const now = deps.now ?? (() => new Date());
-  // Card and suggestion ids are UUIDv7: fresh per answer and unguessable (74 random bits after a
-  // millisecond timestamp), and time-ordered, so the store's index on them grows at one end;
-  // random v4 keys cost SQLite about twice the CPU per issued card (19 vs 9 µs, measured).
-  const newId = deps.newId ?? (() => timeOrderedId());
   const discovery = discoveryDocument(prefetchTemplates());
   const feedbackStore = withFeedbackMetrics(deps.feedbackStore, registerFeedbackMetrics(metrics.registry));
 
@@ -71,10 +58,6 @@ export function createApp(deps: AppDeps): Express {
   if (cors) app.use(cors);
 
   app.get('/healthz', healthz);
-  const engine =
-    deps.engine ??
-    inProcessEngine({ policy: deps.policy, now, newId, ...(deps.fhirAgents !== undefined && { fhirAgents: deps.fhirAgents }) });
-
   app.get('/readyz', readyz([() => feedbackStore.ping(), () => engine.ready(), ...(deps.readinessChecks ?? [])]));
   app.get('/metrics', metricsEndpoint(metrics));
 
@@ -101,7 +84,7 @@ export function createApp(deps: AppDeps): Express {
     '/cds-services/:id',
     forRoute('service'),
     auth,
-    jsonBytes(config.maxBodyBytes),
+    jsonBody(config.maxBodyBytes),
     serviceCallHandler({ engine, feedbackStore, metrics, fhirTimeoutMs: config.fhirTimeoutMs, now }),
   );
   app.post(

@@ -1,7 +1,7 @@
 import { Worker, type ResourceLimits } from 'node:worker_threads';
 import type { Logger } from 'pino';
 import type { Policy } from '../core/index.js';
-import type { CallAnswer, CallEvents, ServiceCall } from './answer.js';
+import type { CallAnswer, CallEvents, ServiceCall } from '../hooks/answer.js';
 import type { ServiceCallEngine } from './engine.js';
 import type { FromWorker, ToWorker, WorkerSettings } from './worker-protocol.js';
 
@@ -31,7 +31,8 @@ interface Pending {
  * sockets cost 2–4 × what the same work costs alone — each churns the other's caches; split, the
  * service served ~1.5 × the calls of the in-thread engine on 2 cores, at about the same CPU per
  * call. One worker per engine, calls running in it concurrently (FHIR I/O is async); a WorkerPool
- * holds one engine per SERVICE_WORKERS, by default one, as a 2-core host has one core to give.
+ * holds one engine per worker when SERVICE_WORKERS > 1; the default is one, as a 2-core host has
+ * one core to give.
  *
  * A worker that dies (a bug, out of memory) or stops answering pings fails the calls it held (500,
  * logged) and the next call starts a new one: the process, and the EHR's other calls, carry on.
@@ -147,11 +148,11 @@ export class WorkerEngine implements ServiceCallEngine {
   }
 
   private settle(msg: FromWorker): void {
-    if ('pong' in msg) {
+    if (msg.type === 'pong') {
       this.pingSentAt = undefined;
       return;
     }
-    if ('ready' in msg) {
+    if (msg.type === 'ready') {
       this.markReady();
       return;
     }
@@ -163,7 +164,7 @@ export class WorkerEngine implements ServiceCallEngine {
       if (e.type === 'log') p.events.log(e.level, e.fields, e.msg);
       else p.events.fhirError(e.kind);
     }
-    if ('answer' in msg) {
+    if (msg.type === 'answer') {
       p.resolve(msg.answer);
       return;
     }

@@ -1,4 +1,4 @@
-import type { CallAnswer, CallEvents, ServiceCall } from './answer.js';
+import type { CallAnswer, CallEvents, ServiceCall } from '../hooks/answer.js';
 import type { ServiceCallEngine } from './engine.js';
 
 /** An engine that can say how busy it is: a WorkerEngine. */
