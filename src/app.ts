@@ -16,7 +16,7 @@ import { requestContext } from './http/request-context.js';
 import { createAnalyticsRouter } from './http/analytics.js';
 import { registerFeedbackMetrics, withFeedbackMetrics } from './store/feedback-metrics.js';
 import { feedbackHandler } from './hooks/feedback.js';
-import type { ServiceCallEngine } from './engine/engine.js';
+import type { ServiceCallEngine } from './engine/index.js';
 import { serviceCallHandler } from './hooks/service-call.js';
 import { discoveryDocument, findService } from './hooks/services.js';
 import './http/locals.js';

@@ -6,7 +6,7 @@ import { defaultPolicy, parsePolicy } from './core/index.js';
 import { loadTrustedClients, warnIfOpenMode } from './auth/auth-config.js';
 import type { ClientConfig } from './auth/clients-config.js';
 import { createAuthenticator } from './auth/create-authenticator.js';
-import { createEngine } from './engine/create-engine.js';
+import { createEngine } from './engine/index.js';
 import { createLogger, type Logger } from './logger.js';
 import { createMetrics } from './metrics.js';
 import { createReplayStore } from './store/create-replay-store.js';
