@@ -10,7 +10,7 @@ import type { Bundle } from 'fhir/r4.js';
 import { createApp } from '../src/app.js';
 import type { Card } from '../src/cards/types.js';
 import { defaultPolicy } from '../src/core/index.js';
-import { FhirAgents } from '../src/fhir/gather.js';
+import { createEngine } from '../src/engine/index.js';
 import { OpenAuthenticator } from '../src/http/open-authenticator.js';
 import { createLogger, type Logger } from '../src/logger.js';
 import { createMetrics } from '../src/metrics.js';
@@ -91,15 +91,15 @@ export async function startDemo(opts: DemoOptions = {}): Promise<RunningDemo> {
   const fhir = await startFhir(opts.fhirPort ?? 0, charts);
 
   const logger = opts.logger ?? createLogger({ level: 'warn' });
-  const fhirAgents = new FhirAgents();
+  // In-thread: the demo serves a handful of calls and needs no transpiled worker module.
+  const engine = createEngine({ workers: 0, policy: defaultPolicy, logger, ...(opts.now !== undefined && { now: () => now }) });
   const app = createApp({
     config: { publicBaseUrl: 'http://127.0.0.1', fhirTimeoutMs: 5000, corsOrigins: ['*'], maxBodyBytes: 1024 * 1024 },
     logger,
     metrics: createMetrics(),
-    policy: defaultPolicy,
     authenticator: new OpenAuthenticator(),
     feedbackStore: new MemoryFeedbackStore(),
-    fhirAgents,
+    engine,
     ...(opts.now !== undefined && { now: () => now }),
   });
   const http = createServer(app);
@@ -123,7 +123,7 @@ export async function startDemo(opts: DemoOptions = {}): Promise<RunningDemo> {
     fhir,
     results,
     close: async () => {
-      fhirAgents.close();
+      await engine.close();
       await new Promise<void>((done) => {
         http.close(() => done());
         http.closeAllConnections();

@@ -1,7 +1,7 @@
 import { Worker, type ResourceLimits } from 'node:worker_threads';
 import type { Logger } from 'pino';
 import type { Policy } from '../core/index.js';
-import type { CallAnswer, CallEvents, ServiceCall } from './answer.js';
+import type { CallAnswer, CallEvents, ServiceCall } from '../hooks/answer.js';
 import type { ServiceCallEngine } from './engine.js';
 import type { FromWorker, ToWorker, WorkerSettings } from './worker-protocol.js';
 
@@ -147,11 +147,11 @@ export class WorkerEngine implements ServiceCallEngine {
   }
 
   private settle(msg: FromWorker): void {
-    if ('pong' in msg) {
+    if (msg.type === 'pong') {
       this.pingSentAt = undefined;
       return;
     }
-    if ('ready' in msg) {
+    if (msg.type === 'ready') {
       this.markReady();
       return;
     }
@@ -163,7 +163,7 @@ export class WorkerEngine implements ServiceCallEngine {
       if (e.type === 'log') p.events.log(e.level, e.fields, e.msg);
       else p.events.fhirError(e.kind);
     }
-    if ('answer' in msg) {
+    if (msg.type === 'answer') {
       p.resolve(msg.answer);
       return;
     }
