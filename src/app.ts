@@ -3,7 +3,7 @@ import helmet from 'helmet';
 import type { Logger } from 'pino';
 import type { Authenticator } from './auth/authenticator.js';
 import type { Policy } from './core/index.js';
-import type { FhirAgents } from './fhir/gather.js';
+import type { FhirAgents, FhirLimits } from './fhir/gather.js';
 import { prefetchTemplates } from './fhir/queries.js';
 import type { Config } from './config.js';
 import { timeOrderedId } from './time-ordered-id.js';
@@ -39,6 +39,8 @@ export interface AppDeps {
   engine?: ServiceCallEngine;
   /** Keep-alive HTTP agents for FHIR server calls, shared across requests (in-thread engine). */
   fhirAgents?: FhirAgents;
+  /** FHIR_MAX_RESPONSE_BYTES and FHIR_MAX_REQUEST_BYTES (in-thread engine; defaults otherwise). */
+  fhirLimits?: FhirLimits;
   /** Run by /readyz besides the feedback store's ping (e.g. the replay store's). */
   readinessChecks?: ReadinessCheck[];
   /** ANALYTICS_TOKEN: enables GET /analytics/summary; unset → the route does not exist. */
@@ -73,7 +75,13 @@ export function createApp(deps: AppDeps): Express {
   app.get('/healthz', healthz);
   const engine =
     deps.engine ??
-    inProcessEngine({ policy: deps.policy, now, newId, ...(deps.fhirAgents !== undefined && { fhirAgents: deps.fhirAgents }) });
+    inProcessEngine({
+      policy: deps.policy,
+      now,
+      newId,
+      ...(deps.fhirAgents !== undefined && { fhirAgents: deps.fhirAgents }),
+      ...(deps.fhirLimits !== undefined && { fhirLimits: deps.fhirLimits }),
+    });
 
   app.get('/readyz', readyz([() => feedbackStore.ping(), () => engine.ready(), ...(deps.readinessChecks ?? [])]));
   app.get('/metrics', metricsEndpoint(metrics));

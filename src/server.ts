@@ -5,7 +5,7 @@ import { loadConfig, loadPolicyFile, type Config } from './config.js';
 import { defaultPolicy, parsePolicy, type Policy } from './core/index.js';
 import { readAuthSettings, warnIfOpenMode } from './auth/auth-config.js';
 import { createAuthenticator } from './auth/create-authenticator.js';
-import { FhirAgents } from './fhir/gather.js';
+import { FhirAgents, type FhirLimits } from './fhir/gather.js';
 import type { ServiceCallEngine } from './hooks/engine.js';
 import { WorkerEngine } from './hooks/worker-engine.js';
 import { WorkerPool } from './hooks/worker-pool.js';
@@ -58,7 +58,8 @@ async function start(): Promise<void> {
   });
   warnIfOpenMode(authenticator, logger);
   // FHIR calls go out from the thread that answers: the worker makes its own agents.
-  const engine = config.serviceWorker ? serviceWorkers(config.serviceWorkers, policy, logger) : undefined;
+  const fhirLimits = { maxResponseBytes: config.fhirMaxResponseBytes, maxRequestBytes: config.fhirMaxRequestBytes };
+  const engine = config.serviceWorker ? serviceWorkers(config.serviceWorkers, policy, logger, fhirLimits) : undefined;
   // SERVICE_WORKER=off: createApp answers on this thread, with these agents.
   const fhirAgents = engine ? undefined : new FhirAgents();
 
@@ -71,7 +72,7 @@ async function start(): Promise<void> {
     authenticator,
     feedbackStore,
     ...(engine && { engine }),
-    ...(fhirAgents && { fhirAgents }),
+    ...(fhirAgents && { fhirAgents, fhirLimits }),
     ...(config.analyticsToken !== undefined && { analyticsToken: config.analyticsToken }),
     readinessChecks: [
       async () => {
@@ -162,8 +163,8 @@ async function start(): Promise<void> {
 }
 
 /** SERVICE_WORKERS worker engines behind one pool. */
-function serviceWorkers(count: number, policy: Policy, logger: Logger): ServiceCallEngine {
-  return new WorkerPool(Array.from({ length: count }, () => new WorkerEngine({ policy, logger })));
+function serviceWorkers(count: number, policy: Policy, logger: Logger, fhirLimits: FhirLimits): ServiceCallEngine {
+  return new WorkerPool(Array.from({ length: count }, () => new WorkerEngine({ policy, logger, fhirLimits })));
 }
 
 function fail(err: unknown, logger?: Logger): never {

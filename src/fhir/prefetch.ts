@@ -21,14 +21,14 @@ export function readPrefetch(query: DataQuery, value: unknown, patientId: string
   if (isResourceOf(value, 'OperationOutcome')) return { kind: 'outcome' };
   const v = value as Record<string, unknown>;
   if (query.interaction === 'read' && isResourceOf(v, query.resourceType)) {
-    if (typeof v['id'] === 'string' && v['id'] !== patientId) {
-      return { kind: 'unusable', reason: `the prefetched ${query.resourceType} is a different patient` };
+    if (v['id'] !== patientId) {
+      return { kind: 'unusable', reason: `the prefetched ${query.resourceType} is not the context patient` };
     }
     return { kind: 'page', page: { resources: [v as never], included: [], otherPatient: false } };
   }
   if (isResourceOf(v, 'Bundle')) {
     const page = readSearchPage(v, query, patientId);
-    if (page.otherPatient) return { kind: 'unusable', reason: 'the prefetched Bundle holds another patient\'s data' };
+    if (page.otherPatient) return { kind: 'unusable', reason: 'the prefetched Bundle holds resources that do not name the context patient' };
     if (query.interaction === 'read' && page.resources.length === 0 && page.next === undefined) {
       return { kind: 'empty' };
     }

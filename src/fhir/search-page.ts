@@ -11,7 +11,10 @@ export interface SearchPage {
   /** Medications in the page (`_include`, or a client that sent them along). */
   included: Medication[];
   next?: string;
-  /** Some entry names a different patient: the page cannot be used for this one. */
+  /**
+   * Some entry does not name this patient (names another, or none at all: nothing shows it is
+   * this patient's): the page cannot be used for this one.
+   */
   otherPatient: boolean;
 }
 
@@ -41,7 +44,7 @@ export function readSearchPage(bundle: Record<string, unknown>, query: DataQuery
     if (!isObject(resource)) continue;
     if (resource['resourceType'] === query.resourceType) {
       const about = query.resourceType === 'Patient' ? resource['id'] : referencedPatientId(resource);
-      if (typeof about === 'string' && about !== patientId) page.otherPatient = true;
+      if (about !== patientId) page.otherPatient = true;
       page.resources.push(resource as unknown as Resource);
     } else if (resource['resourceType'] === 'Medication') {
       page.included.push(resource as unknown as Medication);

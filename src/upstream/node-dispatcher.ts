@@ -1,16 +1,22 @@
 /**
- * The transport under fhir-kit-client. The client calls the global `fetch`, which ignores a Node
- * `http.Agent`; it does accept a `dispatcher` (the undici Dispatcher interface: `dispatch(options,
- * handler)`). This one sends each request through node:http with the shared keep-alive agent of
- * the request's origin (FhirAgents), so connections are reused across CDS requests and counted.
+ * The transport under `fetch` for every upstream call (fhir-kit-client's, the JWKS cache's). The
+ * global `fetch` ignores a Node `http.Agent`; it does accept a `dispatcher` (the undici Dispatcher
+ * interface: `dispatch(options, handler)`). This one sends each request through node:http with the
+ * keep-alive agent of the request's origin (FhirAgents for FHIR servers), so connections are
+ * reused across CDS requests and counted.
+ *
+ * Bodies are read through the bounded reader (bounded-body.ts): it decodes the Content-Encoding
+ * and `fetch` is handed the decoded bytes without that header, so undici never inflates anything
+ * itself. Aborting the fetch destroys the socket and the decompressors with it.
  *
  * It also carries the FHIR bearer token: the Authorization header is added here, only for the
  * origin of the request's fhirServer, so the token never passes through the client's headers
  * (which its debug logging prints) and can never reach another host.
  */
-import { request as httpRequest, type ClientRequest, type IncomingMessage, type OutgoingHttpHeaders } from 'node:http';
+import { request as httpRequest, type Agent, type ClientRequest, type IncomingMessage, type OutgoingHttpHeaders } from 'node:http';
 import { request as httpsRequest } from 'node:https';
-import type { FhirAgents } from './agents.js';
+import type { Readable } from 'node:stream';
+import { boundedBody, contentCodings, type BodyLimits } from './bounded-body.js';
 
 /** The parts of undici's `Dispatcher.DispatchOptions` that fetch sends. */
 interface DispatchOptions {
@@ -57,27 +63,40 @@ class ConnectionClosedError extends Error {
   }
 }
 
+export interface DispatcherOptions {
+  /** The keep-alive agent of a URL's origin; without it, node's global agent. */
+  agentFor?: (url: URL) => Agent;
+  bearer?: BearerScope;
+  /** What each answer may decode to (and all of them together). */
+  limits: BodyLimits;
+}
+
+/** Headers that describe the encoded body; fetch is given the decoded one. */
+const ENCODED_BODY_HEADERS = new Set(['content-encoding', 'content-length']);
+
 export class NodeHttpDispatcher {
-  constructor(
-    private readonly agents: FhirAgents,
-    private readonly bearer?: BearerScope,
-  ) {}
+  constructor(private readonly opts: DispatcherOptions) {}
 
   dispatch(opts: DispatchOptions, handler: DispatchHandler): boolean {
     let finished = false;
     let req: ClientRequest | undefined;
+    let body: Readable | undefined;
     const fail = (err: Error): void => {
       if (finished) return;
       finished = true;
+      // Whatever ended the transfer, nothing of it may go on reading or inflating.
+      body?.destroy();
+      req?.destroy();
       handler.onError?.(err);
     };
     try {
       const url = new URL(opts.path, opts.origin);
       const headers = headerObject(opts.headers);
       delete headers['authorization'];
-      if (this.bearer && url.origin === this.bearer.origin) headers['authorization'] = this.bearer.authorization;
+      const { bearer, agentFor } = this.opts;
+      if (bearer && url.origin === bearer.origin) headers['authorization'] = bearer.authorization;
       const send = url.protocol === 'https:' ? httpsRequest : httpRequest;
-      req = send(url, { method: opts.method, headers, agent: this.agents.agentFor(url) });
+      req = send(url, { method: opts.method, headers, ...(agentFor && { agent: agentFor(url) }) });
     } catch (err) {
       queueMicrotask(() => fail(err instanceof Error ? err : new Error(String(err))));
       return true;
@@ -85,14 +104,23 @@ export class NodeHttpDispatcher {
     const active = req;
     // Before onConnect: an abort there destroys the request, which emits 'error'.
     active.on('error', fail);
-    handler.onConnect?.((reason) => {
-      const err = reason instanceof Error ? reason : new Error('aborted');
-      active.destroy(err);
-      fail(err);
-    });
+    handler.onConnect?.((reason) => fail(reason instanceof Error ? reason : new Error('aborted')));
     if (finished) return true;
 
-    active.on('response', (res: IncomingMessage) => this.relay(res, handler, fail, () => finished, () => (finished = true)));
+    active.on('response', (res: IncomingMessage) => {
+      if (finished) {
+        res.destroy();
+        return;
+      }
+      try {
+        body = boundedBody(res, this.opts.limits);
+      } catch (err) {
+        res.destroy();
+        fail(err as Error);
+        return;
+      }
+      this.relay(res, body, handler, fail, () => finished, () => (finished = true));
+    });
     void this.writeBody(active, opts.body).catch((err: unknown) => {
       active.destroy(err instanceof Error ? err : new Error(String(err)));
     });
@@ -101,25 +129,34 @@ export class NodeHttpDispatcher {
 
   private relay(
     res: IncomingMessage,
+    body: Readable,
     handler: DispatchHandler,
     fail: (err: Error) => void,
     isFinished: () => boolean,
     finish: () => void,
   ): void {
     handler.onResponseStarted?.();
-    const raw = res.rawHeaders.map((h) => Buffer.from(h, 'latin1'));
-    const more = handler.onHeaders?.(res.statusCode ?? 0, raw, () => res.resume(), res.statusMessage ?? '');
-    if (more === false) res.pause();
-    res.on('data', (chunk: Buffer) => {
+    const decoded = contentCodings(res.headers['content-encoding']).length > 0;
+    const raw: Buffer[] = [];
+    for (let i = 0; i + 1 < res.rawHeaders.length; i += 2) {
+      const name = res.rawHeaders[i]!;
+      if (decoded && ENCODED_BODY_HEADERS.has(name.toLowerCase())) continue;
+      raw.push(Buffer.from(name, 'latin1'), Buffer.from(res.rawHeaders[i + 1]!, 'latin1'));
+    }
+    const more = handler.onHeaders?.(res.statusCode ?? 0, raw, () => body.resume(), res.statusMessage ?? '');
+    if (more === false) body.pause();
+    body.on('data', (chunk: Buffer) => {
       if (isFinished()) return;
-      if (handler.onData?.(chunk) === false) res.pause();
+      if (handler.onData?.(chunk) === false) body.pause();
     });
-    res.on('end', () => {
+    body.on('end', () => {
       if (isFinished()) return;
       finish();
       handler.onComplete?.(null);
     });
-    res.on('error', fail);
+    body.on('error', (err: Error & { code?: string }) => {
+      fail(err.code === 'ERR_STREAM_PREMATURE_CLOSE' ? new ConnectionClosedError() : err);
+    });
     res.on('close', () => {
       if (!res.complete) fail(new ConnectionClosedError());
     });
