@@ -41,8 +41,7 @@ export class JwksCache {
   private readonly ttlMs: number;
   private readonly minRefetchIntervalMs: number;
   private readonly fetchTimeoutMs: number;
-  /** Reads every answer through the bounded reader, which also undoes its Content-Encoding. */
-  private readonly dispatcher: NodeHttpDispatcher;
+  private readonly maxBytes: number;
   private readonly fetchFn: typeof fetch;
   private readonly now: () => number;
 
@@ -50,7 +49,7 @@ export class JwksCache {
     this.ttlMs = opts.ttlMs ?? 10 * 60_000;
     this.minRefetchIntervalMs = opts.minRefetchIntervalMs ?? 10_000;
     this.fetchTimeoutMs = opts.fetchTimeoutMs ?? 1500;
-    this.dispatcher = new NodeHttpDispatcher({ limits: { maxBytes: opts.maxBytes ?? 256 * 1024 } });
+    this.maxBytes = opts.maxBytes ?? 256 * 1024;
     this.fetchFn = opts.fetch ?? fetch;
     this.now = opts.now ?? Date.now;
   }
@@ -99,11 +98,13 @@ export class JwksCache {
   }
 
   private async fetchKeySet(url: string): Promise<KeySet> {
-    // `dispatcher` is undici's extension of RequestInit, which the DOM type does not declare.
+    const signal = AbortSignal.timeout(this.fetchTimeoutMs);
+    // Read through the bounded reader (which also undoes the Content-Encoding), ended by the
+    // timeout itself. `dispatcher` is undici's extension of RequestInit, not in the DOM type.
     const init = {
-      signal: AbortSignal.timeout(this.fetchTimeoutMs),
+      signal,
       headers: { accept: 'application/jwk-set+json, application/json' },
-      dispatcher: this.dispatcher,
+      dispatcher: new NodeHttpDispatcher({ limits: { maxBytes: this.maxBytes }, signal }),
     } as RequestInit;
     const res = await this.fetchFn(url, init);
     if (!res.ok) {

@@ -10,6 +10,7 @@ import { Deadline, DeadlineAbort } from './deadline.js';
 import type { BodyLimits } from '../upstream/bounded-body.js';
 import { NodeHttpDispatcher } from '../upstream/node-dispatcher.js';
 import { classifyFailure, FhirFetchError, isConnectionReset, type FhirErrorDetail, type FhirErrorKind } from './errors.js';
+import { foreignPatient } from './patient-id.js';
 import { relativeUrl, type DataQuery } from './queries.js';
 import { isResourceOf, readSearchPage, type SearchPage } from './search-page.js';
 
@@ -47,7 +48,12 @@ export class FhirSession {
       baseUrl: opts.fhirServer.replace(/\/+$/, ''),
       // The token travels in the dispatcher, not in the client (see node-dispatcher.ts).
       requestOptions: {
-        dispatcher: new NodeHttpDispatcher({ agentFor: (url) => opts.agents.agentFor(url), ...(bearer && { bearer }), limits: opts.limits }),
+        dispatcher: new NodeHttpDispatcher({
+          agentFor: (url) => opts.agents.agentFor(url),
+          ...(bearer && { bearer }),
+          limits: opts.limits,
+          signal: opts.deadline.signal,
+        }),
         redirect: 'error',
       },
     });
@@ -76,15 +82,18 @@ export class FhirSession {
   /**
    * The resource `resourceType/id`, refused unless it is that resource: a Patient answering for
    * another id (a merged record's survivor, or a server's mistake) would give cards about someone
-   * else, so it is treated like any other patient's data; its `link` is not followed.
+   * else, so it is treated like any other patient's data (see foreignPatient: links are not followed).
    */
   async read<T extends Resource>(resourceType: T['resourceType'], id: string): Promise<T> {
     const body = await this.get(`${resourceType}/${encodeURIComponent(id)}`, `${this.basePath}${resourceType}/{id}`);
     if (!isResourceOf(body, resourceType)) {
       throw this.fail(isResourceOf(body, 'OperationOutcome') ? 'outcome' : 'malformed', `expected ${resourceType}, got ${describe(body)}`);
     }
-    if ((body as { id?: unknown }).id !== id) {
-      throw this.fail('malformed', resourceType === 'Patient' ? 'the server returned another patient' : `the server returned another ${resourceType}`);
+    if (resourceType === 'Patient') {
+      const foreign = foreignPatient(body as Record<string, unknown>, id);
+      if (foreign !== undefined) throw this.fail('malformed', `the server answered with ${foreign}`);
+    } else if ((body as { id?: unknown }).id !== id) {
+      throw this.fail('malformed', `the server answered with another ${resourceType}`);
     }
     return body as T;
   }

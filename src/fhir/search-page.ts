@@ -3,7 +3,7 @@
  * resource type, the Medications included beside them, and the `next` link.
  */
 import type { Medication, Resource } from 'fhir/r4.js';
-import { referencedPatientId } from './patient-id.js';
+import { foreignPatient, referencedPatientId } from './patient-id.js';
 import type { DataQuery } from './queries.js';
 
 export interface SearchPage {
@@ -43,8 +43,8 @@ export function readSearchPage(bundle: Record<string, unknown>, query: DataQuery
     const resource = isObject(e) ? e['resource'] : undefined;
     if (!isObject(resource)) continue;
     if (resource['resourceType'] === query.resourceType) {
-      const about = query.resourceType === 'Patient' ? resource['id'] : referencedPatientId(resource);
-      if (about !== patientId) page.otherPatient = true;
+      const ours = query.resourceType === 'Patient' ? foreignPatient(resource, patientId) === undefined : referencedPatientId(resource) === patientId;
+      if (!ours) page.otherPatient = true;
       page.resources.push(resource as unknown as Resource);
     } else if (resource['resourceType'] === 'Medication') {
       page.included.push(resource as unknown as Medication);
