@@ -51,8 +51,8 @@ export interface BodyLimits {
 
 /**
  * Output buffers of 64 KiB rather than zlib's 16 KiB: above the malloc mmap threshold the service
- * runs with (MALLOC_MMAP_THRESHOLD_=32768), so once collected they go back to the system instead
- * of staying in malloc's arenas (docs/decisions/upstream-response-limits.md).
+ * runs with (MALLOC_MMAP_THRESHOLD_=32768), so once collected they are unmapped instead of left
+ * in malloc's arenas.
  */
 const CHUNK_BYTES = 64 * 1024;
 // As undici's fetch does: a body cut short after a complete block is still read, not refused.

@@ -9,11 +9,10 @@
  * and `fetch` is handed the decoded bytes without that header, so undici never inflates anything
  * itself. Aborting the fetch destroys the socket and the decompressors with it.
  *
- * `signal` ends every transfer of this dispatcher directly. fetch's own abort cannot be relied on
- * for that: undici links the caller's signal to its Request through a WeakRef, and once that
- * Request is collected (likely while a large answer is being read) an abort no longer reaches
- * the transfer, which then holds its socket and buffers after the answer (measured: 9 sockets
- * and ~60 MiB left per hostile call).
+ * `signal` ends every transfer of this dispatcher directly. fetch's own abort did not always reach
+ * the transfer, which then held its socket and buffers after the answer (seen: 9 sockets and
+ * 30–60 MiB left per gzip-bomb gathering); undici follows the caller's signal to its Request
+ * through a WeakRef, the likely reason.
  *
  * It also carries the FHIR bearer token: the Authorization header is added here, only for the
  * origin of the request's fhirServer, so the token never passes through the client's headers
@@ -167,15 +166,18 @@ export class NodeHttpDispatcher {
       if (decoded && ENCODED_BODY_HEADERS.has(name.toLowerCase())) continue;
       raw.push(Buffer.from(name, 'latin1'), Buffer.from(res.rawHeaders[i + 1]!, 'latin1'));
     }
-    const more = handler.onHeaders?.(res.statusCode ?? 0, raw, () => body.resume(), res.statusMessage ?? '');
-    if (more === false) body.pause();
-    body.on('data', (chunk: Buffer) => {
-      if (isFinished()) return;
-      if (handler.onData?.(chunk) === false) body.pause();
-    });
+    // The body goes to fetch whole, once it is complete and within the limits: an oversized answer
+    // is refused before fetch has buffered any of it, and fetch's streams carry one chunk, not
+    // hundreds. The limits bound what is held, so there is no backpressure for `resume` to lift.
+    handler.onHeaders?.(res.statusCode ?? 0, raw, () => undefined, res.statusMessage ?? '');
+    const chunks: Buffer[] = [];
+    body.on('data', (chunk: Buffer) => chunks.push(chunk));
     body.on('end', () => {
       if (isFinished()) return;
       finish();
+      const whole = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
+      chunks.length = 0;
+      if (whole.length > 0) handler.onData?.(whole);
       handler.onComplete?.(null);
     });
     body.on('error', (err: Error & { code?: string }) => {
