@@ -59,6 +59,8 @@ const envSchema = z.object({
       .optional(),
   ),
   FHIR_TIMEOUT_MS: integer(50, 60_000, 1500),
+  FHIR_MAX_RESPONSE_BYTES: integer(65_536, 1024 * 1024 * 1024, 32 * 1024 * 1024),
+  FHIR_MAX_REQUEST_BYTES: integer(65_536, 1024 * 1024 * 1024, 64 * 1024 * 1024),
   CDS_CORS_ORIGINS: z.preprocess(
     blankToUndefined,
     z
@@ -137,6 +139,10 @@ export interface Config {
   /** Externally visible base URL without a trailing slash; JWT `aud` is checked against it. */
   publicBaseUrl: string;
   fhirTimeoutMs: number;
+  /** Largest decoded answer of one FHIR call (FHIR_MAX_RESPONSE_BYTES); a larger one is a failed query. */
+  fhirMaxResponseBytes: number;
+  /** What the FHIR answers of one CDS request may decode to together (FHIR_MAX_REQUEST_BYTES). */
+  fhirMaxRequestBytes: number;
   /** Allowed browser origins; `['*']` for any; empty for no CORS at all. */
   corsOrigins: string[];
   maxBodyBytes: number;
@@ -201,6 +207,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     logLevel: e.LOG_LEVEL,
     publicBaseUrl,
     fhirTimeoutMs: e.FHIR_TIMEOUT_MS,
+    fhirMaxResponseBytes: e.FHIR_MAX_RESPONSE_BYTES,
+    fhirMaxRequestBytes: e.FHIR_MAX_REQUEST_BYTES,
     corsOrigins,
     maxBodyBytes: e.MAX_BODY_BYTES,
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,

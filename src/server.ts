@@ -50,7 +50,8 @@ async function start(): Promise<void> {
   const { clientsFile: _, ...jwt } = config.auth;
   const authenticator = createAuthenticator({ clients, replayStore, ...jwt });
   warnIfOpenMode(authenticator, logger);
-  const engine = createEngine({ workers: config.serviceWorkers, policy, logger });
+  const fhirLimits = { maxResponseBytes: config.fhirMaxResponseBytes, maxRequestBytes: config.fhirMaxRequestBytes };
+  const engine = createEngine({ workers: config.serviceWorkers, policy, logger, fhirLimits });
 
   let draining = false;
   const consolePage = consoleAccess(config);

@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import type { Policy } from '../core/index.js';
+import type { FhirLimits } from '../fhir/gather.js';
 import { InProcessEngine, type ServiceCallEngine } from './engine.js';
 import { WorkerEngine, type WorkerEngineOptions } from './worker-engine.js';
 import { WorkerPool } from './worker-pool.js';
@@ -12,6 +13,8 @@ export interface EngineConfig {
   /** The clock and card ids of the in-thread engine; a worker uses its own (Date, UUIDv7). */
   now?: () => Date;
   newId?: () => string;
+  /** FHIR_MAX_RESPONSE_BYTES and FHIR_MAX_REQUEST_BYTES, for every engine. */
+  fhirLimits?: FhirLimits;
   /** Options of each worker (tests: the worker module, its limits, the stall time). */
   worker?: Omit<WorkerEngineOptions, 'policy' | 'logger'>;
 }
@@ -25,8 +28,14 @@ export function createEngine(config: EngineConfig): ServiceCallEngine {
   // store's index on them grows at one end; random v4 keys cost SQLite about twice the CPU per
   // issued card (19 vs 9 µs, measured).
   if (workers === 0) {
-    return new InProcessEngine({ policy, ...(config.now && { now: config.now }), ...(config.newId && { newId: config.newId }) });
+    return new InProcessEngine({
+      policy,
+      ...(config.now && { now: config.now }),
+      ...(config.newId && { newId: config.newId }),
+      ...(config.fhirLimits && { fhirLimits: config.fhirLimits }),
+    });
   }
-  const one = () => new WorkerEngine({ ...config.worker, policy, logger });
+  const one = () =>
+    new WorkerEngine({ ...config.worker, policy, logger, ...(config.fhirLimits && { fhirLimits: config.fhirLimits }) });
   return workers === 1 ? one() : new WorkerPool(Array.from({ length: workers }, one));
 }

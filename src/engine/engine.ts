@@ -1,6 +1,6 @@
 import type { AnswerDeps, CallAnswer, CallEvents, ServiceCall } from '../hooks/answer.js';
 import { answerServiceCall } from '../hooks/answer.js';
-import { FhirAgents } from '../fhir/gather.js';
+import { FhirAgents, type FhirLimits } from '../fhir/gather.js';
 import { timeOrderedId } from '../time-ordered-id.js';
 
 /**
@@ -22,6 +22,8 @@ export interface InProcessEngineOptions {
   now?: () => Date;
   /** Default: a UUIDv7 (./create-engine.ts says why). */
   newId?: () => string;
+  /** FHIR_MAX_RESPONSE_BYTES and FHIR_MAX_REQUEST_BYTES; defaults otherwise. */
+  fhirLimits?: FhirLimits;
 }
 
 /**
@@ -41,6 +43,7 @@ export class InProcessEngine implements ServiceCallEngine {
       now: opts.now ?? (() => new Date()),
       newId: opts.newId ?? (() => timeOrderedId()),
       fhirAgents: this.fhirAgents,
+      ...(opts.fhirLimits && { fhirLimits: opts.fhirLimits }),
     };
   }
 

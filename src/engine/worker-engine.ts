@@ -1,6 +1,7 @@
 import { Worker, type ResourceLimits } from 'node:worker_threads';
 import type { Logger } from 'pino';
 import type { Policy } from '../core/index.js';
+import type { FhirLimits } from '../fhir/gather.js';
 import type { CallAnswer, CallEvents, ServiceCall } from '../hooks/answer.js';
 import type { ServiceCallEngine } from './engine.js';
 import type { FromWorker, ToWorker, WorkerSettings } from './worker-protocol.js';
@@ -8,6 +9,8 @@ import type { FromWorker, ToWorker, WorkerSettings } from './worker-protocol.js'
 export interface WorkerEngineOptions {
   policy: Policy;
   logger: Logger;
+  /** FHIR_MAX_RESPONSE_BYTES and FHIR_MAX_REQUEST_BYTES for the worker's FHIR calls (defaults otherwise). */
+  fhirLimits?: FhirLimits;
   /** The worker's module; by default service-worker.js beside this file (in dist/). */
   workerUrl?: URL;
   resourceLimits?: ResourceLimits;
@@ -112,7 +115,7 @@ export class WorkerEngine implements ServiceCallEngine {
   }
 
   private spawn(): Worker {
-    const workerData: WorkerSettings = { policy: this.opts.policy };
+    const workerData: WorkerSettings = { policy: this.opts.policy, ...(this.opts.fhirLimits && { fhirLimits: this.opts.fhirLimits }) };
     const worker = new Worker(this.opts.workerUrl ?? new URL('./service-worker.js', import.meta.url), {
       workerData,
       ...(this.opts.resourceLimits !== undefined && { resourceLimits: this.opts.resourceLimits }),

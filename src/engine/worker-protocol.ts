@@ -1,11 +1,12 @@
 import type { Policy } from '../core/index.js';
-import type { FhirErrorKind } from '../fhir/gather.js';
+import type { FhirErrorKind, FhirLimits } from '../fhir/gather.js';
 import type { CallAnswer, ServiceCall } from '../hooks/answer.js';
 
 /** The messages between WorkerEngine and service-worker.js; every value is structured-cloneable. */
 
 export interface WorkerSettings {
   policy: Policy;
+  fhirLimits?: FhirLimits;
 }
 
 export type ToWorker = { type: 'call'; id: number; call: ServiceCall } | { type: 'abort'; id: number } | { type: 'ping' };

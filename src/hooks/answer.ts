@@ -4,7 +4,17 @@ import { isFhirServerAllowed } from '../auth/fhir-server-allowlist.js';
 import { renderCards } from '../cards/render.js';
 import type { Card } from '../cards/types.js';
 import { evaluatePatient, findAiOrders, unresolvedMedicationReferences, type AiOrder, type Policy } from '../core/index.js';
-import { gatherPatientData, readMedications, type FhirAgents, type FhirErrorKind } from '../fhir/gather.js';
+import {
+  ByteBudget,
+  DEFAULT_MAX_REQUEST_BYTES,
+  DEFAULT_MAX_RESPONSE_BYTES,
+  gatherPatientData,
+  readMedications,
+  type FhirAgents,
+  type FhirErrorDetail,
+  type FhirErrorKind,
+  type FhirLimits,
+} from '../fhir/gather.js';
 import { BODY_NOT_JSON, operationOutcome } from '../http/operation-outcome.js';
 import { parseJsonBytes } from '../http/parse-json.js';
 import { parseHookRequest, type HookRequest } from './request-schema.js';
@@ -51,6 +61,8 @@ export interface AnswerDeps {
   newId: () => string;
   /** Keep-alive agents for FHIR calls, made and closed by the engine. */
   fhirAgents: FhirAgents;
+  /** Bounds on what FHIR answers may decode to (defaults: 32 MiB each, 64 MiB per call). */
+  fhirLimits?: FhirLimits;
 }
 
 const NOT_JSON = operationOutcome([BODY_NOT_JSON]);
@@ -106,8 +118,16 @@ export async function answerServiceCall(call: ServiceCall, deps: AnswerDeps, eve
     ...(request.fhirAuthorization !== undefined && { fhirAuthorization: request.fhirAuthorization }),
   };
   const fhirDeps = {
-    onFhirError: (kind: FhirErrorKind) => events.fhirError(kind),
+    onFhirError: (kind: FhirErrorKind, detail?: FhirErrorDetail) => {
+      events.fhirError(kind);
+      if (detail !== undefined) {
+        events.log('warn', { fhirHost: detail.host, fhirPath: detail.path, limit: detail.limit, limitBytes: detail.limitBytes }, 'FHIR answer over the size limit');
+      }
+    },
     agents: deps.fhirAgents,
+    maxResponseBytes: deps.fhirLimits?.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES,
+    // One budget for every FHIR answer of this call: the draft orders' Medications and the data.
+    budget: new ByteBudget(deps.fhirLimits?.maxRequestBytes ?? DEFAULT_MAX_REQUEST_BYTES),
   };
 
   let aiOrders: AiOrder[] = [];

@@ -11,6 +11,7 @@ import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { delimiter, dirname, join } from 'node:path';
 import { repoRoot, transpiledSources } from '../store/support/transpile.js';
+import { launcherSettings } from '../support/launcher-settings.js';
 
 const LAUNCHER = join(repoRoot, 'bin', 'aibl-cds-server');
 /** The launcher runs `node` from PATH: let it be this one. */
@@ -101,15 +102,6 @@ describe('bin/aibl-cds-server', () => {
     serverJs = `${root}/bin/../dist/server.js`;
   });
 
-  function settings(): { flags: string[]; env: Record<string, string> } {
-    const text = readFileSync(LAUNCHER, 'utf8');
-    const exec = text.split('\n').find((l) => l.startsWith('exec node '))!;
-    return {
-      flags: exec.split(/\s+/).filter((w) => w.startsWith('--')),
-      env: Object.fromEntries([...text.matchAll(/^export (\w+)="\$\{\w+:-([^}]*)\}"$/gm)].map((m) => [m[1]!, m[2]!])),
-    };
-  }
-
   test('becomes node (same pid) running dist/server.js with its flags and malloc settings, arguments passed on', async () => {
     const s = start(launcher, ['--an-argument'], tmpdir(), {});
     try {
@@ -119,7 +111,7 @@ describe('bin/aibl-cds-server', () => {
       expect(cmdline).toEqual(['node', '--max-semi-space-size=4', '--heap-growing-percent=50', '--single-threaded-gc', serverJs, '--an-argument']);
       const environ = nulSeparated(`/proc/${pid}/environ`);
       expect(environ).toEqual(expect.arrayContaining(['MALLOC_ARENA_MAX=2', 'MALLOC_MMAP_THRESHOLD_=32768']));
-      expect(settings()).toEqual({
+      expect(launcherSettings()).toEqual({
         flags: ['--max-semi-space-size=4', '--heap-growing-percent=50', '--single-threaded-gc'],
         env: { MALLOC_ARENA_MAX: '2', MALLOC_MMAP_THRESHOLD_: '32768' },
       });
@@ -147,7 +139,7 @@ describe('bin/aibl-cds-server', () => {
       Number(execFileSync(process.execPath, [...flags, '-e', "process.stdout.write(String(require('v8').getHeapStatistics().heap_size_limit))"], { encoding: 'utf8' }));
     // execFileSync throws if node refuses a flag ("bad option", exit 9). V8 reserves three
     // semi-spaces within the heap limit: 16 MB → 4 MB each lowers it by 3 × 12 MB.
-    expect(heapLimit([]) - heapLimit(settings().flags)).toBe(3 * 12 * 1024 * 1024);
+    expect(heapLimit([]) - heapLimit(launcherSettings().flags)).toBe(3 * 12 * 1024 * 1024);
   });
 
   test('the image runs it in exec form, with nothing else on the command line', () => {
