@@ -14,7 +14,8 @@ import { corsMiddleware } from './http/cors.js';
 import { errorHandler, methodNotAllowed, notFound } from './http/error-handler.js';
 import { HttpError } from './http/http-error.js';
 import { jsonBody, jsonBytes } from './http/json-body.js';
-import { healthz, metricsEndpoint, readyz, type ReadinessCheck } from './http/operations.js';
+import { healthz, metricsEndpoint, readyz } from './http/operations.js';
+import { Readiness, type ReadinessCheck } from './http/readiness.js';
 import { requestContext } from './http/request-context.js';
 import { createAnalyticsRouter } from './http/analytics.js';
 import { registerFeedbackMetrics, withFeedbackMetrics } from './store/feedback-metrics.js';
@@ -39,7 +40,10 @@ export interface AppDeps {
   engine?: ServiceCallEngine;
   /** Keep-alive HTTP agents for FHIR server calls, shared across requests (in-thread engine). */
   fhirAgents?: FhirAgents;
-  /** Run by /readyz besides the feedback store's ping (e.g. the replay store's). */
+  /**
+   * Checked by /readyz besides the engine and the feedback store (server.ts adds draining and the
+   * replay store); each is reported by name, and only `required` ones make the replica unready.
+   */
   readinessChecks?: ReadinessCheck[];
   /** ANALYTICS_TOKEN: enables GET /analytics/summary; unset → the route does not exist. */
   analyticsToken?: string;
@@ -75,7 +79,18 @@ export function createApp(deps: AppDeps): Express {
     deps.engine ??
     inProcessEngine({ policy: deps.policy, now, newId, ...(deps.fhirAgents !== undefined && { fhirAgents: deps.fhirAgents }) });
 
-  app.get('/readyz', readyz([() => feedbackStore.ping(), () => engine.ready(), ...(deps.readinessChecks ?? [])]));
+  const readiness = new Readiness(
+    [
+      { name: 'engine', required: true, dependency: false, check: () => engine.ready() },
+      // Shared by every replica: its outage must not take them all out while cards can still be
+      // answered. Feedback answers 503 meanwhile and the EHR retries.
+      { name: 'feedback-store', required: false, dependency: true, check: () => feedbackStore.ping() },
+      ...(deps.readinessChecks ?? []),
+    ],
+    metrics.registry,
+    logger,
+  );
+  app.get('/readyz', readyz(readiness));
   app.get('/metrics', metricsEndpoint(metrics));
 
   app.get('/cds-services', (_req, res) => {

@@ -74,10 +74,16 @@ async function start(): Promise<void> {
     ...(fhirAgents && { fhirAgents }),
     ...(config.analyticsToken !== undefined && { analyticsToken: config.analyticsToken }),
     readinessChecks: [
-      async () => {
-        if (draining) throw new Error('shutting down');
+      {
+        name: 'draining',
+        required: true,
+        dependency: false,
+        check: async () => {
+          if (draining) throw new Error('shutting down');
+        },
       },
-      () => replayStore.ping(),
+      // Verifying a client JWT needs the replay store; without trusted clients it is not consulted.
+      { name: 'replay-store', required: !authenticator.openMode, dependency: true, check: () => replayStore.ping() },
     ],
   });
 
