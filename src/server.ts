@@ -11,6 +11,7 @@ import { WorkerEngine } from './hooks/worker-engine.js';
 import { WorkerPool } from './hooks/worker-pool.js';
 import { createLogger, type Logger } from './logger.js';
 import { createMetrics } from './metrics.js';
+import { assertProductionGuards } from './production-guards.js';
 import { createReplayStore } from './store/create-replay-store.js';
 import { createFeedbackStore } from './store/create-store.js';
 import type { FeedbackStore } from './store/feedback-store.js';
@@ -34,6 +35,12 @@ async function start(): Promise<void> {
     if (config.policyFile !== undefined) policy = loadPolicyFile(config.policyFile, parsePolicy);
     // Validates CDS_CLIENTS_FILE and refuses production without a trusted client.
     authSettings = readAuthSettings(process.env);
+    assertProductionGuards({
+      production: config.production,
+      publicBaseUrl: config.publicBaseUrl,
+      clients: authSettings.clients,
+      allowInsecurePublicUrl: process.env.ALLOW_INSECURE_PUBLIC_URL,
+    });
     // PostgreSQL when DATABASE_URL is set, else an SQLite file in DATA_DIR.
     feedbackStore = await createFeedbackStore({
       ...(config.databaseUrl !== undefined && { databaseUrl: config.databaseUrl }),
