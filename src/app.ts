@@ -45,6 +45,8 @@ export interface AppDeps {
    * replay store); each is reported by name, and only `required` ones make the replica unready.
    */
   readinessChecks?: ReadinessCheck[];
+  /** false when METRICS_PORT serves /metrics on a listener of its own (default true). */
+  serveMetrics?: boolean;
   /** ANALYTICS_TOKEN: enables GET /analytics/summary; unset → the route does not exist. */
   analyticsToken?: string;
   now?: () => Date;
@@ -91,7 +93,7 @@ export function createApp(deps: AppDeps): Express {
     logger,
   );
   app.get('/readyz', readyz(readiness));
-  app.get('/metrics', metricsEndpoint(metrics));
+  if (deps.serveMetrics !== false) app.get('/metrics', metricsEndpoint(metrics));
 
   app.get('/cds-services', (_req, res) => {
     res.locals.route = 'discovery';
@@ -130,7 +132,7 @@ export function createApp(deps: AppDeps): Express {
   app.all('/cds-services', methodNotAllowed('GET'));
   app.all('/cds-services/:id', methodNotAllowed('POST'));
   app.all('/cds-services/:id/feedback', methodNotAllowed('POST'));
-  app.all(['/healthz', '/readyz', '/metrics'], methodNotAllowed('GET'));
+  app.all(['/healthz', '/readyz', ...(deps.serveMetrics !== false ? ['/metrics'] : [])], methodNotAllowed('GET'));
 
   app.use(createAnalyticsRouter({ store: feedbackStore, token: deps.analyticsToken, logger }));
 

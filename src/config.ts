@@ -49,6 +49,15 @@ function isOrigin(value: string): boolean {
 
 const envSchema = z.object({
   PORT: integer(0, 65535, 8080),
+  METRICS_PORT: z.preprocess(
+    blankToUndefined,
+    z
+      .string()
+      .regex(/^\s*\d+\s*$/, { error: 'must be a whole number between 0 and 65535' })
+      .transform(Number)
+      .pipe(z.number().int().max(65535, { error: 'must be at most 65535' }))
+      .optional(),
+  ),
   HOST: z.preprocess(blankToUndefined, z.string().optional().default('0.0.0.0')),
   NODE_ENV: z.preprocess(blankToUndefined, z.string().optional().default('development')),
   LOG_LEVEL: z.preprocess(
@@ -95,6 +104,8 @@ const envSchema = z.object({
 
 export interface Config {
   port: number;
+  /** METRICS_PORT: /metrics on its own listener (not routed by the ingress); unset → on PORT. */
+  metricsPort?: number;
   host: string;
   nodeEnv: string;
   production: boolean;
@@ -139,6 +150,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     // JWT `aud` is the URL the EHR calls; a guessed localhost default would refuse every token.
     throw new ConfigError(['PUBLIC_BASE_URL: required when NODE_ENV=production (the URL EHRs call, e.g. https://cds.hospital.org)']);
   }
+  if (e.METRICS_PORT !== undefined && e.METRICS_PORT !== 0 && e.METRICS_PORT === e.PORT) {
+    throw new ConfigError(['METRICS_PORT: must differ from PORT (leave it unset to serve /metrics on PORT)']);
+  }
   const publicBaseUrl = (e.PUBLIC_BASE_URL ?? `http://localhost:${e.PORT}`).replace(/\/+$/, '');
   const corsOrigins = e.CDS_CORS_ORIGINS ?? (production ? [] : ['*']);
   return {
@@ -154,6 +168,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
     serviceWorker: e.SERVICE_WORKER === 'on',
     serviceWorkers: e.SERVICE_WORKERS,
+    ...(e.METRICS_PORT !== undefined && { metricsPort: e.METRICS_PORT }),
     ...(e.AIBL_POLICY_FILE !== undefined && { policyFile: e.AIBL_POLICY_FILE }),
     ...(e.CDS_CLIENTS_FILE !== undefined && { clientsFile: e.CDS_CLIENTS_FILE }),
     ...(e.DATA_DIR !== undefined && { dataDir: e.DATA_DIR }),

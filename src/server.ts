@@ -10,6 +10,7 @@ import type { ServiceCallEngine } from './hooks/engine.js';
 import { WorkerEngine } from './hooks/worker-engine.js';
 import { WorkerPool } from './hooks/worker-pool.js';
 import { createLogger, type Logger } from './logger.js';
+import { createMetricsApp } from './http/metrics-app.js';
 import { createMetrics } from './metrics.js';
 import { assertProductionGuards } from './production-guards.js';
 import { createReplayStore } from './store/create-replay-store.js';
@@ -80,6 +81,7 @@ async function start(): Promise<void> {
     ...(engine && { engine }),
     ...(fhirAgents && { fhirAgents }),
     ...(config.analyticsToken !== undefined && { analyticsToken: config.analyticsToken }),
+    serveMetrics: config.metricsPort === undefined,
     readinessChecks: [
       {
         name: 'draining',
@@ -94,14 +96,25 @@ async function start(): Promise<void> {
     ],
   });
 
+  // METRICS_PORT: /metrics on a listener of its own, which the ingress does not route to.
+  const metricsServer = config.metricsPort === undefined ? undefined : createMetricsApp(metrics).listen(config.metricsPort, config.host);
+  const metricsListening = new Promise<number | undefined>((resolve) => {
+    if (!metricsServer) return resolve(undefined);
+    metricsServer.on('listening', () => resolve(portOf(metricsServer, config.metricsPort!)));
+    metricsServer.on('error', (err) => {
+      logger.fatal({ err }, 'metrics listener error');
+      process.exit(1);
+    });
+  });
   const server: Server = app.listen(config.port, config.host);
-  server.on('listening', () => {
-    const addr = server.address();
-    const port = typeof addr === 'object' && addr !== null ? addr.port : config.port;
+  server.on('listening', async () => {
+    const port = portOf(server, config.port);
+    const metricsPort = await metricsListening;
     logger.info(
       {
         host: config.host,
         port,
+        ...(metricsPort !== undefined && { metricsPort }),
         publicBaseUrl: config.publicBaseUrl,
         nodeEnv: config.nodeEnv,
         serviceWorker: config.serviceWorker,
@@ -172,6 +185,11 @@ async function start(): Promise<void> {
     // Express 5 routes rejected handlers to the error handler; anything here is a bug elsewhere.
     logger.error({ err: reason }, 'unhandled promise rejection');
   });
+}
+
+function portOf(server: Server, configured: number): number {
+  const addr = server.address();
+  return typeof addr === 'object' && addr !== null ? addr.port : configured;
 }
 
 /** SERVICE_WORKERS worker engines behind one pool. */
