@@ -11,8 +11,10 @@ RUN apt-get update \
  && rm -rf /var/lib/apt/lists/*
 COPY package.json package-lock.json ./
 # Optional build secrets (an npmrc, a CA bundle) for networks that re-sign TLS; nothing stays in the image.
+# The CA also reaches better-sqlite3's download of its prebuilt addon (node's own https).
 RUN --mount=type=secret,id=npmrc --mount=type=secret,id=hostca \
     if [ -f /run/secrets/npmrc ]; then export NPM_CONFIG_USERCONFIG=/run/secrets/npmrc; fi; \
+    if [ -f /run/secrets/hostca ]; then export NODE_EXTRA_CA_CERTS=/run/secrets/hostca; fi; \
     npm ci --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
@@ -27,6 +29,11 @@ RUN npm run build \
  && mv /tmp/better_sqlite3.node build/Release/
 
 FROM node:20-bookworm-slim AS runtime
+LABEL org.opencontainers.image.title="aibl-cds" \
+      org.opencontainers.image.description="CDS Hooks 2.0 service: bone-health cards when an aromatase inhibitor is ordered" \
+      org.opencontainers.image.version="0.1.0" \
+      org.opencontainers.image.licenses="Apache-2.0" \
+      org.opencontainers.image.documentation="docs/operations.md"
 # MALLOC_ARENA_MAX=2: two malloc arenas for all threads; MALLOC_MMAP_THRESHOLD_=32768: request
 # bodies are mapped and unmapped, not kept in the arenas (why: bench/lib.ts SERVICE_ENV; kept equal
 # to npm start and the benchmark by test/ops/node-flags.test.ts).
@@ -41,6 +48,9 @@ COPY --from=build --chown=1000:1000 /app/package.json /app/package-lock.json ./
 COPY --from=build --chown=1000:1000 /app/node_modules ./node_modules
 COPY --from=build --chown=1000:1000 /app/dist ./dist
 RUN mkdir -p /data && chown 1000:1000 /data
+# The SQLite feedback file (single replica, no DATABASE_URL) lives here: mount a volume so that it
+# outlives the container. The root filesystem can then be read-only.
+VOLUME ["/data"]
 USER 1000:1000
 EXPOSE 8080
 HEALTHCHECK --interval=30s --timeout=3s --start-period=10s --retries=3 \
