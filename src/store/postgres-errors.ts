@@ -12,7 +12,7 @@ const BY_SQLSTATE: Record<string, string> = {
 };
 
 const BY_ERRNO: Record<string, string> = {
-  ECONNREFUSED: 'nothing accepts connections at the host and port of DATABASE_URL (ECONNREFUSED): is PostgreSQL running and reachable from here?',
+  ECONNREFUSED: 'nothing accepts connections at the host and port of DATABASE_URL (ECONNREFUSED): PostgreSQL is not running there, or not reachable from here',
   ENOTFOUND: 'the host name in DATABASE_URL does not resolve (ENOTFOUND)',
   EAI_AGAIN: 'the host name in DATABASE_URL could not be resolved now (EAI_AGAIN)',
   ETIMEDOUT: 'connecting to PostgreSQL timed out (ETIMEDOUT): a firewall or NetworkPolicy may drop the traffic',
@@ -28,7 +28,7 @@ export function explainPostgresError(err: unknown): string | undefined {
   }
   const message = err instanceof Error ? err.message : '';
   if (/timeout expired|Connection terminated due to connection timeout/i.test(message)) {
-    return 'no answer from PostgreSQL within the connection timeout: is the host reachable (firewall, NetworkPolicy)?';
+    return 'no answer from PostgreSQL within the connection timeout: a firewall or NetworkPolicy may drop the traffic, or the host is down';
   }
   if (/Connection terminated/i.test(message)) return 'PostgreSQL closed the connection';
   return undefined;
