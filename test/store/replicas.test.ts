@@ -77,7 +77,11 @@ afterAll(async () => {
 
 describe('two replicas sharing PostgreSQL and Redis', () => {
   it('are both ready', async () => {
-    for (const r of [r1, r2]) expect((await fetch(`${r.url}/readyz`)).status).toBe(200);
+    // Ready once each service worker has loaded (seconds on a busy machine).
+    for (const r of [r1, r2]) {
+      const ready = await eventually(() => fetch(`${r.url}/readyz`), (x) => x.status === 200, 15_000);
+      expect(ready.status).toBe(200);
+    }
   });
 
   it('refuse on replica 2 a token already used on replica 1', async () => {
