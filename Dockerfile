@@ -11,11 +11,16 @@ RUN apt-get update \
  && rm -rf /var/lib/apt/lists/*
 COPY package.json package-lock.json ./
 # Optional build secrets (an npmrc, a CA bundle) for networks that re-sign TLS; nothing stays in the image.
+# The CA also reaches better-sqlite3's download of its prebuilt addon (node's own https).
 RUN --mount=type=secret,id=npmrc --mount=type=secret,id=hostca \
     if [ -f /run/secrets/npmrc ]; then export NPM_CONFIG_USERCONFIG=/run/secrets/npmrc; fi; \
+    if [ -f /run/secrets/hostca ]; then export NODE_EXTRA_CA_CERTS=/run/secrets/hostca; fi; \
     npm ci --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
+# The browser pages (console, SMART app) import the clinical core and the demo patients.
+COPY web ./web
+COPY demo ./demo
 # Of better-sqlite3 only its addon is loaded at run time: built from source, it also leaves ~25 MB of
 # objects, a static SQLite and its sources (the package is then 28 MB; 2.2 MB without them).
 RUN npm run build \
@@ -27,6 +32,11 @@ RUN npm run build \
  && mv /tmp/better_sqlite3.node build/Release/
 
 FROM node:20-bookworm-slim AS runtime
+LABEL org.opencontainers.image.title="aibl-cds" \
+      org.opencontainers.image.description="CDS Hooks 2.0 service: bone-health cards when an aromatase inhibitor is ordered" \
+      org.opencontainers.image.version="0.1.0" \
+      org.opencontainers.image.licenses="Apache-2.0" \
+      org.opencontainers.image.documentation="docs/operations.md"
 ENV NODE_ENV=production \
     PORT=8080 \
     HOST=0.0.0.0 \
@@ -37,6 +47,9 @@ COPY --from=build --chown=1000:1000 /app/node_modules ./node_modules
 COPY --from=build --chown=1000:1000 /app/dist ./dist
 COPY --chown=1000:1000 bin ./bin
 RUN mkdir -p /data && chown 1000:1000 /data
+# The SQLite feedback file (single replica, no DATABASE_URL) lives here: mount a volume so that it
+# outlives the container. The root filesystem can then be read-only.
+VOLUME ["/data"]
 USER 1000:1000
 EXPOSE 8080
 HEALTHCHECK --interval=30s --timeout=3s --start-period=10s --retries=3 \

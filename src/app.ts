@@ -11,7 +11,8 @@ import { corsMiddleware } from './http/cors.js';
 import { errorHandler, methodNotAllowed, notFound } from './http/error-handler.js';
 import { HttpError } from './http/http-error.js';
 import { jsonBody } from './http/json-body.js';
-import { healthz, metricsEndpoint, readyz, type ReadinessCheck } from './http/operations.js';
+import { healthz, metricsEndpoint, readyz } from './http/operations.js';
+import { Readiness, type ReadinessCheck } from './http/readiness.js';
 import { requestContext } from './http/request-context.js';
 import { webAssetsRouter, webBuildPresent, webPageRouter } from './http/web-assets.js';
 import { consoleGuard, type ConsoleAccess } from './http/console.js';
@@ -32,8 +33,13 @@ export interface AppDeps {
   feedbackStore: FeedbackStore;
   /** Answers service calls (src/engine: createEngine); its maker closes it. */
   engine: ServiceCallEngine;
-  /** Run by /readyz besides the feedback store's ping (e.g. the replay store's). */
+  /**
+   * Checked by /readyz besides the engine and the feedback store (server.ts adds draining and the
+   * replay store); each is reported by name, and only `required` ones make the replica unready.
+   */
   readinessChecks?: ReadinessCheck[];
+  /** false when METRICS_PORT serves /metrics on a listener of its own (default true). */
+  serveMetrics?: boolean;
   /** ANALYTICS_TOKEN: enables GET /analytics/summary; unset → the route does not exist. */
   analyticsToken?: string;
   /** The clock of feedback and issued-card records. */
@@ -64,8 +70,19 @@ export function createApp(deps: AppDeps): Express {
   if (cors) app.use(cors);
 
   app.get('/healthz', healthz);
-  app.get('/readyz', readyz([() => feedbackStore.ping(), () => engine.ready(), ...(deps.readinessChecks ?? [])]));
-  app.get('/metrics', metricsEndpoint(metrics));
+  const readiness = new Readiness(
+    [
+      { name: 'engine', required: true, dependency: false, check: () => engine.ready() },
+      // Shared by every replica: its outage must not take them all out while cards can still be
+      // answered. Feedback answers 503 meanwhile and the EHR retries.
+      { name: 'feedback-store', required: false, dependency: true, check: () => feedbackStore.ping() },
+      ...(deps.readinessChecks ?? []),
+    ],
+    metrics.registry,
+    logger,
+  );
+  app.get('/readyz', readyz(readiness));
+  if (deps.serveMetrics !== false) app.get('/metrics', metricsEndpoint(metrics));
 
   app.get('/cds-services', (_req, res) => {
     res.locals.route = 'discovery';
@@ -104,7 +121,7 @@ export function createApp(deps: AppDeps): Express {
   app.all('/cds-services', methodNotAllowed('GET'));
   app.all('/cds-services/:id', methodNotAllowed('POST'));
   app.all('/cds-services/:id/feedback', methodNotAllowed('POST'));
-  app.all(['/healthz', '/readyz', '/metrics'], methodNotAllowed('GET'));
+  app.all(['/healthz', '/readyz', ...(deps.serveMetrics !== false ? ['/metrics'] : [])], methodNotAllowed('GET'));
 
   app.use(createAnalyticsRouter({ store: feedbackStore, token: deps.analyticsToken, logger }));
 

@@ -45,6 +45,17 @@ function isOrigin(value: string): boolean {
 
 const envSchema = z.object({
   PORT: integer(0, 65535, 8080),
+  // Read by the production guards (src/production-guards.ts), which say what it is for.
+  ALLOW_INSECURE_PUBLIC_URL: optionalString,
+  METRICS_PORT: z.preprocess(
+    blankToUndefined,
+    z
+      .string()
+      .regex(/^\s*\d+\s*$/, { error: 'must be a whole number between 0 and 65535' })
+      .transform(Number)
+      .pipe(z.number().int().max(65535, { error: 'must be at most 65535' }))
+      .optional(),
+  ),
   HOST: z.preprocess(blankToUndefined, z.string().optional().default('0.0.0.0')),
   NODE_ENV: z.preprocess(blankToUndefined, z.string().optional().default('development')),
   LOG_LEVEL: z.preprocess(
@@ -132,6 +143,10 @@ export interface AuthConfig {
 
 export interface Config {
   port: number;
+  /** METRICS_PORT: /metrics on its own listener (not routed by the ingress); unset → on PORT. */
+  metricsPort?: number;
+  /** ALLOW_INSECURE_PUBLIC_URL, as set: lets production run behind a same-host TLS proxy. */
+  allowInsecurePublicUrl?: string;
   host: string;
   nodeEnv: string;
   production: boolean;
@@ -197,6 +212,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     // Node refuses a server whose headers may take longer than the whole request.
     throw new ConfigError(['HEADERS_TIMEOUT_MS: must not exceed REQUEST_TIMEOUT_MS']);
   }
+  if (e.METRICS_PORT !== undefined && e.METRICS_PORT !== 0 && e.METRICS_PORT === e.PORT) {
+    throw new ConfigError(['METRICS_PORT: must differ from PORT (leave it unset to serve /metrics on PORT)']);
+  }
   const publicBaseUrl = (e.PUBLIC_BASE_URL ?? `http://localhost:${e.PORT}`).replace(/\/+$/, '');
   const corsOrigins = e.CDS_CORS_ORIGINS ?? (production ? [] : ['*']);
   return {
@@ -224,6 +242,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       jwksTtlMs: e.CDS_JWKS_CACHE_TTL_SECONDS * 1000,
       fetchTimeoutMs: e.CDS_JWKS_FETCH_TIMEOUT_MS,
     },
+    ...(e.METRICS_PORT !== undefined && { metricsPort: e.METRICS_PORT }),
+    ...(e.ALLOW_INSECURE_PUBLIC_URL !== undefined && { allowInsecurePublicUrl: e.ALLOW_INSECURE_PUBLIC_URL }),
     ...(e.AIBL_POLICY_FILE !== undefined && { policyFile: e.AIBL_POLICY_FILE }),
     ...(e.DATA_DIR !== undefined && { dataDir: e.DATA_DIR }),
     ...(e.DATABASE_URL !== undefined && { databaseUrl: e.DATABASE_URL }),

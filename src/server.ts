@@ -10,7 +10,9 @@ import type { ClientConfig } from './auth/clients-config.js';
 import { createAuthenticator } from './auth/create-authenticator.js';
 import { createEngine } from './engine/index.js';
 import { createLogger, type Logger } from './logger.js';
+import { createMetricsApp } from './http/metrics-app.js';
 import { createMetrics } from './metrics.js';
+import { assertProductionGuards } from './production-guards.js';
 import { createReplayStore } from './store/create-replay-store.js';
 import { createFeedbackStore } from './store/create-store.js';
 import type { FeedbackStore } from './store/feedback-store.js';
@@ -34,6 +36,12 @@ async function start(): Promise<void> {
     if (config.policyFile !== undefined) policy = loadPolicyFile(config.policyFile, parsePolicy);
     // Validates CDS_CLIENTS_FILE and refuses production without a trusted client.
     clients = loadTrustedClients(config);
+    assertProductionGuards({
+      production: config.production,
+      publicBaseUrl: config.publicBaseUrl,
+      clients,
+      allowInsecurePublicUrl: config.allowInsecurePublicUrl,
+    });
     // PostgreSQL when DATABASE_URL is set, else an SQLite file in DATA_DIR.
     feedbackStore = await createFeedbackStore({
       ...(config.databaseUrl !== undefined && { databaseUrl: config.databaseUrl }),
@@ -66,14 +74,31 @@ async function start(): Promise<void> {
     // npm run build puts the browser pages beside this file (dist/web).
     web: { dir: fileURLToPath(new URL('./web', import.meta.url)) },
     ...(consolePage && { console: consolePage }),
+    serveMetrics: config.metricsPort === undefined,
     readinessChecks: [
-      async () => {
-        if (draining) throw new Error('shutting down');
+      {
+        name: 'draining',
+        required: true,
+        dependency: false,
+        check: async () => {
+          if (draining) throw new Error('shutting down');
+        },
       },
-      () => replayStore.ping(),
+      // Verifying a client JWT needs the replay store; without trusted clients it is not consulted.
+      { name: 'replay-store', required: !authenticator.openMode, dependency: true, check: () => replayStore.ping() },
     ],
   });
 
+  // METRICS_PORT: /metrics on a listener of its own, which the ingress does not route to.
+  const metricsServer = config.metricsPort === undefined ? undefined : createMetricsApp(metrics).listen(config.metricsPort, config.host);
+  const metricsListening = new Promise<number | undefined>((resolve) => {
+    if (!metricsServer) return resolve(undefined);
+    metricsServer.on('listening', () => resolve(portOf(metricsServer, config.metricsPort!)));
+    metricsServer.on('error', (err) => {
+      logger.fatal({ err }, 'metrics listener error');
+      process.exit(1);
+    });
+  });
   const server: Server = createServer(
     {
       requestTimeout: config.requestTimeoutMs,
@@ -86,13 +111,14 @@ async function start(): Promise<void> {
     app,
   );
   server.listen(config.port, config.host);
-  server.on('listening', () => {
-    const addr = server.address();
-    const port = typeof addr === 'object' && addr !== null ? addr.port : config.port;
+  server.on('listening', async () => {
+    const port = portOf(server, config.port);
+    const metricsPort = await metricsListening;
     logger.info(
       {
         host: config.host,
         port,
+        ...(metricsPort !== undefined && { metricsPort }),
         publicBaseUrl: config.publicBaseUrl,
         nodeEnv: config.nodeEnv,
         serviceWorkers: config.serviceWorkers,
@@ -161,6 +187,11 @@ async function start(): Promise<void> {
     // Express 5 routes rejected handlers to the error handler; anything here is a bug elsewhere.
     logger.error({ err: reason }, 'unhandled promise rejection');
   });
+}
+
+function portOf(server: Server, configured: number): number {
+  const addr = server.address();
+  return typeof addr === 'object' && addr !== null ? addr.port : configured;
 }
 
 function fail(err: unknown, logger?: Logger): never {

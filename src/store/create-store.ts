@@ -1,6 +1,7 @@
 import type { CardQueueOptions } from './card-queue.js';
 import type { FeedbackStore } from './feedback-store.js';
 import { SqliteFeedbackStore } from './sqlite-store.js';
+import { explainPostgresError } from './postgres-errors.js';
 import { describeError, type StoreLogger } from './store-logger.js';
 
 export interface CreateFeedbackStoreOptions {
@@ -16,8 +17,8 @@ export interface CreateFeedbackStoreOptions {
 
 /**
  * PostgreSQL when a URL is given, else the embedded SQLite file. A PostgreSQL that is down at
- * startup does not stop the service — hooks must keep answering — it only keeps /readyz failing
- * and feedback answering 503 until the first successful migration. A SQLite file that cannot be
+ * startup does not stop the service — hooks must keep answering — it only shows as down in
+ * /readyz and keeps feedback answering 503 until the first successful migration. A SQLite file that cannot be
  * opened is a configuration error and throws.
  */
 export async function createFeedbackStore(opts: CreateFeedbackStoreOptions): Promise<FeedbackStore> {
@@ -31,10 +32,16 @@ export async function createFeedbackStore(opts: CreateFeedbackStoreOptions): Pro
       ...(opts.schema !== undefined ? { schema: opts.schema } : {}),
       ...(opts.cardQueue ? { cardQueue: opts.cardQueue } : {}),
     });
+    const where = store.describe();
     try {
       await store.ready();
+      opts.logger.info({ feedbackStore: 'postgresql', ...where }, 'feedback stored in PostgreSQL');
     } catch (err) {
-      opts.logger.error(describeError(err), 'PostgreSQL unreachable at startup; feedback unavailable until it answers');
+      const why = explainPostgresError(err) ?? 'it could not be reached or migrated';
+      opts.logger.error(
+        { feedbackStore: 'postgresql', ...where, ...describeError(err) },
+        `feedback store (PostgreSQL) not available at startup: ${why}. Feedback answers 503 until it is; hook calls are answered meanwhile`,
+      );
     }
     return store;
   }
@@ -43,6 +50,6 @@ export async function createFeedbackStore(opts: CreateFeedbackStoreOptions): Pro
     logger: opts.logger,
     ...(opts.cardQueue ? { cardQueue: opts.cardQueue } : {}),
   });
-  opts.logger.info({ file: store.path }, 'feedback stored in SQLite (single replica only)');
+  opts.logger.info({ feedbackStore: 'sqlite', file: store.path }, 'feedback stored in SQLite (single replica only)');
   return store;
 }

@@ -10,6 +10,7 @@ import type {
   TopicSummary,
 } from './feedback-store.js';
 import { MIGRATIONS, outcomeInstant } from './migrations.js';
+import { explainPostgresError } from './postgres-errors.js';
 import { describeError, type StoreLogger } from './store-logger.js';
 import { buildDailyTrend, buildSummary, UNKNOWN_TOPIC, type DayRow, type IssuedRow, type OutcomeRow, type ReasonRow } from './summary.js';
 
@@ -193,11 +194,24 @@ export class PostgresFeedbackStore implements FeedbackStore {
     return buildDailyTrend(issued.rows, outcomes.rows);
   }
 
-  /** Fails while the database is unreachable or its schema could not be brought up to date. */
+  /**
+   * Fails while the database is unreachable or its schema could not be brought up to date; the
+   * error's message says why in the operator's terms (readiness reports it).
+   */
   async ping(): Promise<void> {
     this.assertOpen();
-    await this.ready();
-    await this.pool.query('SELECT 1');
+    try {
+      await this.ready();
+      await this.pool.query('SELECT 1');
+    } catch (err) {
+      const known = explainPostgresError(err);
+      throw known ? new Error(`PostgreSQL: ${known}`, { cause: err }) : err;
+    }
+  }
+
+  /** Where the store writes, without credentials: for the startup log. */
+  describe(): { host?: string; port?: string; database?: string; schema?: string } {
+    return { ...describeDatabaseUrl(this.opts.databaseUrl), ...(this.opts.schema ? { schema: this.opts.schema } : {}) };
   }
 
   close(): Promise<void> {
@@ -266,6 +280,19 @@ function withSessionOptions(databaseUrl: string, settings: string[]): { connecti
   if (theirs === null) return { connectionString: databaseUrl, options: ours };
   url.searchParams.delete('options');
   return { connectionString: url.toString(), options: `${theirs} ${ours}` };
+}
+
+function describeDatabaseUrl(databaseUrl: string): { host?: string; port?: string; database?: string } {
+  try {
+    const url = new URL(databaseUrl);
+    return {
+      host: url.hostname || url.searchParams.get('host') || 'localhost',
+      port: url.port || '5432',
+      database: decodeURIComponent(url.pathname.replace(/^\//, '')) || '(the user name)',
+    };
+  } catch {
+    return {};
+  }
 }
 
 /** Opens the pool and migrates; rejects if the database cannot be reached. */

@@ -3,40 +3,77 @@ import { MemoryFeedbackStore } from '../../src/store/memory-store.js';
 import { example, testApp } from './support/app.js';
 
 describe('health and readiness', () => {
-  it('answers liveness and readiness', async () => {
+  it('answers liveness and readiness, naming each check', async () => {
     const t = testApp();
     const live = await request(t.app).get('/healthz');
     expect(live.status).toBe(200);
     expect(live.body).toEqual({ status: 'ok' });
     const ready = await request(t.app).get('/readyz');
     expect(ready.status).toBe(200);
-    expect(ready.body).toEqual({ status: 'ready' });
+    expect(ready.body).toEqual({
+      status: 'ready',
+      checks: [
+        { name: 'engine', state: 'up', required: true },
+        { name: 'feedback-store', state: 'up', required: false },
+      ],
+    });
   });
 
-  it('is not ready while a readiness check fails, and says how many failed', async () => {
+  it('is not ready while a required check fails, says which, and logs the change once', async () => {
     let down = true;
     const t = testApp({
       readinessChecks: [
-        async () => {
-          if (down) throw new Error('replay store unreachable');
+        {
+          name: 'replay-store',
+          required: true,
+          dependency: true,
+          check: async () => {
+            if (down) throw new Error('replay store unreachable at redis://:secret@10.0.0.9:6379');
+          },
         },
-        async () => undefined,
       ],
     });
-    const res = await request(t.app).get('/readyz');
-    expect(res.status).toBe(503);
-    expect(res.body).toEqual({ status: 'not ready', failedChecks: 1 });
-    expect(t.logText()).toContain('replay store unreachable');
+    for (let i = 0; i < 3; i++) {
+      const res = await request(t.app).get('/readyz');
+      expect(res.status).toBe(503);
+      expect(res.body.status).toBe('not ready');
+      expect(res.body.checks).toContainEqual({
+        name: 'replay-store',
+        state: 'down',
+        required: true,
+        reason: 'replay store unreachable at redis://[redacted]@10.0.0.9:6379',
+      });
+    }
+    expect(t.logText()).not.toContain('secret');
+    expect(t.logLines().filter((l) => l.msg === 'replay-store is down; this replica is not ready')).toHaveLength(1);
+    expect(await request(t.app).get('/metrics').then((r) => r.text)).toContain('aibl_dependency_up{dependency="replay-store"} 0');
     down = false;
     expect((await request(t.app).get('/readyz')).status).toBe(200);
+    expect(t.logLines().filter((l) => l.msg === 'replay-store is up again')).toHaveLength(1);
+    expect(await request(t.app).get('/metrics').then((r) => r.text)).toContain('aibl_dependency_up{dependency="replay-store"} 1');
   });
 
-  it('is not ready once the feedback store is closed, but stays alive', async () => {
+  it('stays ready while the feedback store is down (every replica shares it), reporting it down', async () => {
     const store = new MemoryFeedbackStore();
     const t = testApp({ feedbackStore: store });
     await store.close();
-    expect((await request(t.app).get('/readyz')).status).toBe(503);
+    const res = await request(t.app).get('/readyz');
+    expect(res.status).toBe(200);
+    expect(res.body.status).toBe('ready');
+    expect(res.body.checks).toContainEqual(expect.objectContaining({ name: 'feedback-store', state: 'down', required: false }));
+    expect(await request(t.app).get('/metrics').then((r) => r.text)).toContain('aibl_dependency_up{dependency="feedback-store"} 0');
     expect((await request(t.app).get('/healthz')).status).toBe(200);
+  });
+
+  it('times out a check that does not answer', async () => {
+    const t = testApp({
+      readinessChecks: [{ name: 'replay-store', required: true, dependency: true, check: () => new Promise<void>(() => undefined) }],
+    });
+    const started = Date.now();
+    const res = await request(t.app).get('/readyz');
+    expect(res.status).toBe(503);
+    expect(res.body.checks).toContainEqual({ name: 'replay-store', state: 'down', required: true, reason: 'no answer within 2000 ms' });
+    expect(Date.now() - started).toBeLessThan(5000);
   });
 });
 

@@ -158,7 +158,9 @@ describe('PostgreSQL store specifics', () => {
       const logger = collectingLogger();
       const store = await createFeedbackStore({ databaseUrl: url, dataDir: '/nonexistent', logger });
       expect(store).toBeInstanceOf(PostgresFeedbackStore);
-      expect(logger.lines.map((l) => l.msg)).toContain('PostgreSQL unreachable at startup; feedback unavailable until it answers');
+      expect(logger.lines.map((l) => l.msg)).toContain(
+        'feedback store (PostgreSQL) not available at startup: nothing accepts connections at the host and port of DATABASE_URL (ECONNREFUSED): PostgreSQL is not running there, or not reachable from here. Feedback answers 503 until it is; hook calls are answered meanwhile',
+      );
       await expect(store.ping()).rejects.toThrow();
       await store.close();
     });
