@@ -1,5 +1,5 @@
 /** The core's entry point: one patient's record and AI orders → facts → recommendations. */
-import { computeFacts, type FactsInput } from './facts.js';
+import { computeFacts, type FactsInput } from './facts/index.js';
 import type { Policy } from './policy.js';
 import { evaluateRules } from './rules.js';
 import type { Evaluation } from './types.js';

@@ -4,7 +4,7 @@
  */
 import type { CodeableConcept, Coding, Observation, ObservationComponent, Quantity as FhirQuantity } from 'fhir/r4.js';
 import { dayOf, isoDay, timeOfDay, type DayNumber } from './dates.js';
-import { asArray, codingsOf, isString } from './fhir-read.js';
+import { asArray, codingsOf, isString, referenceOf } from './fhir-read.js';
 import type { Measurement, Provenance } from './types.js';
 import { conceptsFor, type Concept, type ValueSetName } from './valuesets/index.js';
 import type { Quantity } from './units.js';
@@ -164,7 +164,7 @@ export class ObservationIndex {
         if (seen.has(o.id)) continue;
         seen.add(o.id);
       }
-      const reference = isString(o.id) ? `Observation/${o.id}` : 'Observation';
+      const reference = referenceOf(o);
       const origin = originOf(o, reference, isString(o.id) ? -1 : i);
       if (origin === undefined) continue;
       this.file(o.code, origin, numericQuantity(o.valueQuantity), o.valueCodeableConcept);
