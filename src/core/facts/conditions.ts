@@ -126,7 +126,7 @@ export function familyHipFracture(ctx: Ctx): ConditionFinding | undefined {
   return undefined;
 }
 
-export function conditionFacts(ctx: Ctx): Pick<Facts, 'fragilityFracture' | 'osteoporosis' | 'osteopenia'> {
+export function conditionFacts(ctx: Ctx): Pick<Facts, 'fragilityFracture' | 'osteoporosis' | 'osteopenia' | 'breastCancer'> {
   // rules.md §2 factor 5: any clinicalStatus; onset before fractureMinAge excludes it, unknown onset counts.
   const fracture = findCondition(ctx, 'fragility-fracture', {
     activeOnly: false,
@@ -134,9 +134,12 @@ export function conditionFacts(ctx: Ctx): Pick<Facts, 'fragilityFracture' | 'ost
   });
   const op = findCondition(ctx, 'osteoporosis', { activeOnly: true });
   const opn = findCondition(ctx, 'osteopenia', { activeOnly: true });
+  // rules.md §3 (v2): any clinical status counts (docs/clinical-logic.md#estradiol).
+  const breast = findCondition(ctx, 'breast-cancer', { activeOnly: false });
   return {
     ...(fracture && { fragilityFracture: fracture }),
     ...(op && { osteoporosis: op }),
     ...(opn && { osteopenia: opn }),
+    ...(breast && { breastCancer: breast }),
   };
 }

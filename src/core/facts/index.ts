@@ -9,7 +9,8 @@ import { conditionFacts } from './conditions.js';
 import { aiStatus, createContext, patientFacts, requestFacts, type FactsInput } from './context.js';
 import { dxaFacts } from './dxa.js';
 import { labFacts } from './labs.js';
-import { medicationFacts } from './medications.js';
+import { ignoredFacts } from './ignored.js';
+import { ignoredMedications, medicationFacts } from './medications.js';
 import { riskFactorFacts } from './risk-factors.js';
 import { safetyFacts } from './safety.js';
 
@@ -28,6 +29,8 @@ export function computeFacts(input: FactsInput, policy: Policy): Facts {
     ...medicationFacts(ctx, input),
     ...conditionFacts(ctx),
   };
+  const safety = safetyFacts(ctx);
+  const ignored = ignoredFacts(ctx, { ...optional, safety }, ignoredMedications(ctx, optional));
   // The members every Facts has come first, then each part's optional ones: serialised facts keep
   // one key order (the golden outputs hash them).
   return {
@@ -39,8 +42,9 @@ export function computeFacts(input: FactsInput, policy: Policy): Facts {
     tScores,
     bmdLosses,
     ...riskFactorFacts(ctx, optional),
-    safety: safetyFacts(ctx),
+    safety,
     notChecked,
     ...optional,
+    ...ignored,
   };
 }

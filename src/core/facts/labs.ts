@@ -33,15 +33,22 @@ function bmi(ctx: Ctx): Facts['bmi'] {
   return { value, unit: 'kg/m²', date: later.date, source: later.source, computedFrom: { weight, height } };
 }
 
+const SMOKING_KINDS: ReadonlySet<string> = new Set(['current', 'former', 'never', 'unknown']);
+
+/**
+ * The latest smoking status with an answer. rules.md §2 factor 7 (v2): the US Core answers are
+ * read by code; an answer in no list is "not readable", never "absent"
+ * (docs/clinical-logic.md#risk-factors).
+ */
 function smoking(ctx: Ctx): Facts['smoking'] {
   const p = ctx.obs.get('smoking-status').find((x) => x.answer?.length);
   if (!p) return undefined;
-  let status: 'current' | 'former' | 'other' = 'other';
+  let status: NonNullable<Facts['smoking']>['status'] = 'unreadable';
   let answer = '';
   for (const a of p.answer ?? []) {
     const hit = lookup('smoker-answers', a.system, a.code);
-    if (hit && 'code' in hit) {
-      status = hit.smoking === 'former' ? 'former' : 'current';
+    if (hit && 'code' in hit && hit.smoking && SMOKING_KINDS.has(hit.smoking)) {
+      status = hit.smoking as typeof status;
       answer = hit.display;
       break;
     }

@@ -79,7 +79,9 @@ function riskFactorList(ctx: Ctx, f: Pick<Facts, 'minT' | 'age' | 'bmi' | 'smoki
   );
   list.push(
     f.smoking
-      ? factor('smoking', f.smoking.status !== 'other', true, { smoking: f.smoking })
+      ? factor('smoking', f.smoking.status === 'current' || f.smoking.status === 'former', f.smoking.status === 'never', {
+          smoking: f.smoking,
+        })
       : factor('smoking', false, false, { missing: missingOf(ctx, ['labs']) }),
   );
   return list;
