@@ -179,6 +179,8 @@ export function numericString(text: string | undefined): FhirQuantity | undefine
   const cmp = m[1] ? COMPARATORS[m[1]] : undefined;
   if (cmp) q.comparator = cmp;
   const unit = m[4]?.trim();
+  // "1e5" is an exponent, not a number with the unit "e5": too odd to guess at.
+  if (unit && /^e[-+]?\d/i.test(unit)) return undefined;
   if (unit) q.unit = unit;
   return q;
 }
