@@ -215,7 +215,7 @@ describe('fault kinds', () => {
   ];
 
   test.each(cases)('$name on a required query (MedicationRequest) → 412 ($kind)', async ({ fault, kind, code }) => {
-    server.setFault({ resourceType: 'MedicationRequest', fault });
+    server.setFault({ resourceType: 'MedicationRequest', match: (r) => r.query.get('status') === 'active', fault });
     const [result, ms] = await timed(gather());
     expect(ms).toBeLessThan(1500);
     expect(result.ok).toBe(false);
@@ -254,7 +254,7 @@ describe('fault kinds', () => {
   });
 
   test('an endless next chain on required data → 412 (too-costly) after the default 10 pages', async () => {
-    server.setFault({ resourceType: 'MedicationRequest', fault: 'endless-next' });
+    server.setFault({ resourceType: 'MedicationRequest', match: (r) => r.query.get('status') === 'active', fault: 'endless-next' });
     const result = await gather();
     expect(result.ok).toBe(false);
     if (!result.ok) expect(result.outcome.issue[0]?.code).toBe('too-costly');
@@ -262,7 +262,7 @@ describe('fault kinds', () => {
   });
 
   test('a dropped connection is retried once; a second drop is a network failure', async () => {
-    server.setFault({ resourceType: 'MedicationRequest', fault: 'drop' });
+    server.setFault({ resourceType: 'MedicationRequest', match: (r) => r.query.get('status') === 'active', fault: 'drop' });
     const result = await gather();
     expect(result.ok).toBe(false);
     if (!result.ok) expect(result.outcome.issue[0]?.code).toBe('transient');
@@ -286,14 +286,14 @@ describe('fault kinds', () => {
   });
 
   test('no retry once the deadline has passed', async () => {
-    server.setFault({ resourceType: 'MedicationRequest', fault: 'drop', delayMs: 120 });
+    server.setFault({ resourceType: 'MedicationRequest', match: (r) => r.query.get('status') === 'active', fault: 'drop', delayMs: 120 });
     const result = await gather({ deadlineMs: 100 });
     expect(result.ok).toBe(false);
     expect(server.requests.filter(activeOrders)).toHaveLength(1);
   });
 
   test('HTTP 500 is not retried', async () => {
-    server.setFault({ resourceType: 'MedicationRequest', fault: { status: 500 } });
+    server.setFault({ resourceType: 'MedicationRequest', match: (r) => r.query.get('status') === 'active', fault: { status: 500 } });
     await gather();
     expect(server.requests.filter(activeOrders)).toHaveLength(1);
   });
@@ -336,7 +336,7 @@ describe('connections and credentials', () => {
   });
 
   test('the token goes only to fhirServer, as a bearer header, never into the gathered record or outcome', async () => {
-    server.setFault({ resourceType: 'MedicationRequest', fault: { status: 500 } });
+    server.setFault({ resourceType: 'MedicationRequest', match: (r) => r.query.get('status') === 'active', fault: { status: 500 } });
     const result = await gather();
     for (const r of server.requests) expect(r.headers.authorization).toBe(`Bearer ${TOKEN}`);
     expect(JSON.stringify(result)).not.toContain(TOKEN);
