@@ -3,13 +3,16 @@
  * the resources they came from), the risk factors counted, cautions, what could not be checked,
  * and the guideline with its link. GitHub Flavored Markdown, no HTML.
  */
-import type { Caution, FactRef, Reason, Recommendation, RiskFactor } from '../core/index.js';
+import type { Caution, FactRef, IgnoredRecord, Reason, Recommendation, RiskFactor } from '../core/index.js';
 import {
   bmdLossText,
+  percent1,
+  Sources,
   DATA_KEY_LABELS,
   drugPhrase,
   findingText,
   measurementText,
+  md,
   medicationText,
   num,
   numBelow,
@@ -28,24 +31,29 @@ function reasonText(r: Reason, rec: Recommendation): string {
     case 'established-on-ai':
       return `The patient is already on ${drug}: bone density is reassessed while treatment continues.`;
     case 'not-on-calcium-vitamin-d':
-      return `No active calcium or vitamin D order or statement was found. Every patient on ${drug} should get calcium and vitamin D, with exercise.`;
+      return `No calcium or vitamin D supplement on record. Everyone on ${drug} should take calcium and vitamin D, and exercise.`;
     case 't-score-below-threshold':
-      return `Lowest T-score ${numBelow(r.value ?? 0, r.threshold ?? 0)} is below ${score1(r.threshold ?? 0)}.`;
+      return `Lowest T-score ${cmp(r)}${numBelow(r.value ?? 0, r.threshold ?? 0)} is below ${score1(r.threshold ?? 0)}.`;
     case 'risk-factors-at-threshold':
       return `${num(r.value ?? 0)} of 7 fracture risk factors are present (bone agent advised from ${num(r.threshold ?? 0)}).`;
     case 't-score-at-or-below-critical':
-      return `T-score ${num(r.value ?? 0)} is at or below ${score1(r.threshold ?? 0)} (osteoporosis range).`;
+      return `T-score ${cmp(r)}${num(r.value ?? 0)} is at or below ${score1(r.threshold ?? 0)} (osteoporosis range).`;
     case 'fragility-fracture':
       return 'A fragility fracture is on record.';
     case 'bmd-loss-at-threshold':
-      return `BMD is falling ${num(r.value ?? 0)} %/yr, at or above ${num(r.threshold ?? 0)} %/yr: look for secondary causes and start or intensify bone protection.`;
+      return `BMD is falling ${percent1(r.value ?? 0)} %/yr, at or above ${num(r.threshold ?? 0)} %/yr: look for secondary causes and start or intensify bone protection.`;
     case 'estradiol-below-critical':
-      return `Estradiol ${numBelow(r.value ?? 0, r.threshold ?? 0)} pg/mL is below ${num(r.threshold ?? 0)} pg/mL (estradiol deficiency).`;
+      return `Estradiol ${cmp(r)}${numBelow(r.value ?? 0, r.threshold ?? 0)} pg/mL is below ${num(r.threshold ?? 0)} pg/mL (estradiol deficiency).`;
     case 'estradiol-below-low':
-      return `Estradiol ${numBelow(r.value ?? 0, r.threshold ?? 0)} pg/mL is below ${num(r.threshold ?? 0)} pg/mL.`;
+      return `Estradiol ${cmp(r)}${numBelow(r.value ?? 0, r.threshold ?? 0)} pg/mL is below ${num(r.threshold ?? 0)} pg/mL.`;
     case 'no-estradiol-in-window':
       return `No estradiol result within the last ${num(r.threshold ?? 0)} months.`;
   }
+}
+
+/** A reported comparator stays with its value everywhere (docs/clinical-logic.md#wording). */
+function cmp(r: Reason): string {
+  return r.comparator ? `${r.comparator} ` : '';
 }
 
 function capitalise(s: string): string {
@@ -57,68 +65,69 @@ function capitalise(s: string): string {
  * the site policy: the thresholds this card was decided on are printed by the reasons above.
  */
 const TOPIC_ADVICE: Partial<Record<Recommendation['topic'], (rec: Recommendation) => string>> = {
+  // docs/clinical-logic.md#card-bone-agent: started alongside the AI, never instead of it.
   'bone-agent': (rec) =>
-    `Give bone-directed therapy for the duration of ${drugPhrase(rec.drugs)} therapy when the T-score is below −2.0 or two or more risk factors are present (Hadji 2017); ASCO 2019 offers a bone agent at T-score ≤ −2.5.`,
+    `Start the bone agent alongside ${drugPhrase(rec.drugs)}: do not delay or hold ${drugPhrase(rec.drugs)}. Bone-directed therapy is given for the duration of AI therapy when the T-score is below −2.0 or two or more risk factors are present (Hadji 2017); ASCO 2019 offers a bone agent at T-score ≤ −2.5. Zoledronic acid 4 mg every 6 months is the AIBL regimen of Hadji 2017. Stopping denosumab without a follow-on bisphosphonate risks rebound vertebral fractures.`,
   'estradiol-low': (rec) =>
     `In older men, anastrozole lowered estradiol and reduced spine BMD (−1.7 % vs +0.8 % on placebo over one year; Burnett-Bowie 2009). Review the ${drugPhrase(rec.drugs)} dose; immunoassays are unreliable at male estradiol levels, so confirm with a sensitive assay.`,
   'estradiol-check': (rec) =>
     `${capitalise(drugPhrase(rec.drugs))} lowers estradiol, which men need for bone (Burnett-Bowie 2009). Measure it with a sensitive assay (LC-MS/MS preferred).`,
 };
 
-function factLine(f: FactRef): string | undefined {
+function factLine(f: FactRef, src: Sources): string | undefined {
   switch (f.fact) {
     case 'age':
       return f.value !== undefined ? `Age: ${f.value} years` : undefined;
     case 'sex':
       return f.value !== undefined ? `Sex: ${f.value}` : undefined;
     case 'last-dxa':
-      return f.provenance ? `Last DXA: ${provenanceText(f.provenance)}` : undefined;
+      return f.provenance ? `Last DXA: ${provenanceText(f.provenance, src)}` : undefined;
     case 'no-dxa':
       return 'No axial DXA on record (DXA results at the spine, hip, femur or radius, completed axial DXA procedures or orders).';
     case 'peripheral-dxa':
-      return f.provenance ? `Peripheral, VFA-only or unspecified-site DXA (does not replace an axial scan): ${provenanceText(f.provenance)}` : undefined;
+      return f.provenance ? `Peripheral, VFA-only or unspecified-site DXA (does not replace an axial scan): ${provenanceText(f.provenance, src)}` : undefined;
     case 'min-t-score':
       return f.measurement
-        ? `Lowest T-score${f.windowMonths !== undefined ? ` within ${f.windowMonths} months` : ''} (all sites and sides): ${measurementText(f.measurement)}`
+        ? `Lowest T-score${f.windowMonths !== undefined ? ` within ${f.windowMonths} months` : ''} (all sites and sides): ${measurementText(f.measurement, undefined, src)}`
         : undefined;
     case 't-score':
-      return f.measurement ? `T-score: ${measurementText(f.measurement)}` : undefined;
+      return f.measurement ? `T-score: ${measurementText(f.measurement, undefined, src)}` : undefined;
     case 'bmd-loss':
-      return f.bmdLoss ? `Largest annualised BMD loss: ${bmdLossText(f.bmdLoss)}` : undefined;
+      return f.bmdLoss ? `Largest annualised BMD loss: ${bmdLossText(f.bmdLoss, src)}` : undefined;
     case 'estradiol':
-      return f.measurement ? `Latest estradiol: ${measurementText(f.measurement)}` : undefined;
+      return f.measurement ? `Latest estradiol: ${measurementText(f.measurement, undefined, src)}` : undefined;
     case 'no-estradiol':
       return 'No estradiol result on record.';
     case 'on-ai':
-      return f.medication ? `Active aromatase inhibitor: ${medicationText(f.medication)}` : undefined;
+      return f.medication ? `Active aromatase inhibitor: ${medicationText(f.medication, src)}` : undefined;
     case 'on-calcium-vitamin-d':
-      return f.medication ? `Calcium/vitamin D: ${medicationText(f.medication)}` : undefined;
+      return f.medication ? `Calcium/vitamin D: ${medicationText(f.medication, src)}` : undefined;
     case 'on-testosterone':
-      return f.medication ? `Testosterone: ${medicationText(f.medication)}` : undefined;
+      return f.medication ? `Testosterone: ${medicationText(f.medication, src)}` : undefined;
     case 'corrected-calcium': {
       const m = f.measurement as (FactRef['measurement'] & { corrected?: boolean; albumin?: FactRef['measurement'] }) | undefined;
       if (!m) return undefined;
       const albumin = m.albumin ? `; albumin ${valueText(m.albumin)} on ${m.albumin.date}` : '';
-      return `Calcium${m.corrected ? ' (albumin-corrected)' : ' (not albumin-corrected)'}: ${measurementText(m)}${albumin}`;
+      return `Calcium${m.corrected ? ' (albumin-corrected)' : ' (not albumin-corrected)'}: ${measurementText(m, undefined, src)}${albumin}`;
     }
     case 'vitamin-d':
-      return f.measurement ? `25-OH vitamin D: ${measurementText(f.measurement)}` : undefined;
+      return f.measurement ? `25-OH vitamin D: ${measurementText(f.measurement, undefined, src)}` : undefined;
     case 'egfr':
-      return f.measurement ? `eGFR: ${measurementText(f.measurement)}${olderText(f.measurement)}` : undefined;
+      return f.measurement ? `eGFR: ${measurementText(f.measurement, undefined, src)}${olderText(f.measurement)}` : undefined;
     case 'ckd-4-5':
-      return f.finding ? `Chronic kidney disease stage 4–5 / dialysis: ${findingText(f.finding)}` : undefined;
+      return f.finding ? `Chronic kidney disease stage 4–5 / dialysis: ${findingText(f.finding, src)}` : undefined;
     case 'onj':
-      return f.finding ? `Osteonecrosis of the jaw: ${findingText(f.finding)}` : undefined;
+      return f.finding ? `Osteonecrosis of the jaw: ${findingText(f.finding, src)}` : undefined;
     case 'hypocalcaemia':
-      return f.finding ? `Hypocalcaemia: ${findingText(f.finding)}` : undefined;
+      return f.finding ? `Hypocalcaemia: ${findingText(f.finding, src)}` : undefined;
     case 'vitamin-d-deficiency':
-      return f.finding ? `Vitamin D deficiency: ${findingText(f.finding)}` : undefined;
+      return f.finding ? `Vitamin D deficiency: ${findingText(f.finding, src)}` : undefined;
     case 'fragility-fracture':
-      return f.finding ? `Fragility fracture: ${findingText(f.finding)}` : undefined;
+      return f.finding ? `Fragility fracture: ${findingText(f.finding, src)}` : undefined;
     case 'osteoporosis':
-      return f.finding ? `Osteoporosis on the problem list: ${findingText(f.finding)}` : undefined;
+      return f.finding ? `Osteoporosis on the problem list: ${findingText(f.finding, src)}` : undefined;
     case 'osteopenia':
-      return f.finding ? `Osteopenia on the problem list: ${findingText(f.finding)}` : undefined;
+      return f.finding ? `Osteopenia on the problem list: ${findingText(f.finding, src)}` : undefined;
   }
 }
 
@@ -157,30 +166,35 @@ const NO_DATA: Record<RiskFactor['id'], string> = {
   smoking: 'no smoking status recorded',
 };
 
-function riskFactorEvidence(f: RiskFactor): string | undefined {
+function riskFactorEvidence(f: RiskFactor, src: Sources): string | undefined {
   if (f.id === 'age' && f.value !== undefined) return `${f.value} years`;
   if (f.measurement) {
     const c = (f.measurement as { computedFrom?: { weight: { value: number }; height: { value: number } } }).computedFrom;
-    const base = measurementText(f.measurement);
+    const base = measurementText(f.measurement, undefined, src);
     return c ? `${base}, computed from weight ${num(c.weight.value)} kg and height ${num(c.height.value)} cm` : base;
   }
-  if (f.smoking) return `${f.smoking.answer}, ${provenanceText(f.smoking.source)}`;
-  if (f.medication) return medicationText(f.medication);
-  if (f.finding) return findingText(f.finding);
+  if (f.smoking) return `${md(f.smoking.answer)}, ${provenanceText(f.smoking.source, src)}`;
+  if (f.medication) return medicationText(f.medication, src);
+  if (f.finding) return findingText(f.finding, src);
   return undefined;
 }
 
 /** Appends the risk factor section (heading, one line per factor, blank line) to `out`. */
-function pushRiskFactorSection(rec: Recommendation, out: string[]): void {
+function pushRiskFactorSection(rec: Recommendation, out: string[], src: Sources): void {
   const list = rec.riskFactors;
   if (!list) return;
   out.push(`**Fracture risk factors (Hadji 2017): ${rec.riskFactorCount ?? 0} of 7 present**`, '');
   for (const f of list) {
-    const evidence = riskFactorEvidence(f);
+    const evidence = riskFactorEvidence(f, src);
     const state = f.present ? 'Present' : f.assessed ? 'Absent' : 'Not assessable';
     let why = '';
     if (!f.present && !f.assessed) {
-      why = f.missing?.length
+      // An answer in no list is "not readable", never "absent" (docs/clinical-logic.md#risk-factors).
+      why = f.smoking
+        ? f.smoking.status === 'unknown'
+          ? ' (the record says smoking status unknown)'
+          : ' (answer not recognised: not counted either way)'
+        : f.missing?.length
         ? ` (${f.missing.map((k) => DATA_KEY_LABELS[k]).join(', ')} not retrieved)`
         : ` (${NO_DATA[f.id]})`;
     }
@@ -189,35 +203,35 @@ function pushRiskFactorSection(rec: Recommendation, out: string[]): void {
   out.push('');
 }
 
-function cautionLine(c: Caution): string {
+function cautionLine(c: Caution, src: Sources): string {
   const t = num(c.threshold ?? 0);
   switch (c.code) {
     case 'low-calcium':
       return c.measurement
-        ? `Correct low calcium first: ${measurementText(c.measurement, c.threshold)} is below ${t} mg/dL.`
-        : `Correct low calcium first: hypocalcaemia is recorded ${c.finding ? findingText(c.finding) : ''}.`;
+        ? `Correct low calcium first: ${measurementText(c.measurement, c.threshold, src)} is below ${t} mg/dL.`
+        : `Correct low calcium first: hypocalcaemia is recorded ${c.finding ? findingText(c.finding, src) : ''}.`;
     case 'calcium-unknown':
       return `No recent calcium result: check calcium before starting (correct it if below ${t} mg/dL).`;
     case 'low-vitamin-d':
       return c.measurement
-        ? `Replete vitamin D first: ${measurementText(c.measurement, c.threshold)} is below ${t} ng/mL.`
-        : `Replete vitamin D first: vitamin D deficiency is recorded ${c.finding ? findingText(c.finding) : ''}.`;
+        ? `Replete vitamin D first: ${measurementText(c.measurement, c.threshold, src)} is below ${t} ng/mL.`
+        : `Replete vitamin D first: vitamin D deficiency is recorded ${c.finding ? findingText(c.finding, src) : ''}.`;
     case 'vitamin-d-unknown':
       return `No recent 25-OH vitamin D result: check it before starting (replete if below ${t} ng/mL).`;
     case 'renal-omission': {
       const why = c.measurement
-        ? `eGFR ${measurementText(c.measurement, c.threshold)}${olderText(c.measurement)} is below ${t} mL/min/1.73 m²`
-        : `chronic kidney disease stage 4–5 or dialysis is recorded ${c.finding ? findingText(c.finding) : ''}`;
+        ? `eGFR ${measurementText(c.measurement, c.threshold, src)}${olderText(c.measurement)} is below ${t} mL/min/1.73 m²`
+        : `chronic kidney disease stage 4–5 or dialysis is recorded ${c.finding ? findingText(c.finding, src) : ''}`;
       return `Zoledronic acid and alendronate are not offered: ${why}. Monitor calcium closely if denosumab is used in severe kidney disease.`;
     }
     case 'egfr-unknown':
       return `No eGFR on record: check renal function before zoledronic acid or alendronate (not offered when eGFR is below ${t} mL/min/1.73 m²).`;
     case 'egfr-old':
       return c.measurement
-        ? `Latest eGFR ${measurementText(c.measurement)} is older than ${num(c.measurement.olderThanMonths ?? 0)} months: recheck renal function before zoledronic acid or alendronate (not offered when eGFR is below ${t} mL/min/1.73 m²).`
+        ? `Latest eGFR ${measurementText(c.measurement, undefined, src)} is older than ${num(c.measurement.olderThanMonths ?? 0)} months: recheck renal function before zoledronic acid or alendronate (not offered when eGFR is below ${t} mL/min/1.73 m²).`
         : `Latest eGFR is old: recheck renal function before zoledronic acid or alendronate (not offered when eGFR is below ${t} mL/min/1.73 m²).`;
     case 'prior-onj':
-      return `Prior osteonecrosis of the jaw ${c.finding ? findingText(c.finding) : ''}: dental assessment before any bone agent.`;
+      return `Prior osteonecrosis of the jaw ${c.finding ? findingText(c.finding, src) : ''}: dental assessment before any bone agent.`;
     case 'dental-check':
       return 'Check dental health before starting (risk of osteonecrosis of the jaw).';
   }
@@ -235,7 +249,41 @@ function tidy(line: string): string {
 /** Matches wherever `\s+\.` or `\s{2,}` would. */
 const UNTIDY = /\s\.|\s\s/;
 
+const IGNORED_NAMES: Record<IgnoredRecord['kind'], [string, string]> = {
+  dxa: ['DXA result', 'DXA results'],
+  't-score': ['T-score', 'T-scores'],
+  bmd: ['BMD result', 'BMD results'],
+  estradiol: ['estradiol result', 'estradiol results'],
+  egfr: ['eGFR result', 'eGFR results'],
+  calcium: ['calcium result', 'calcium results'],
+  'vitamin-d': ['25-OH vitamin D result', '25-OH vitamin D results'],
+  smoking: ['smoking status', 'smoking statuses'],
+  'bone-agent': ['bone-agent order or statement', 'bone-agent orders or statements'],
+  'calcium-vitamin-d': ['calcium or vitamin D order or statement', 'calcium or vitamin D orders or statements'],
+};
+
+const IGNORED_WHY: Record<IgnoredRecord['reason'], string> = { status: 'status', unreadable: 'value not readable', unit: 'unit not understood' };
+
+/** "1 DXA result ignored: status preliminary (2025-01-15)" — one line per kind (docs/clinical-logic.md#missing-data). */
+function ignoredLines(list: readonly IgnoredRecord[], src: Sources): string[] {
+  const byKind = new Map<IgnoredRecord['kind'], IgnoredRecord[]>();
+  for (const i of list) {
+    const l = byKind.get(i.kind);
+    if (l) l.push(i);
+    else byKind.set(i.kind, [i]);
+  }
+  const out: string[] = [];
+  for (const [kind, items] of byKind) {
+    const [one, many] = IGNORED_NAMES[kind];
+    const what = items.map((i) => `${IGNORED_WHY[i.reason]} ${md(i.detail)}${i.date ? ` (${i.date})` : ''}`).join('; ');
+    for (const i of items) src.add(i.reference, i.code);
+    out.push(`${items.length} ${items.length === 1 ? one : many} ignored: ${what}.`);
+  }
+  return out;
+}
+
 export function detailOf(rec: Recommendation): string {
+  const src = new Sources();
   // One array of lines, joined once: the sections push into it rather than build their own.
   const out: string[] = ['**Why**', ''];
   for (const r of rec.reasons) out.push(`- ${reasonText(r, rec)}`);
@@ -245,18 +293,24 @@ export function detailOf(rec: Recommendation): string {
 
   let facts = 0;
   for (const f of rec.facts) {
-    const line = factLine(f);
+    const line = factLine(f, src);
     if (line === undefined) continue;
     if (facts++ === 0) out.push('**Facts used**', '');
     out.push(`- ${line}`);
   }
   if (facts) out.push('');
 
-  pushRiskFactorSection(rec, out);
+  pushRiskFactorSection(rec, out, src);
 
   if (rec.cautions?.length) {
     out.push('**Before starting a bone agent**', '');
-    for (const c of rec.cautions) out.push(`- ${tidy(cautionLine(c))}`);
+    for (const c of rec.cautions) out.push(`- ${tidy(cautionLine(c, src))}`);
+    out.push('');
+  }
+
+  if (rec.ignored?.length) {
+    out.push('**Left out** (on record, but not usable)', '');
+    for (const line of ignoredLines(rec.ignored, src)) out.push(`- ${line}`);
     out.push('');
   }
 
@@ -275,6 +329,11 @@ export function detailOf(rec: Recommendation): string {
       const g = guidelines[i]!;
       out.push(`See also [${g.label}](${g.url}).`);
     }
+  }
+  const sources = src.list();
+  if (sources.length) {
+    out.push('', '**Sources**', '');
+    for (const line of sources) out.push(`- ${line}`);
   }
   return out.join('\n').trim();
 }

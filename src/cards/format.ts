@@ -69,8 +69,30 @@ export function codeText(c: SimpleCoding | undefined): string | undefined {
   return `${SYSTEM_NAMES[c.system] ?? c.system} ${c.code} ${c.display}`;
 }
 
-/** "(Observation/123; LOINC 38264-8 DXA Hip [T-score] Bone density)". */
-export function sourceText(p: { reference: string; code?: SimpleCoding }): string {
+/**
+ * The records a card cites, listed once each at the end of its detail ("Sources"), so that the
+ * lines above read in plain words: codes, resource ids and LOINC long names live here
+ * (docs/clinical-logic.md#sources).
+ */
+export class Sources {
+  private readonly lines = new Map<string, string>();
+
+  add(reference: string, coding: SimpleCoding | undefined): void {
+    const key = `${reference}|${coding?.system ?? ''}|${coding?.code ?? ''}`;
+    if (!this.lines.has(key)) this.lines.set(key, `${md(reference)}${coding ? `: ${codeMarkdown(coding)}` : ''}`);
+  }
+
+  list(): string[] {
+    return [...this.lines.values()];
+  }
+}
+
+/** "(Observation/123; LOINC 38264-8 DXA Hip [T-score] Bone density)", or nothing when the card lists its sources apart. */
+export function sourceText(p: { reference: string; code?: SimpleCoding }, sources?: Sources): string {
+  if (sources) {
+    sources.add(p.reference, p.code);
+    return '';
+  }
   return referenceText(p.reference, p.code);
 }
 
@@ -113,38 +135,63 @@ export function siteText(m: Pick<Measurement, 'site' | 'laterality'>): string | 
   return m.laterality ? `${m.site} (${m.laterality})` : m.site;
 }
 
+/** " (Observation/…)" inline, or nothing when the card lists its sources apart. */
+function inlineSource(p: { reference: string; code?: SimpleCoding }, sources: Sources | undefined): string {
+  const s = sourceText(p, sources);
+  return s ? ` ${s}` : '';
+}
+
 /** "−2.6 at total hip (left), 2024-03-02 (Observation/…)" with the reported value when converted. */
-export function measurementText(m: Measurement, below?: number): string {
+export function measurementText(m: Measurement, below?: number, sources?: Sources): string {
   let text = valueText(m, below);
   const site = siteText(m);
   if (site) text += ` at ${site}`;
   if (m.reported) text += ` (reported as ${num(m.reported.value)} ${md(m.reported.unit)})`;
-  return `${text}, ${m.date} ${sourceText(m.source)}`;
+  return `${text}, ${m.date}${inlineSource(m.source, sources)}`;
 }
 
-export function provenanceText(p: Provenance & { date?: string }): string {
-  return `${p.date ?? 'undated'} ${sourceText(p)}`;
+export function provenanceText(p: Provenance & { date?: string }, sources?: Sources): string {
+  return `${p.date ?? 'undated'}${inlineSource(p, sources)}`;
 }
 
-export function medicationText(u: MedicationUse): string {
+const MEDICATION_VERB: Record<MedicationUse['resourceType'], string> = {
+  MedicationRequest: 'ordered',
+  MedicationStatement: 'recorded',
+  MedicationAdministration: 'given',
+};
+
+export function medicationText(u: MedicationUse, sources?: Sources): string {
   const what = u.label ? md(u.label) : (u.ingredient ?? 'medication');
-  const since = u.date ? `, ${u.resourceType === 'MedicationRequest' ? 'ordered' : 'recorded'} ${u.date}` : '';
+  const since = u.date ? `, ${MEDICATION_VERB[u.resourceType]} ${u.date}` : '';
   const how = u.matchedBy === 'text' ? '; recognised by name' : '';
-  return `${what} (${u.status}${since}) ${referenceText(u.reference, u.coding || undefined)}${how}`;
+  return `${what} (${u.status}${since})${inlineSource({ reference: u.reference, ...(u.coding && { code: u.coding }) }, sources)}${how}`;
 }
 
-export function findingText(f: ConditionFinding): string {
+export function findingText(f: ConditionFinding, sources?: Sources): string {
   const onset = f.onset ? `, onset ${f.onset}${f.onsetAge !== undefined ? ` (age ${f.onsetAge})` : ''}` : f.onsetAge !== undefined ? `, onset at age ${f.onsetAge}` : '';
   const how = f.matchedBy === 'text' ? '; recognised by name' : '';
-  return `${md(f.label)}${onset} ${referenceText(f.reference, f.code || undefined)}${how}`;
+  return `${md(f.label)}${onset}${inlineSource({ reference: f.reference, ...(f.code && { code: f.code }) }, sources)}${how}`;
 }
 
-export function bmdLossText(l: BmdLoss): string {
+/** A loss to one decimal (docs/clinical-logic.md#wording). */
+export function percent1(v: number): string {
+  const s = v.toFixed(1);
+  return s.startsWith('-') ? MINUS + s.slice(1) : s;
+}
+
+/** A BMD as reported, with the conversion when one was made ("930 mg/cm² = 0.930 g/cm²"). */
+export function bmdText(m: Measurement): string {
+  if (!m.reported) return valueText(m);
+  const cmp = m.comparator ? `${m.comparator} ` : '';
+  return `${cmp}${num(m.reported.value)} ${md(m.reported.unit)} = ${m.value.toFixed(3)} ${m.unit ?? 'g/cm²'}`;
+}
+
+export function bmdLossText(l: BmdLoss, sources?: Sources): string {
   // siteText without building its argument object.
   const site = l.site && l.laterality ? `${l.site} (${l.laterality})` : l.site;
   return (
-    `${num(l.percentPerYear)} %/yr at ${site}: ${valueText(l.earlier)} on ${l.earlier.date} ${sourceText(l.earlier.source)} → ` +
-    `${valueText(l.latest)} on ${l.latest.date} ${sourceText(l.latest.source)}, ${num(l.years)} years apart`
+    `${percent1(l.percentPerYear)} %/yr at ${site}: ${bmdText(l.earlier)} on ${l.earlier.date}${inlineSource(l.earlier.source, sources)} → ` +
+    `${bmdText(l.latest)} on ${l.latest.date}${inlineSource(l.latest.source, sources)}, ${num(l.years)} years apart`
   );
 }
 
@@ -158,6 +205,8 @@ export const DATA_KEY_LABELS: Record<DataKey, string> = {
   procedures: 'procedures',
   dxaOrders: 'completed DXA orders',
   familyHistory: 'family history',
+  boneAgentOrders: 'bone-agent orders of any status',
+  medicationAdministrations: 'bone-agent doses given',
 };
 
 export function drugPhrase(drugs: string[]): string {

@@ -3,7 +3,7 @@
  * (CDS Hooks 2.0). Each topic has a full and a short wording; the short one is used when needed.
  */
 import type { Recommendation } from '../core/index.js';
-import { drugPhrase, num, numBelow, siteText } from './format.js';
+import { drugPhrase, num, numBelow, percent1, siteText } from './format.js';
 
 export const SUMMARY_MAX = 139;
 
@@ -24,45 +24,46 @@ function wordings(rec: Recommendation): string[] {
   switch (rec.topic) {
     case 'baseline-dxa': {
       const last = fact(rec, 'last-dxa')?.provenance?.date;
+      // Never "no DXA on record" while one exists in another state (docs/clinical-logic.md#missing-data).
+      if (!last && rec.ignored?.length) return [`No usable ${dxa} on record (${rec.ignored.length} left out): order a baseline DXA before starting ${drug}`, `Order a baseline DXA before ${drug}`];
       return last
         ? [`Last ${dxa} ${last}, over ${months} months ago: order a baseline DXA before starting ${drug}`, `Order a baseline DXA before ${drug}`]
         : [`No ${dxa} on record: order a baseline DXA before starting ${drug}`, `Order a baseline DXA before ${drug}`];
     }
     case 'dxa-follow-up': {
       const last = fact(rec, 'last-dxa')?.provenance?.date;
+      if (!last && rec.ignored?.length) return [`No usable ${dxa} on record (${rec.ignored.length} left out) for a patient on ${drug}: order a DXA`, `Order a DXA on ${drug}`];
       return last
         ? [`Last ${dxa} ${last}, over ${months} months ago: repeat DXA on ${drug}`, `Repeat DXA on ${drug}`]
         : [`No ${dxa} on record for a patient on ${drug}: order a DXA`, `Order a DXA on ${drug}`];
     }
-    case 'calcium-vitamin-d': {
-      const label = rec.suggestions[0]?.label;
-      return [
-        label ? `No calcium/vitamin D on record: start ${label.charAt(0).toLowerCase()}${label.slice(1)} with ${drug}` : '',
-        `Start calcium and vitamin D3 with ${drug}`,
-      ];
-    }
+    // docs/clinical-logic.md#card-calcium-vitamin-d: a 25-OH vitamin D result is not a supplement; ≤ 120 characters.
+    case 'calcium-vitamin-d':
+      return [`No calcium or vitamin D supplement on record: start calcium and vitamin D3 with ${drug}`, `Start calcium and vitamin D3 with ${drug}`];
     case 'bone-agent': {
       const t = rec.facts.find((f) => f.fact === 'min-t-score')?.measurement;
       const tLow = reason(rec, 't-score-below-threshold');
       const n = rec.riskFactorCount ?? 0;
       const fracture = reason(rec, 'fragility-fracture');
-      const when = rec.newStart ? `before ${drug}` : `with ${drug}`;
+      // docs/clinical-logic.md#card-bone-agent: alongside the AI, never before it or instead of it.
+      const when = `alongside ${drug}`;
       if (tLow && t) {
         const site = siteText(t);
+        const value = `${t.comparator ? `${t.comparator} ` : ''}${num(t.value)}`;
         return [
-          `T-score ${num(t.value)}${site ? ` at ${site}` : ''}: start a bone agent ${when}`,
-          `T-score ${num(t.value)}: start a bone agent ${when}`,
+          `T-score ${value}${site ? ` at ${site}` : ''}: start a bone agent ${when}`,
+          `T-score ${value}: start a bone agent ${when}`,
         ];
       }
       const lead = fracture ? `Fragility fracture, ${n} fracture risk factors` : `${n} fracture risk factors`;
-      return [`${lead}: start a bone agent ${when}`, `${n} fracture risk factors: start a bone agent`];
+      return [`${lead}: start a bone agent ${when}`, `${n} fracture risk factors: start a bone agent alongside the AI`];
     }
     case 'bmd-decline': {
       const loss = fact(rec, 'bmd-loss')?.bmdLoss;
       if (!loss) return [`BMD falling: review bone protection ${when}`];
       return [
-        `BMD down ${num(loss.percentPerYear)} %/yr at ${loss.site} since ${loss.earlier.date}: review bone protection ${when}`,
-        `BMD down ${num(loss.percentPerYear)} %/yr: review bone protection ${when}`,
+        `BMD down ${percent1(loss.percentPerYear)} %/yr at ${loss.site} since ${loss.earlier.date}: review bone protection ${when}`,
+        `BMD down ${percent1(loss.percentPerYear)} %/yr: review bone protection ${when}`,
       ];
     }
     case 'estradiol-low': {

@@ -1,5 +1,5 @@
 /** The core's entry point: one patient's record and AI orders → facts → recommendations. */
-import { computeFacts, type FactsInput } from './facts.js';
+import { computeFacts, type FactsInput } from './facts/index.js';
 import type { Policy } from './policy.js';
 import { evaluateRules } from './rules.js';
 import type { Evaluation } from './types.js';
@@ -14,5 +14,9 @@ export type EvaluateInput = FactsInput;
 export function evaluatePatient(input: EvaluateInput, policy: Policy): Evaluation {
   const aiOrders = input.hook === 'patient-view' ? [] : input.aiOrders;
   const facts = computeFacts({ ...input, aiOrders }, policy);
-  return { facts, recommendations: evaluateRules(facts, policy) };
+  const recommendations = evaluateRules(facts, policy);
+  // An order-select card is at most info: the same card comes back at order-sign, and a patient
+  // should not be interrupted twice at the same level (docs/clinical-logic.md#trigger).
+  if (input.hook === 'order-select') for (const r of recommendations) r.indicator = 'info';
+  return { facts, recommendations };
 }

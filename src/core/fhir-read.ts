@@ -74,6 +74,11 @@ export function parseReference(ref: Reference | string | undefined): { type: str
   return m ? { type: m[1]!, id: m[2]! } : undefined;
 }
 
+/** `Type/id` of a resource, or its type alone when it has no id (an id-less resource still names its kind). */
+export function referenceOf(r: { resourceType: string; id?: string | undefined }): string {
+  return isString(r.id) ? `${r.resourceType}/${r.id}` : r.resourceType;
+}
+
 export function referenceString(ref: Reference | undefined): string | undefined {
   return isString(ref?.reference) ? ref.reference.trim() : undefined;
 }

@@ -7,6 +7,7 @@
 import type {
   CodeableConcept,
   Medication,
+  MedicationAdministration,
   MedicationRequest,
   MedicationStatement,
   Reference,
@@ -42,7 +43,7 @@ export interface ClassMatch {
   name?: string;
 }
 
-type MedicationUse = MedicationRequest | MedicationStatement;
+type MedicationUse = MedicationRequest | MedicationStatement | MedicationAdministration;
 
 /** What describes a product, read once per order or statement (see `MedicationIndex.describe`). */
 interface Description {

@@ -4,7 +4,7 @@
  */
 import type { CodeableConcept, Coding, Observation, ObservationComponent, Quantity as FhirQuantity } from 'fhir/r4.js';
 import { dayOf, isoDay, timeOfDay, type DayNumber } from './dates.js';
-import { asArray, codingsOf, isString } from './fhir-read.js';
+import { asArray, codingsOf, isString, referenceOf } from './fhir-read.js';
 import type { Measurement, Provenance } from './types.js';
 import { conceptsFor, type Concept, type ValueSetName } from './valuesets/index.js';
 import type { Quantity } from './units.js';
@@ -46,6 +46,16 @@ export interface ObsPoint {
   reference: string;
   quantity?: FhirQuantity;
   answer?: readonly Coding[];
+  /** Neither a number nor a coded answer could be read: the text sent, or '' when no value was sent. */
+  unreadable?: string;
+}
+
+/** A result of a value set left out because of its status (docs/clinical-logic.md#reading-values). */
+export interface StatusIgnored {
+  concept: Concept;
+  reference: string;
+  status: string;
+  day?: DayNumber;
 }
 
 const DAY_MS = 86_400_000;
@@ -150,40 +160,101 @@ function numericQuantity(q: FhirQuantity | undefined): FhirQuantity | undefined 
   return q && typeof q === 'object' && typeof q.value === 'number' && Number.isFinite(q.value) ? q : undefined;
 }
 
+/**
+ * A number sent as text, as EHRs do ("-2.6", "−2.6" with a Unicode minus, "< 5", "<5 pg/mL"):
+ * an optional comparator, a decimal number, an optional unit. Anything else is not a number
+ * (docs/clinical-logic.md#reading-values).
+ */
+const NUMERIC_STRING = /^\s*(<=|>=|<|>|≤|≥)?\s*([-+−–]?)\s*(\d+(?:\.\d+)?|\.\d+)\s*([A-Za-z%µμ[{][^<>=]*?)?\s*$/;
+const COMPARATORS: Record<string, FhirQuantity['comparator']> = { '<': '<', '<=': '<=', '>': '>', '>=': '>=', '≤': '<=', '≥': '>=' };
+
+export function numericString(text: string | undefined): FhirQuantity | undefined {
+  if (typeof text !== 'string' || text.length > 64) return undefined;
+  const m = NUMERIC_STRING.exec(text);
+  if (!m) return undefined;
+  const sign = m[2] === '' || m[2] === '+' ? 1 : -1;
+  const value = sign * Number(m[3]);
+  if (!Number.isFinite(value)) return undefined;
+  const q: FhirQuantity = { value };
+  const cmp = m[1] ? COMPARATORS[m[1]] : undefined;
+  if (cmp) q.comparator = cmp;
+  const unit = m[4]?.trim();
+  // "1e5" is an exponent, not a number with the unit "e5": too odd to guess at.
+  if (unit && /^e[-+]?\d/i.test(unit)) return undefined;
+  if (unit) q.unit = unit;
+  return q;
+}
+
+type ValueHolder = { valueQuantity?: FhirQuantity; valueString?: string; valueCodeableConcept?: CodeableConcept };
+
+/** The number of a result (valueQuantity, else a numeric valueString), or what could not be read. */
+function readValue(x: ValueHolder): { quantity?: FhirQuantity; unreadable?: string } {
+  const q = numericQuantity(x.valueQuantity);
+  if (q) return { quantity: q };
+  const fromText = numericString(x.valueString);
+  if (fromText) return { quantity: fromText };
+  if (typeof x.valueString === 'string') return { unreadable: x.valueString };
+  if (x.valueQuantity && typeof x.valueQuantity === 'object') return { unreadable: '' };
+  return {};
+}
+
 export class ObservationIndex {
   private readonly points = new Map<ObservationValueSet, FiledPoint[]>();
+  private readonly byStatus = new Map<ObservationValueSet, StatusIgnored[]>();
 
   constructor(observations: readonly Observation[]) {
     const seen = new Set<string>();
     for (let i = 0; i < observations.length; i++) {
       const o = observations[i];
       if (!o || typeof o !== 'object' || o.resourceType !== 'Observation') continue;
-      if (!COUNTED_STATUSES.has(String(o.status))) continue;
+      if (!COUNTED_STATUSES.has(String(o.status))) {
+        // An entered-in-error result never existed; any other state is named where it would have counted.
+        if (o.status !== 'entered-in-error') this.fileIgnored(o, String(o.status ?? 'missing'));
+        continue;
+      }
       // The same result may arrive twice (DXA and lab queries overlap): count it once.
       if (isString(o.id)) {
         if (seen.has(o.id)) continue;
         seen.add(o.id);
       }
-      const reference = isString(o.id) ? `Observation/${o.id}` : 'Observation';
+      const reference = referenceOf(o);
       const origin = originOf(o, reference, isString(o.id) ? -1 : i);
       if (origin === undefined) continue;
-      this.file(o.code, origin, numericQuantity(o.valueQuantity), o.valueCodeableConcept);
+      this.file(o.code, origin, readValue(o), o.valueCodeableConcept);
       const components = asArray(o.component);
       for (let j = 0; j < components.length; j++) {
         const c: ObservationComponent | undefined = components[j];
         if (!c || typeof c !== 'object') continue;
-        this.file(c.code, componentOrigin(origin, j), numericQuantity(c.valueQuantity), c.valueCodeableConcept);
+        this.file(c.code, componentOrigin(origin, j), readValue(c), c.valueCodeableConcept);
       }
     }
     for (const list of this.points.values()) sortLatestFirst(list);
   }
 
+  private fileIgnored(o: Observation, status: string): void {
+    const reference = referenceOf(o);
+    const day = dayOf(o.effectiveDateTime) ?? dayOf(o.effectivePeriod?.start) ?? dayOf(o.effectiveInstant) ?? dayOf(o.issued);
+    const codes = [...codingsOf(o.code), ...asArray(o.component).flatMap((c) => (c && typeof c === 'object' ? codingsOf(c.code) : []))];
+    const filed = new Set<string>();
+    for (const c of codes) {
+      for (const hit of conceptsFor(c.system, c.code)) {
+        const vs = hit.valueSet;
+        if (!isObservationValueSet(vs) || filed.has(vs)) continue;
+        filed.add(vs);
+        let list = this.byStatus.get(vs);
+        if (!list) this.byStatus.set(vs, (list = []));
+        list.push({ concept: hit, reference, status, ...(day !== undefined && { day }) });
+      }
+    }
+  }
+
   private file(
     code: CodeableConcept | undefined,
     origin: Origin,
-    quantity: FhirQuantity | undefined,
+    value: { quantity?: FhirQuantity; unreadable?: string },
     answer: CodeableConcept | undefined,
   ): void {
+    const quantity = value.quantity;
     const answers = codingsOf(answer);
     for (const c of codingsOf(code)) {
       // One read for all value sets (a per-set lookup here was the hottest path of a request).
@@ -198,9 +269,15 @@ export class ObservationIndex {
         const p: FiledPoint = { concept: hit, day: origin.day, reference: origin.reference, origin };
         if (quantity) p.quantity = quantity;
         if (answers.length) p.answer = answers;
+        else if (!quantity && value.unreadable !== undefined) p.unreadable = value.unreadable;
         list.push(p);
       }
     }
+  }
+
+  /** Results of a value set left out for their status (not final, amended or corrected), in record order. */
+  ignoredByStatus(vs: ObservationValueSet): readonly StatusIgnored[] {
+    return this.byStatus.get(vs) ?? [];
   }
 
   /** Counted results of a value set, latest first. */
@@ -221,6 +298,23 @@ export function provenanceOf(p: ObsPoint, date = isoDay(p.day)): Provenance {
  * A numeric result normalised to the rule's unit, or undefined when its unit is not understood.
  * A missing unit is read as the unit the code is normally reported in.
  */
+/**
+ * Why a counted result gives no number for a rule: its value could not be read, or its unit is
+ * not one the rule converts (docs/clinical-logic.md#reading-values). Undefined when it is usable.
+ */
+export function unusable(
+  p: ObsPoint,
+  normalise: (value: number, unit: string | undefined) => Quantity | undefined,
+): { reason: 'unreadable' | 'unit'; detail: string } | undefined {
+  const q = p.quantity;
+  if (!q || typeof q.value !== 'number') {
+    if (p.answer?.length) return { reason: 'unreadable', detail: 'a coded answer, not a number' };
+    return { reason: 'unreadable', detail: p.unreadable ? `"${p.unreadable}"` : 'no value' };
+  }
+  const reportedUnit = isString(q.code) ? q.code : isString(q.unit) ? q.unit : p.concept.unit;
+  return normalise(q.value, reportedUnit) ? undefined : { reason: 'unit', detail: reportedUnit ?? 'no unit' };
+}
+
 export function measure(
   p: ObsPoint,
   normalise: (value: number, unit: string | undefined) => Quantity | undefined,

@@ -2,6 +2,7 @@ import type {
   Condition,
   FamilyMemberHistory,
   Medication,
+  MedicationAdministration,
   MedicationRequest,
   MedicationStatement,
   Observation,
@@ -24,6 +25,9 @@ export const DATA_KEYS = [
   'procedures',
   'dxaOrders',
   'familyHistory',
+  // rules.md §2 onBoneAgent (v2): recent long-acting doses (docs/clinical-logic.md#bone-agent-status).
+  'boneAgentOrders',
+  'medicationAdministrations',
 ] as const;
 export type DataKey = (typeof DATA_KEYS)[number];
 
@@ -42,6 +46,8 @@ export interface PatientRecord {
   /** Completed DXA ServiceRequests (a DXA done counts as the last DXA). */
   serviceRequests: ServiceRequest[];
   familyHistory: FamilyMemberHistory[];
+  /** Bone-agent doses given (key `medicationAdministrations`); bone-agent orders of any status join `medicationRequests`. */
+  medicationAdministrations?: MedicationAdministration[];
   /** Medications that MedicationRequest/Statement.medicationReference point to, when resolved. */
   medications: Medication[];
   /** Optional inputs that could not be obtained; every card says these were not checked. */
@@ -95,6 +101,9 @@ export function recordFromResources(
         break;
       case 'Medication':
         record.medications.push(r as Medication);
+        break;
+      case 'MedicationAdministration':
+        (record.medicationAdministrations ??= []).push(r as MedicationAdministration);
         break;
       default:
         unfiled.push(r);

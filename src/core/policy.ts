@@ -47,6 +47,15 @@ export const PolicySchema = z
         minRiskFactors: z.number().int().min(1).max(7),
         /** rules.md §3 bone-agent: critical when minT ≤ this. */
         criticalTScoreAtOrBelow: finite,
+        /**
+         * rules.md §2 onBoneAgent (v2): a dose of a long-acting agent this many months ago still
+         * counts — denosumab 7 (dosed every 6 months), zoledronic acid 13 (every 6 or 12 months).
+         * docs/clinical-logic.md#bone-agent-status
+         */
+        recentDoseMonths: z.object({
+          denosumab: z.number().int().min(0).max(60),
+          zoledronicAcid: z.number().int().min(0).max(60),
+        }),
       })
       .strict(),
     riskFactors: z
@@ -144,7 +153,7 @@ export type DeepPartial<T> = T extends readonly unknown[]
 export const defaultPolicy: Policy = Object.freeze({
   dxaIntervalMonths: 24,
   bmdDecline: { minGapMonths: 9, percentPerYear: 5 },
-  boneAgent: { tScoreBelow: -2.0, minRiskFactors: 2, criticalTScoreAtOrBelow: -2.5 },
+  boneAgent: { tScoreBelow: -2.0, minRiskFactors: 2, criticalTScoreAtOrBelow: -2.5, recentDoseMonths: { denosumab: 7, zoledronicAcid: 13 } },
   riskFactors: {
     tScoreBelow: -1.5,
     ageAbove: 65,

@@ -16,6 +16,7 @@ import {
   type FactRef,
   type Facts,
   type GuidelineRef,
+  type IgnoredKind,
   type Indicator,
   type Measurement,
   type Reason,
@@ -28,6 +29,18 @@ type Draft = Pick<Recommendation, 'indicator' | 'reasons' | 'facts' | 'suggestio
     guidelines: GuidelineRef[];
   };
 
+const IGNORED_KINDS: Record<Topic, readonly IgnoredKind[]> = {
+  'baseline-dxa': ['dxa'],
+  'dxa-follow-up': ['dxa'],
+  'bone-agent': ['t-score', 'egfr', 'calcium', 'vitamin-d', 'smoking', 'bone-agent'],
+  'bmd-decline': ['bmd'],
+  'estradiol-low': ['estradiol'],
+  'estradiol-check': ['estradiol'],
+  'calcium-vitamin-d': ['calcium-vitamin-d'],
+};
+
+const BONE_AGENT_ONLY_KEYS: ReadonlySet<string> = new Set(['boneAgentOrders', 'medicationAdministrations']);
+
 function recommend(topic: Topic, facts: Facts, d: Draft): Recommendation {
   const rec: Recommendation = {
     topic,
@@ -39,9 +52,14 @@ function recommend(topic: Topic, facts: Facts, d: Draft): Recommendation {
     suggestions: d.suggestions,
     overrideReasons: OVERRIDE_REASONS[topic],
     guidelines: d.guidelines,
-    notChecked: facts.notChecked,
+    // The bone-agent dose keys only inform the bone-agent card.
+    notChecked: topic === 'bone-agent' ? facts.notChecked : facts.notChecked.filter((k) => !BONE_AGENT_ONLY_KEYS.has(k)),
   };
   if (d.suggestions.length) rec.selectionBehavior = d.selectionBehavior ?? 'any';
+  // What this card would have used but left out is named on it (docs/clinical-logic.md#missing-data).
+  const kinds = IGNORED_KINDS[topic];
+  const ignored = facts.ignored?.filter((i) => kinds.includes(i.kind));
+  if (ignored?.length) rec.ignored = ignored;
   for (const k of ['riskFactors', 'riskFactorCount', 'cautions', 'omittedAgents'] as const) {
     const v = d[k];
     if (v !== undefined && (!Array.isArray(v) || v.length > 0)) (rec as unknown as Record<string, unknown>)[k] = v;
@@ -142,11 +160,12 @@ function boneAgentRule(facts: Facts, policy: Policy): Recommendation | undefined
   if (!tLow && !enoughRisk) return undefined;
 
   const reasons: Reason[] = [];
-  if (tLow) reasons.push({ code: 't-score-below-threshold', threshold: ba.tScoreBelow, value: facts.minT!.value });
+  const tCmp = facts.minT?.comparator ? { comparator: facts.minT.comparator } : {};
+  if (tLow) reasons.push({ code: 't-score-below-threshold', threshold: ba.tScoreBelow, value: facts.minT!.value, ...tCmp });
   if (enoughRisk) reasons.push({ code: 'risk-factors-at-threshold', threshold: ba.minRiskFactors, value: facts.riskFactorCount });
   // critical when minT ≤ −2.5 or a fragility fracture is present
   const tCritical = facts.minT !== undefined && le(facts.minT.value, ba.criticalTScoreAtOrBelow);
-  if (tCritical) reasons.push({ code: 't-score-at-or-below-critical', threshold: ba.criticalTScoreAtOrBelow, value: facts.minT!.value });
+  if (tCritical) reasons.push({ code: 't-score-at-or-below-critical', threshold: ba.criticalTScoreAtOrBelow, value: facts.minT!.value, ...tCmp });
   if (facts.fragilityFracture) reasons.push({ code: 'fragility-fracture' });
   const indicator: Indicator = tCritical || facts.fragilityFracture ? 'critical' : 'warning';
 
@@ -203,8 +222,10 @@ function bmdDeclineRule(facts: Facts, policy: Policy): Recommendation | undefine
 
 // rules.md §3 estradiol-low (male, latest estradiol within 12 months below 20 pg/mL; critical below 10)
 // and estradiol-check (male, no estradiol within 6 months, and no estradiol-low).
+// v2: not for a man treated for breast cancer — "review the AI dose" would undercut his cancer
+// treatment (docs/clinical-logic.md#estradiol).
 function estradiolRules(facts: Facts, policy: Policy): Recommendation | undefined {
-  if (facts.sex !== 'male') return undefined;
+  if (facts.sex !== 'male' || facts.breastCancer) return undefined;
   const p = policy.estradiol;
   const today = dayOf(facts.today)!;
   const e2 = facts.estradiol;
@@ -218,8 +239,8 @@ function estradiolRules(facts: Facts, policy: Policy): Recommendation | undefine
       indicator: critical ? 'critical' : 'warning',
       reasons: [
         critical
-          ? { code: 'estradiol-below-critical', threshold: p.criticalBelowPgMl, value: e2.value, unit: 'pg/mL' }
-          : { code: 'estradiol-below-low', threshold: p.lowBelowPgMl, value: e2.value, unit: 'pg/mL' },
+          ? { code: 'estradiol-below-critical', threshold: p.criticalBelowPgMl, value: e2.value, unit: 'pg/mL', ...(e2.comparator && { comparator: e2.comparator }) }
+          : { code: 'estradiol-below-low', threshold: p.lowBelowPgMl, value: e2.value, unit: 'pg/mL', ...(e2.comparator && { comparator: e2.comparator }) },
       ],
       facts: [{ fact: 'estradiol', measurement: e2 }, ...context, ...onAiFact(facts)],
       suggestions: [],

@@ -57,7 +57,7 @@ export interface BmdLoss {
 
 export interface MedicationUse {
   reference: string;
-  resourceType: 'MedicationRequest' | 'MedicationStatement';
+  resourceType: 'MedicationRequest' | 'MedicationStatement' | 'MedicationAdministration';
   status: string;
   ingredient?: string;
   label?: string;
@@ -65,6 +65,8 @@ export interface MedicationUse {
   coding?: SimpleCoding;
   /** authoredOn / effective start, YYYY-MM-DD. */
   date?: string;
+  /** A long-acting dose given or ordered recently, counted for this many months (docs/clinical-logic.md#bone-agent-status). */
+  recentDoseMonths?: number;
 }
 
 export interface ConditionFinding {
@@ -107,10 +109,39 @@ export interface RiskFactor {
   missing?: DataKey[];
 }
 
-/** The latest tobacco smoking status answer (rules.md §2 factor 7). */
+/** What an ignored record would have been used as (docs/clinical-logic.md#missing-data). */
+export type IgnoredKind =
+  | 'dxa'
+  | 't-score'
+  | 'bmd'
+  | 'estradiol'
+  | 'egfr'
+  | 'calcium'
+  | 'vitamin-d'
+  | 'smoking'
+  | 'bone-agent'
+  | 'calcium-vitamin-d';
+
+/**
+ * A result or medication record that exists but was left out: its status does not count, its
+ * value or unit could not be read. Named on the card that would have used it, so that a card never
+ * says "no X on record" while an X exists in another state (docs/clinical-logic.md#reading-values).
+ */
+export interface IgnoredRecord {
+  kind: IgnoredKind;
+  reason: 'status' | 'unreadable' | 'unit';
+  /** The status, the text that was not a number, or the unit not understood. */
+  detail: string;
+  reference: string;
+  date?: string;
+  code?: SimpleCoding;
+}
+
+/** The latest tobacco smoking status answer (rules.md §2 factor 7; docs/clinical-logic.md#risk-factors). */
 export interface SmokingFact {
   answer: string;
-  status: 'current' | 'former' | 'other';
+  /** `unreadable`: an answer in no list (never shown as absent). */
+  status: 'current' | 'former' | 'never' | 'unknown' | 'unreadable';
   date: string;
   source: Provenance;
 }
@@ -159,6 +190,10 @@ export interface Facts {
   safety: SafetyFacts;
   osteoporosis?: ConditionFinding;
   osteopenia?: ConditionFinding;
+  /** A breast-cancer diagnosis: a man with one gets no estradiol card (docs/clinical-logic.md#estradiol). */
+  breastCancer?: ConditionFinding;
+  /** Records left out (status, unreadable value, unknown unit), newest first. */
+  ignored?: IgnoredRecord[];
   notChecked: DataKey[];
 }
 
@@ -215,6 +250,8 @@ export type ReasonCode =
 
 export interface Reason {
   code: ReasonCode;
+  /** The value's reported comparator ("< 5"), shown with it everywhere (docs/clinical-logic.md#wording). */
+  comparator?: Measurement['comparator'];
   /** The policy threshold this reason compares against. */
   threshold?: number;
   value?: number;
@@ -282,6 +319,8 @@ export interface Recommendation {
   overrideReasons: OverrideReason[];
   /** The first is the card's source; the rest become links. */
   guidelines: GuidelineRef[];
+  /** Records this card would have used but left out, named on it. */
+  ignored?: IgnoredRecord[];
   /** rules.md §4: inputs that could not be obtained. */
   notChecked: DataKey[];
 }

@@ -325,11 +325,13 @@ export async function gatherPatientData(req: GatherRequest, deps: GatherDeps = {
     patient: patient as PatientRecord['patient'],
     observations: dedupe(data('dxa'), data('labs')) as PatientRecord['observations'],
     conditions: data('conditions') as PatientRecord['conditions'],
-    medicationRequests: data('medicationRequests') as PatientRecord['medicationRequests'],
+    // Bone-agent orders of any status join the active orders: every reader filters by status.
+    medicationRequests: dedupe(data('medicationRequests'), data('boneAgentOrders')) as PatientRecord['medicationRequests'],
     medicationStatements: data('medicationStatements') as PatientRecord['medicationStatements'],
     procedures: data('procedures') as PatientRecord['procedures'],
     serviceRequests: data('dxaOrders') as PatientRecord['serviceRequests'],
     familyHistory: data('familyHistory') as PatientRecord['familyHistory'],
+    medicationAdministrations: data('medicationAdministrations') as NonNullable<PatientRecord['medicationAdministrations']>,
     medications,
     notChecked: DATA_KEYS.filter((k) => failures.has(k) || partly.has(k)),
   };

@@ -33,6 +33,8 @@ const LABELS: Record<DataKey, string> = {
   procedures: 'DXA Procedures',
   dxaOrders: 'completed DXA ServiceRequests',
   familyHistory: 'FamilyMemberHistory',
+  boneAgentOrders: 'bone-agent MedicationRequests (any status)',
+  medicationAdministrations: 'bone-agent MedicationAdministrations',
 };
 
 const ISSUE_CODES: Record<KeyFailureKind, OperationOutcomeIssue['code']> = {

@@ -96,7 +96,8 @@ describe('renderCards: CDS Hooks 2.0 card contract', () => {
   test('the bone-agent card: key number in the summary, facts and safety in the detail, renal omission', () => {
     const c = all[0]!.cards.find((x) => x.source.topic?.code === 'bone-agent')!;
     expect(c.indicator).toBe('critical');
-    expect(c.summary).toBe('T-score −2.7 at femoral neck (left): start a bone agent before anastrozole');
+    // v2 wording: the bone agent is started alongside the AI, never before it (docs/clinical-logic.md#wording).
+    expect(c.summary).toBe('T-score −2.7 at femoral neck (left): start a bone agent alongside anastrozole');
     expect(c.selectionBehavior).toBe('at-most-one');
     expect(c.suggestions!.map((s) => [s.label, s.isRecommended])).toEqual([['Denosumab 60 mg SC every 6 months', true]]);
     const mr = c.suggestions![0]!.actions![0]!.resource as { medicationCodeableConcept: unknown; dosageInstruction: unknown[] };
@@ -122,7 +123,8 @@ describe('renderCards: CDS Hooks 2.0 card contract', () => {
 
   test('bmd-decline and estradiol cards state their numbers and guideline', () => {
     const bmdCard = all[0]!.cards.find((x) => x.source.topic?.code === 'bmd-decline')!;
-    expect(bmdCard.summary).toBe('BMD down 7.45 %/yr at lumbar spine since 2022-01-10: review bone protection before anastrozole');
+    // v2 wording: losses to one decimal.
+    expect(bmdCard.summary).toBe('BMD down 7.5 %/yr at lumbar spine since 2022-01-10: review bone protection before anastrozole');
     expect(bmdCard.suggestions).toBeUndefined();
     expect(bmdCard.selectionBehavior).toBeUndefined();
     expect(bmdCard.links?.[0]?.url).toBe('https://doi.org/10.1016/j.jbo.2017.03.001');
@@ -157,7 +159,9 @@ describe('renderCards: CDS Hooks 2.0 card contract', () => {
       expect.objectContaining({ text: 'Calcium supplement to bring total daily intake (diet + supplement) to 1000–1200 mg; choose a local product' }),
     ]);
     expect(mr.dosageInstruction[1]).not.toHaveProperty('doseAndRate');
-    expect(c.summary).toContain('total');
+    // v2: the summary says what is missing (a supplement) in at most 120 characters; the total-intake figure is in the draft.
+    expect(c.summary).toBe('No calcium or vitamin D supplement on record: start calcium and vitamin D3 with anastrozole');
+    expect(c.summary.length).toBeLessThanOrEqual(120);
   });
 
   test('T-score thresholds print with one decimal (−2.0, not −2.)', () => {
@@ -187,7 +191,9 @@ describe('renderCards: CDS Hooks 2.0 card contract', () => {
     const c = cs.find((x) => x.source.topic?.code === 'baseline-dxa')!;
     expect(c.summary).toBe('No axial DXA on record: order a baseline DXA before starting anastrozole');
     expect(c.detail).toContain('No axial DXA on record');
-    expect(c.detail).toMatch(/Peripheral, VFA-only or unspecified-site DXA \(does not replace an axial scan\): 2025-01-01 \(Observation\/heel; LOINC 38266-3/);
+    // v2: the resource and its code are listed under Sources at the end.
+    expect(c.detail).toContain('Peripheral, VFA-only or unspecified-site DXA (does not replace an axial scan): 2025-01-01\n');
+    expect(c.detail).toMatch(/\*\*Sources\*\*\n\n(- .*\n)*- Observation\/heel: LOINC 38266-3/);
   });
 
   test('rendering is deterministic apart from the ids', () => {

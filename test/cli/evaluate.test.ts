@@ -56,7 +56,8 @@ describe('aibl-cds evaluate', () => {
         expect(s.actions?.[0]?.resource).toMatchObject({ subject: { reference: 'Patient/eba03315-2043-442b-80a8-a4d8d265ac99' } });
       }
     }
-    expect(cards[1]!.summary).toBe('2 fracture risk factors: start a bone agent before anastrozole');
+    // v2 wording: alongside the AI, never before it (docs/clinical-logic.md#wording).
+    expect(cards[1]!.summary).toBe('2 fracture risk factors: start a bone agent alongside anastrozole');
   });
 
   test('text output is readable: header, numbered cards, detail, suggestions, override reasons', async () => {

@@ -168,7 +168,7 @@ describe('facts with provenance', () => {
     expect(factsOf([never, smoker]).smoking).toMatchObject({ status: 'current', source: { reference: 'Observation/a-second' } });
     const smokerFirst = { ...smoking(SMOKER, '2025-05-01T09:00:00Z'), id: 'a-first' };
     const neverSecond = { ...smoking(NEVER_SMOKED, '2025-05-01T15:30:00Z'), id: 'z-second' };
-    expect(factsOf([smokerFirst, neverSecond]).smoking).toMatchObject({ status: 'other', source: { reference: 'Observation/z-second' } });
+    expect(factsOf([smokerFirst, neverSecond]).smoking).toMatchObject({ status: 'never', source: { reference: 'Observation/z-second' } });
   });
 
   test('minT and lastDxa use the minT sites only; a heel scan is kept apart as a peripheral DXA', () => {

@@ -11,10 +11,15 @@ function errorOf(json: unknown): PolicyError {
 }
 
 describe('policy', () => {
-  test('defaults are the numbers of rules.md version 1', () => {
+  test('defaults are the numbers of rules.md version 2', () => {
     expect(defaultPolicy.dxaIntervalMonths).toBe(24);
     expect(defaultPolicy.bmdDecline).toEqual({ minGapMonths: 9, percentPerYear: 5 });
-    expect(defaultPolicy.boneAgent).toEqual({ tScoreBelow: -2.0, minRiskFactors: 2, criticalTScoreAtOrBelow: -2.5 });
+    expect(defaultPolicy.boneAgent).toEqual({
+      tScoreBelow: -2.0,
+      minRiskFactors: 2,
+      criticalTScoreAtOrBelow: -2.5,
+      recentDoseMonths: { denosumab: 7, zoledronicAcid: 13 },
+    });
     expect(defaultPolicy.riskFactors).toMatchObject({ tScoreBelow: -1.5, ageAbove: 65, bmiBelow: 20, bmiLookbackMonths: 24, fractureMinAge: 50, glucocorticoidMonths: 6 });
     expect(defaultPolicy.estradiol).toEqual({ lowBelowPgMl: 20, criticalBelowPgMl: 10, lowWindowMonths: 12, checkWindowMonths: 6, pmolPerLPerPgMl: 3.671 });
     expect(defaultPolicy.safety).toMatchObject({ egfrBelow: 35, calciumBelowMgDl: 8.5, vitaminDBelowNgMl: 20 });
@@ -41,7 +46,7 @@ describe('policy', () => {
   test('a deep-partial override is merged over the defaults', () => {
     const p = parsePolicy({ dxaIntervalMonths: 18, boneAgent: { minRiskFactors: 3 }, estradiol: { lowBelowPgMl: 15 } });
     expect(p.dxaIntervalMonths).toBe(18);
-    expect(p.boneAgent).toEqual({ tScoreBelow: -2.0, minRiskFactors: 3, criticalTScoreAtOrBelow: -2.5 });
+    expect(p.boneAgent).toEqual({ tScoreBelow: -2.0, minRiskFactors: 3, criticalTScoreAtOrBelow: -2.5, recentDoseMonths: { denosumab: 7, zoledronicAcid: 13 } });
     expect(p.estradiol.lowBelowPgMl).toBe(15);
     expect(p.estradiol.criticalBelowPgMl).toBe(10);
     expect(defaultPolicy.dxaIntervalMonths).toBe(24);

@@ -125,7 +125,8 @@ const scenarios: Scenario[] = [
     resources: quiet(['dxa']),
     draft: bundle([anastrozoleDraft(), medRequest(medText('Ibuprofen 400 mg'), { id: 'other', status: 'draft' })]),
     selections: ['MedicationRequest/draft-1'],
-    expect: ['baseline-dxa:warning'],
+    // order-select cards are at most info: order-sign interrupts (docs/clinical-logic.md#trigger).
+    expect: ['baseline-dxa:info'],
   },
   {
     name: 'order-select: only another order is selected',
@@ -141,7 +142,7 @@ const scenarios: Scenario[] = [
     resources: quiet(['dxa']),
     draft: bundle([anastrozoleDraft()], { fullUrls: true }),
     selections: ['http://ehr.example/fhir/MedicationRequest/draft-1'],
-    expect: ['baseline-dxa:warning'],
+    expect: ['baseline-dxa:info'],
   },
   // ---------------------------------------------------------------- patient-view
   {

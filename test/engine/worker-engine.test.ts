@@ -6,6 +6,7 @@
  * events and FHIR error counts coming back to the main thread's log and metrics, the deadline and
  * the client going away reaching FHIR calls made in the worker, and a worker that dies.
  */
+import { DATA_KEYS } from '../../src/core/patient-record.js';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { request as httpRequest, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -215,7 +216,7 @@ describe('a FHIR server that never answers, with a worker engine', () => {
     expect(a.ms).toBeGreaterThanOrEqual(TIMEOUT_MS - 5);
     expect(a.body.issue.map((i: any) => i.code)).toEqual(['timeout', 'timeout', 'timeout']);
     const after = (await w.metrics.registry.getSingleMetric('aibl_fhir_errors_total')?.get())?.values ?? [];
-    expect(after.find((v) => v.labels.kind === 'timeout')?.value).toBe(timeoutsBefore + 9);
+    expect(after.find((v) => v.labels.kind === 'timeout')?.value).toBe(timeoutsBefore + DATA_KEYS.length);
     const line = w.logLines().filter((l) => l.msg === 'required data unavailable').at(-1);
     expect(line?.missing).toEqual(['patient', 'dxa', 'medicationRequests']);
     expect(typeof line?.reqId).toBe('string');

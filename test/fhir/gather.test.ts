@@ -70,6 +70,7 @@ function recordIds(record: PatientRecord): Record<string, string[]> {
     procedures: sortedIds(record.procedures),
     dxaOrders: sortedIds(record.serviceRequests),
     familyHistory: sortedIds(record.familyHistory),
+    medicationAdministrations: sortedIds(record.medicationAdministrations ?? []),
   };
 }
 
@@ -78,11 +79,13 @@ function expectedIds(prefetch: Record<DataKey, unknown>): Record<string, string[
     patient: idsOf(prefetch.patient),
     observations: [...idsOf(prefetch.dxa), ...idsOf(prefetch.labs)].sort(),
     conditions: idsOf(prefetch.conditions),
-    medicationRequests: idsOf(prefetch.medicationRequests),
+    // Bone-agent orders of any status join the active orders, each once.
+    medicationRequests: [...new Set([...idsOf(prefetch.medicationRequests), ...idsOf(prefetch.boneAgentOrders)])].sort(),
     medicationStatements: idsOf(prefetch.medicationStatements),
     procedures: idsOf(prefetch.procedures),
     dxaOrders: idsOf(prefetch.dxaOrders),
     familyHistory: idsOf(prefetch.familyHistory),
+    medicationAdministrations: idsOf(prefetch.medicationAdministrations),
   };
 }
 
@@ -117,7 +120,7 @@ describe('without prefetch', () => {
 
   test('without fhirAuthorization no Authorization header is sent', async () => {
     ok(await gather({ fhirAuthorization: undefined }));
-    expect(server.requests).toHaveLength(9);
+    expect(server.requests).toHaveLength(DATA_KEYS.length);
     for (const r of server.requests) expect(r.headers.authorization).toBeUndefined();
   });
 

@@ -27,6 +27,8 @@ function received(): string[] {
 const ALL_QUERIES = [
   'Condition?',
   'FamilyMemberHistory?',
+  'MedicationAdministration?code',
+  'MedicationRequest?code',
   'MedicationRequest?status',
   'MedicationStatement?status',
   'Observation?code',

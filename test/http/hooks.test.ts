@@ -25,11 +25,12 @@ describe('the three hooks, with prefetch', () => {
     expect(boneAgent.suggestions).toHaveLength(3);
   });
 
-  it('order-select: letrozole selected, T-score −2.7, already on calcium → critical bone-agent card only', async () => {
+  // order-select cards are at most info: the critical card comes at order-sign (docs/clinical-logic.md#trigger).
+  it('order-select: letrozole selected, T-score −2.7, already on calcium → bone-agent card only, at info', async () => {
     const res = await request(t.app).post(SELECT).send(example('order-select'));
     expect(res.status).toBe(200);
     expectWellFormedCards(res.body, 'example-letrozole-62f');
-    expect(topics(res.body)).toEqual(['bone-agent:critical']);
+    expect(topics(res.body)).toEqual(['bone-agent:info']);
   });
 
   it('order-select: no cards when the AI order is not among the selections', async () => {
@@ -40,11 +41,12 @@ describe('the three hooks, with prefetch', () => {
     expect(res.body).toEqual({ cards: [] });
   });
 
-  it('patient-view: a man on exemestane for a year → DXA follow-up, estradiol check, calcium + vitamin D', async () => {
+  // v2: he is treated for breast cancer (HR+), so he gets no estradiol card (docs/clinical-logic.md#estradiol).
+  it('patient-view: a man on exemestane for breast cancer for a year → DXA follow-up, calcium + vitamin D', async () => {
     const res = await request(t.app).post(VIEW).send(example('patient-view'));
     expect(res.status).toBe(200);
     expectWellFormedCards(res.body, 'example-exemestane-58m');
-    expect(topics(res.body)).toEqual(['calcium-vitamin-d:info', 'dxa-follow-up:info', 'estradiol-check:info']);
+    expect(topics(res.body)).toEqual(['calcium-vitamin-d:info', 'dxa-follow-up:info']);
   });
 
   it('patient-view: no cards for a patient without an active aromatase inhibitor', async () => {

@@ -14,6 +14,7 @@ import { resourcesOf } from '../support/prefetch-resources.js';
 import { DATA_KEY_LABELS } from '../../src/cards/format.js';
 import { defaultPolicy } from '../../src/core/index.js';
 import { InProcessEngine } from '../../src/engine/engine.js';
+import { DATA_KEYS } from '../../src/core/patient-record.js';
 import { startFhirServer, type TestFhirServer } from '../support/fhir-server.js';
 import { example, testApp } from '../http/support/app.js';
 
@@ -23,8 +24,8 @@ const LATE_MS = 50;
 const LOAD_SLACK_MS = 200;
 const REQUIRED = ['patient', 'dxa', 'medicationRequests'] as const;
 const OPTIONAL = ['labs', 'conditions', 'medicationStatements', 'procedures', 'dxaOrders', 'familyHistory'] as const;
-/** FHIR queries a call sends (and abandons): all nine, or the six optional ones. */
-const QUERIES = { required: 9, optional: 6 };
+/** FHIR queries a call sends (and abandons): one per data key, or the six optional ones. */
+const QUERIES = { required: DATA_KEYS.length, optional: 6 };
 
 type Kind = keyof typeof QUERIES;
 

@@ -10,6 +10,7 @@ import bmi from './bmi.json' with { type: 'json' };
 import bodyHeight from './body-height.json' with { type: 'json' };
 import bodyWeight from './body-weight.json' with { type: 'json' };
 import boneAgents from './bone-agents.json' with { type: 'json' };
+import breastCancer from './breast-cancer.json' with { type: 'json' };
 import calciumSerum from './calcium-serum.json' with { type: 'json' };
 import calciumVitaminD from './calcium-vitamin-d.json' with { type: 'json' };
 import ckd45 from './ckd-4-5.json' with { type: 'json' };
@@ -65,6 +66,7 @@ const SOURCES = {
   onj,
   hypocalcaemia,
   'vitamin-d-deficiency': vitaminDDeficiency,
+  'breast-cancer': breastCancer,
 } as const;
 
 export type ValueSetName = keyof typeof SOURCES;
