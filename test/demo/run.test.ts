@@ -32,7 +32,7 @@ test('the printed cards are plain text with the key facts and suggestions', () =
   expect(text).toContain('· eGFR: 30 mL/min/1.73 m², ');
   expect(text).toContain('· Present: smoking, current or former — Smoker (finding)');
   expect(text).toContain('→ Denosumab 60 mg SC every 6 months (recommended)');
-  expect(text).toMatch(/\[WARNING\] bmd-decline: BMD down 6 %\/yr at lumbar spine/);
+  expect(text).toMatch(/\[WARNING\] bmd-decline: BMD down 6.0 %\/yr at lumbar spine/);
   expect(text).not.toMatch(/\\\[|\*\*|Observation\//);
   // Provenance is cut whole: no line is left with an unmatched parenthesis.
   const unbalanced = text.split('\n').filter((l) => (l.match(/\(/g) ?? []).length !== (l.match(/\)/g) ?? []).length);

@@ -6,7 +6,7 @@
  * server behind. Linux only (/proc).
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
+import { copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { delimiter, dirname, join } from 'node:path';
@@ -162,6 +162,10 @@ describe('npm start', () => {
     mkdirSync(join(project, 'bin'));
     copyFileSync(LAUNCHER, join(project, 'bin', 'aibl-cds-server'));
     symlinkSync(join(repoRoot, 'src'), join(project, 'src'));
+    symlinkSync(join(repoRoot, 'demo'), join(project, 'demo'));
+    // Copied, not linked: the web build writes next to its config (../dist/web), which must be
+    // this project's dist, not the repository's.
+    cpSync(join(repoRoot, 'web'), join(project, 'web'), { recursive: true });
     symlinkSync(join(repoRoot, 'node_modules'), join(project, 'node_modules'));
   });
   afterAll(() => rmSync(project, { recursive: true, force: true }));
