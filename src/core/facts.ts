@@ -53,7 +53,7 @@ export interface FactsInput {
   draftMedicationRequests?: MedicationRequest[];
 }
 
-const SITE_LABELS: Record<string, string> = {
+export const SITE_LABELS: Record<string, string> = {
   'lumbar-spine': 'lumbar spine',
   'total-hip': 'total hip',
   'femoral-neck': 'femoral neck',
