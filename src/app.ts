@@ -5,7 +5,7 @@ import type { Authenticator } from './auth/authenticator.js';
 import type { Policy } from './core/index.js';
 import type { FhirAgents } from './fhir/gather.js';
 import { prefetchTemplates } from './fhir/queries.js';
-import type { Config } from './config.js';
+import type { Config, SmartConfig } from './config.js';
 import { timeOrderedId } from './time-ordered-id.js';
 import type { Metrics } from './metrics.js';
 import type { FeedbackStore } from './store/feedback-store.js';
@@ -17,6 +17,7 @@ import { jsonBody, jsonBytes } from './http/json-body.js';
 import { healthz, metricsEndpoint, readyz, type ReadinessCheck } from './http/operations.js';
 import { requestContext } from './http/request-context.js';
 import { webAssetsRouter, webBuildPresent, webPageRouter } from './http/web-assets.js';
+import { smartConfigRouter } from './http/smart-config.js';
 import { createAnalyticsRouter } from './http/analytics.js';
 import { registerFeedbackMetrics, withFeedbackMetrics } from './store/feedback-metrics.js';
 import { feedbackHandler } from './hooks/feedback.js';
@@ -48,6 +49,8 @@ export interface AppDeps {
   newId?: () => string;
   /** The built browser pages (dist/web); pages are served only when given and built. */
   web?: { dir: string };
+  /** SMART_CLIENT_ID and friends: the bone-health view's settings, and the card links to it. */
+  smart?: SmartConfig;
 }
 
 const DISCOVERY_MAX_AGE_S = 300;
@@ -76,7 +79,13 @@ export function createApp(deps: AppDeps): Express {
   app.get('/healthz', healthz);
   const engine =
     deps.engine ??
-    inProcessEngine({ policy: deps.policy, now, newId, ...(deps.fhirAgents !== undefined && { fhirAgents: deps.fhirAgents }) });
+    inProcessEngine({
+      policy: deps.policy,
+      now,
+      newId,
+      ...(deps.fhirAgents !== undefined && { fhirAgents: deps.fhirAgents }),
+      ...(deps.smart !== undefined && { smartLaunchUrl: deps.smart.launchUrl }),
+    });
 
   app.get('/readyz', readyz([() => feedbackStore.ping(), () => engine.ready(), ...(deps.readinessChecks ?? [])]));
   app.get('/metrics', metricsEndpoint(metrics));
@@ -126,7 +135,8 @@ export function createApp(deps: AppDeps): Express {
     const dir = deps.web.dir;
     app.use(webAssetsRouter(dir));
     app.use(webPageRouter({ dir, page: 'console' }));
-    app.use(webPageRouter({ dir, page: 'smart' }));
+    app.use(smartConfigRouter(deps.smart, deps.policy));
+    app.use(webPageRouter({ dir, page: 'smart', connectSrc: deps.smart?.connectSrc ?? [] }));
   }
 
   app.use(notFound);

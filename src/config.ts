@@ -91,6 +91,22 @@ const envSchema = z.object({
     z.enum(['on', 'off'], { error: 'must be on or off' }).optional().default('on'),
   ),
   SERVICE_WORKERS: integer(1, 16, 1),
+  SMART_CLIENT_ID: optionalString,
+  SMART_CONNECT_SRC: z.preprocess(
+    blankToUndefined,
+    z
+      .string()
+      .transform((s) =>
+        s
+          .split(',')
+          .map((o) => o.trim().replace(/\/+$/, ''))
+          .filter((o) => o.length > 0),
+      )
+      .refine((list) => list.every(isOrigin), {
+        error: 'must be a comma-separated list of origins like https://fhir.hospital.org,https://auth.hospital.org',
+      })
+      .optional(),
+  ),
 });
 
 export interface Config {
@@ -124,6 +140,17 @@ export interface Config {
    * (bench/RESULTS.md, fifth and sixth sessions), so the default is 1.
    */
   serviceWorkers: number;
+  /** The SMART bone-health view (SMART_CLIENT_ID set); cards about the DXA trend link to it. */
+  smart?: SmartConfig;
+}
+
+export interface SmartConfig {
+  /** The client id the EHR's authorization server registered for the app. */
+  clientId: string;
+  /** `<PUBLIC_BASE_URL>/smart/launch`: the card links' url and the EHR's launch URI. */
+  launchUrl: string;
+  /** SMART_CONNECT_SRC: the FHIR and authorization server origins the app's page may fetch from. */
+  connectSrc: string[];
 }
 
 /** Reads and validates the environment. Throws ConfigError naming every invalid variable. */
@@ -141,6 +168,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   }
   const publicBaseUrl = (e.PUBLIC_BASE_URL ?? `http://localhost:${e.PORT}`).replace(/\/+$/, '');
   const corsOrigins = e.CDS_CORS_ORIGINS ?? (production ? [] : ['*']);
+  if (e.SMART_CLIENT_ID !== undefined && (e.SMART_CONNECT_SRC ?? []).length === 0) {
+    // The page's Content-Security-Policy would refuse every FHIR and token request.
+    throw new ConfigError(['SMART_CONNECT_SRC: required with SMART_CLIENT_ID (the origins of the FHIR and authorization servers)']);
+  }
   return {
     port: e.PORT,
     host: e.HOST,
@@ -160,6 +191,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     ...(e.DATABASE_URL !== undefined && { databaseUrl: e.DATABASE_URL }),
     ...(e.REDIS_URL !== undefined && { redisUrl: e.REDIS_URL }),
     ...(e.ANALYTICS_TOKEN !== undefined && { analyticsToken: e.ANALYTICS_TOKEN }),
+    ...(e.SMART_CLIENT_ID !== undefined && {
+      smart: { clientId: e.SMART_CLIENT_ID, launchUrl: `${publicBaseUrl}/smart/launch`, connectSrc: e.SMART_CONNECT_SRC ?? [] },
+    }),
   };
 }
 

@@ -59,7 +59,7 @@ async function start(): Promise<void> {
   });
   warnIfOpenMode(authenticator, logger);
   // FHIR calls go out from the thread that answers: the worker makes its own agents.
-  const engine = config.serviceWorker ? serviceWorkers(config.serviceWorkers, policy, logger) : undefined;
+  const engine = config.serviceWorker ? serviceWorkers(config.serviceWorkers, policy, logger, config.smart?.launchUrl) : undefined;
   // SERVICE_WORKER=off: createApp answers on this thread, with these agents.
   const fhirAgents = engine ? undefined : new FhirAgents();
 
@@ -74,6 +74,7 @@ async function start(): Promise<void> {
     ...(engine && { engine }),
     ...(fhirAgents && { fhirAgents }),
     ...(config.analyticsToken !== undefined && { analyticsToken: config.analyticsToken }),
+    ...(config.smart !== undefined && { smart: config.smart }),
     // npm run build puts the browser pages beside this file (dist/web).
     web: { dir: fileURLToPath(new URL('./web', import.meta.url)) },
     readinessChecks: [
@@ -165,8 +166,9 @@ async function start(): Promise<void> {
 }
 
 /** SERVICE_WORKERS worker engines behind one pool. */
-function serviceWorkers(count: number, policy: Policy, logger: Logger): ServiceCallEngine {
-  return new WorkerPool(Array.from({ length: count }, () => new WorkerEngine({ policy, logger })));
+function serviceWorkers(count: number, policy: Policy, logger: Logger, smartLaunchUrl?: string): ServiceCallEngine {
+  const options = { policy, logger, ...(smartLaunchUrl !== undefined && { smartLaunchUrl }) };
+  return new WorkerPool(Array.from({ length: count }, () => new WorkerEngine(options)));
 }
 
 function fail(err: unknown, logger?: Logger): never {

@@ -8,6 +8,8 @@ import type { FromWorker, ToWorker, WorkerSettings } from './worker-protocol.js'
 export interface WorkerEngineOptions {
   policy: Policy;
   logger: Logger;
+  /** See AnswerDeps.smartLaunchUrl. */
+  smartLaunchUrl?: string;
   /** The worker's module; by default service-worker.js beside this file (in dist/). */
   workerUrl?: URL;
   resourceLimits?: ResourceLimits;
@@ -112,7 +114,10 @@ export class WorkerEngine implements ServiceCallEngine {
   }
 
   private spawn(): Worker {
-    const workerData: WorkerSettings = { policy: this.opts.policy };
+    const workerData: WorkerSettings = {
+      policy: this.opts.policy,
+      ...(this.opts.smartLaunchUrl !== undefined && { smartLaunchUrl: this.opts.smartLaunchUrl }),
+    };
     const worker = new Worker(this.opts.workerUrl ?? new URL('./service-worker.js', import.meta.url), {
       workerData,
       ...(this.opts.resourceLimits !== undefined && { resourceLimits: this.opts.resourceLimits }),

@@ -6,6 +6,7 @@ import type { CallAnswer, ServiceCall } from './answer.js';
 
 export interface WorkerSettings {
   policy: Policy;
+  smartLaunchUrl?: string;
 }
 
 export type ToWorker = { type: 'call'; id: number; call: ServiceCall } | { type: 'abort'; id: number } | { type: 'ping' };
