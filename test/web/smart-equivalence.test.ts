@@ -11,6 +11,7 @@ import { fixtureFiles, startFhirServer, type TestFhirServer } from '../support/f
 import { example, testApp } from '../http/support/app.js';
 import { gatherRecord, type FhirReader } from '../../web/smart/record.js';
 import { buildView } from '../../web/smart/view-model.js';
+import { demoPatients, splitDemoBundle } from '../../demo/patients/index.js';
 import { noDxaPatient, testosteroneManPatient, threeDxaPatient } from './support/smart-patients.js';
 
 const NOW = new Date('2026-06-15T12:00:00Z');
@@ -18,8 +19,17 @@ const TOKEN = 'bone-view-token';
 
 let fhir: TestFhirServer;
 const BUILT: Record<string, string> = { 'three DXAs': 'smart-three-dxa', 'no DXA': 'smart-no-dxa', testosterone: 'smart-testosterone' };
-const NAMES = [...fixtureFiles().keys(), ...Object.keys(BUILT)];
-const ids: Record<string, string> = { ...BUILT };
+const DEMO = demoPatients(NOW);
+const NAMES = [...fixtureFiles().keys(), ...Object.keys(BUILT), ...DEMO.map((d) => d.slug)];
+const ids: Record<string, string> = { ...BUILT, ...Object.fromEntries(DEMO.map((d) => [d.slug, d.slug])) };
+
+/** A demo patient after the order is signed: the draft AI order is now active, as when the view opens from its card. */
+function signedDemoChart(): FhirResource[] {
+  return DEMO.flatMap((d) => {
+    const { chart, draftOrders } = splitDemoBundle(d.bundle);
+    return [...chart, ...draftOrders.map((o): MedicationRequest => ({ ...o, status: 'active' }))];
+  });
+}
 
 /** What fhirclient's request(url, { pageLimit: 0, flat: true }) gives: every page's resources, or the one read. */
 function plainReader(base: string): FhirReader {
@@ -41,10 +51,13 @@ function plainReader(base: string): FhirReader {
 const stripUuids = (cards: unknown) => JSON.parse(JSON.stringify(cards).replace(/"uuid":"[^"]+"/g, '"uuid":"-"'));
 
 beforeAll(async () => {
-  fhir = await startFhirServer({ resources: [...threeDxaPatient(), ...noDxaPatient(), ...testosteroneManPatient()] });
+  fhir = await startFhirServer({
+    resources: [...threeDxaPatient(), ...noDxaPatient(), ...testosteroneManPatient(), ...signedDemoChart()],
+  });
   // The Synthea patients have no aromatase inhibitor: each gets an active anastrozole order
   // (RxNorm 199224), as a patient the view is opened for has.
   for (const [name, id] of Object.entries(fhir.patients)) {
+    if (ids[name] !== undefined) continue;
     await fhir.add<MedicationRequest>({
       resourceType: 'MedicationRequest',
       status: 'active',
@@ -59,8 +72,8 @@ beforeAll(async () => {
 afterAll(() => fhir.close());
 
 describe('the view’s recommendations equal the service’s', () => {
-  it('covers the six Synthea patients and the three built ones', () => {
-    expect(NAMES).toHaveLength(9);
+  it('covers the six Synthea patients, three built ones and the five demo patients', () => {
+    expect(NAMES).toHaveLength(14);
     for (const name of NAMES) expect(ids[name]).toBeDefined();
   });
 
