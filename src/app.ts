@@ -62,7 +62,7 @@ export function createApp(deps: AppDeps): Express {
   // millisecond timestamp), and time-ordered, so the store's index on them grows at one end;
   // random v4 keys cost SQLite about twice the CPU per issued card (19 vs 9 µs, measured).
   const newId = deps.newId ?? (() => timeOrderedId());
-  const discovery = discoveryDocument(prefetchTemplates());
+  const discovery = discoveryDocument(prefetchTemplates(), deps.smart?.launchUrl);
   const feedbackStore = withFeedbackMetrics(deps.feedbackStore, registerFeedbackMetrics(metrics.registry));
 
   const app = express();

@@ -40,6 +40,15 @@ describe('the SMART app on the service', () => {
     }
   });
 
+  it('says in discovery that the cards link to the app, only when it is configured', async () => {
+    const plain = await request(testApp().app).get('/cds-services').expect(200);
+    const linked = await request(testApp({ smart }).app).get('/cds-services').expect(200);
+    for (const s of plain.body.services) expect(s.usageRequirements).not.toContain('SMART');
+    for (const s of linked.body.services) {
+      expect(s.usageRequirements).toContain(`bone-health SMART app (launch URL ${smart.launchUrl})`);
+    }
+  });
+
   it('links the cards about the DXA trend to the launch URL when configured', async () => {
     const body = example('patient-view');
     const plain = await request(testApp({ policy: defaultPolicy }).app).post('/cds-services/aibl-patient-view').send(body).expect(200);
