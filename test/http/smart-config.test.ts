@@ -67,3 +67,13 @@ describe('the SMART app on the service', () => {
     expect(withLinks.some(([, links]) => (links as unknown[]).length > 0)).toBe(true);
   });
 });
+
+describe('the scopes the README tells an EHR to register', () => {
+  it('are the ones the app requests', async () => {
+    const { readFileSync } = await import('node:fs');
+    const { scopeFor } = await import('../../web/smart/scopes.js');
+    const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+    expect(readme).toContain(`| scopes, EHR launch | \`${scopeFor('ehr')}\` |`);
+    expect(scopeFor('standalone')).toBe(scopeFor('ehr').replace(/^launch /, 'launch/patient '));
+  });
+});

@@ -44,6 +44,8 @@ export interface SmartAuthServer {
   setFhirDown(down: boolean): void;
   /** What happened, in order (`authorize`, `token`, `fhir 403 Observation`, …), for the tests to check. */
   events: string[];
+  /** The `scope` of each authorization request, in order. */
+  requestedScopes: string[];
   close(): Promise<void>;
 }
 
@@ -97,6 +99,7 @@ export async function startSmartAuthServer(opts: SmartAuthServerOptions): Promis
   const codes = new Map<string, Grant>();
   const tokens = new Map<string, Grant>();
   const events: string[] = [];
+  const requestedScopes: string[] = [];
   let fhirDown = false;
   let origin = '';
   const fhirBase = () => `${origin}/fhir`;
@@ -125,6 +128,7 @@ export async function startSmartAuthServer(opts: SmartAuthServerOptions): Promis
     }
     const state = p.get('state');
     if (!state) return oauthError(res, 400, 'invalid_request', 'state is required');
+    requestedScopes.push(p.get('scope') ?? '');
     const requested = (p.get('scope') ?? '').split(/\s+/).filter((s) => s);
     let launch: Launch | undefined;
     const launchParam = p.get('launch');
@@ -246,6 +250,7 @@ export async function startSmartAuthServer(opts: SmartAuthServerOptions): Promis
       fhirDown = down;
     },
     events,
+    requestedScopes,
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();

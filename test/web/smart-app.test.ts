@@ -14,6 +14,7 @@ import { startFhirServer, type TestFhirServer } from '../support/fhir-server.js'
 import { startSmartAuthServer, type SmartAuthServer } from '../support/smart-auth-server.js';
 import { testApp } from '../http/support/app.js';
 import { noDxaPatient, testosteroneManPatient, threeDxaPatient } from './support/smart-patients.js';
+import { scopeFor } from '../../web/smart/scopes.js';
 
 const dir = fileURLToPath(new URL('../../dist/web', import.meta.url));
 const CLIENT_ID = 'aibl-bone-view-test';
@@ -100,6 +101,7 @@ describe('EHR launch', () => {
     expect(o.state).toBe('ready');
     // PKCE was checked by the authorization server, and the token named the patient.
     expect(auth.events).toEqual(expect.arrayContaining(['authorize', 'token', 'token pkce-ok']));
+    expect(auth.requestedScopes.at(-1)).toBe(scopeFor('ehr'));
 
     const rows = await page.$$eval('#dxa-table tbody tr', (trs) => trs.map((tr) => [...tr.children].map((c) => c.textContent)));
     expect(rows).toEqual([
@@ -217,6 +219,7 @@ describe('standalone launch', () => {
   it('asks for launch/patient and shows the patient the authorization server chose', async () => {
     const o = await open(`${appBase}/smart/launch?iss=${encodeURIComponent(auth.fhirBaseUrl)}`);
     expect(o.state).toBe('ready');
+    expect(auth.requestedScopes.at(-1)).toBe(scopeFor('standalone'));
     await expect(o.page.textContent('.patient')).resolves.toContain('Rosa Delgado');
     await o.page.context().close();
   });

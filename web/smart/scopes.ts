@@ -18,5 +18,5 @@ export const PATIENT_SCOPES = [
 
 /** EHR launch: the EHR supplies the patient (`launch`); standalone: the user picks one (`launch/patient`). */
 export function scopeFor(launch: 'ehr' | 'standalone'): string {
-  return ['openid', 'fhirUser', launch === 'ehr' ? 'launch' : 'launch/patient', ...PATIENT_SCOPES].join(' ');
+  return [launch === 'ehr' ? 'launch' : 'launch/patient', 'openid', 'fhirUser', ...PATIENT_SCOPES].join(' ');
 }
