@@ -62,7 +62,8 @@ const markerPlugin: Plugin<'line', { markers?: Marker[] }> = {
       const text = `${m.label} ${m.date}`;
       const width = ctx.measureText(text).width;
       const left = px + 4 + width > area.right ? px - 4 - width : px + 4;
-      ctx.fillText(text, left, area.top + 14 + i * 16);
+      // Above the plot, in the padding kept for the labels, so no label hides a data point.
+      ctx.fillText(text, left, area.top - 6 - i * 16);
       ctx.restore();
     });
   },
@@ -95,12 +96,13 @@ export function lineChart(
       responsive: true,
       maintainAspectRatio: false,
       parsing: false,
+      layout: { padding: { top: opts.markers.length * 16 + 4 } },
       scales: {
         x: { type: 'linear', min, max, ticks: { callback: (v) => isoOf(Number(v)).slice(0, 7), maxTicksLimit: 8 } },
         y: { title: { display: true, text: opts.yTitle } },
       },
       plugins: {
-        legend: { labels: { usePointStyle: true } },
+        legend: { position: 'bottom', labels: { usePointStyle: true } },
         tooltip: {
           callbacks: {
             title: (items: { parsed: { x: number | null } }[]) => (items[0] ? isoOf(items[0].parsed.x ?? 0) : ''),
