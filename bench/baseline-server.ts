@@ -5,7 +5,7 @@
  * BASELINE_SPIN_US (bench only, default 0): burn this much CPU on each answer. It answers one
  * question: what p99 does this very server have when it serves fewer calls, e.g. 0.6 × its own
  * rate? With 10 connections held open (a closed loop) latency is connections ÷ throughput, so a
- * server that meets the issue's ratio (≥ 0.6 × the baseline's req/s) can hardly have a lower p99
+ * server that meets the throughput target (≥ 0.6 × the baseline's req/s) can hardly have a lower p99
  * than this bare server slowed to the same rate: the p99 target (< 20 ms) needs a machine where
  * that is under 20 ms. bench/run.ts prints it beside the targets.
  */

@@ -7,7 +7,7 @@ import autocannon from 'autocannon';
  * The V8 heap flags the service ships with (Dockerfile CMD, `npm start`): a 4 MB semi-space and an
  * old generation that grows to 1.5 × its live size (each of the two isolates: event loop and
  * service worker), and garbage collected on the thread that allocates, not on helper threads that
- * compete with the two busy threads for a 2-CPU host (bench/RESULTS.md, sixth session).
+ * compete with the two busy threads for a 2-CPU host (docs/decisions/0002-gc-and-malloc-settings.md).
  * test/ops/node-flags.test.ts keeps them equal.
  */
 export const SERVICE_NODE_FLAGS = ['--max-semi-space-size=4', '--heap-growing-percent=50', '--single-threaded-gc'];
@@ -18,8 +18,8 @@ export const SERVICE_NODE_FLAGS = ['--max-semi-space-size=4', '--heap-growing-pe
  * holding freed memory of its own; and a block of 32 KiB or more (a request body: ~57 KiB in the
  * benchmark) is mapped and unmapped on its own instead of being carved from an arena. glibc would
  * otherwise raise that threshold past the body size once the first one is freed (mallopt(3)), and
- * later bodies would come from arenas that keep what is freed: the peaks of RSS under load were
- * ~7 MB lower with it, at the same req/s (bench/RESULTS.md, sixth session). Kept equal by the same test.
+ * later bodies would come from arenas that keep what is freed
+ * (docs/decisions/0002-gc-and-malloc-settings.md). Kept equal by the same test.
  */
 export const SERVICE_ENV: Readonly<Record<string, string>> = { MALLOC_ARENA_MAX: '2', MALLOC_MMAP_THRESHOLD_: '32768' };
 

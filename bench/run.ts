@@ -9,7 +9,7 @@
  *                    [--node-flags "<flags>"]  (the service's node flags; default: those it ships with,
  *                                               SERVICE_NODE_FLAGS; "" runs it with V8's defaults)
  *
- * Targets (issue 5): throughput ≥ 0.6× baseline, p99 < 20 ms at 10 connections, RSS < 150 MB after
+ * Targets: throughput ≥ 0.6× baseline, p99 < 20 ms at 10 connections, RSS < 150 MB after
  * 100 000 requests (no growth), fallback p50 < 35 ms with keep-alive reuse. Exit code 1 when a
  * target is missed (the figures are printed either way).
  */
@@ -40,8 +40,8 @@ const { values: args } = parseArgs({
   options: {
     duration: { type: 'string', default: '12' },
     rounds: { type: 'string', default: '2' },
-    // 10 s: the service's two isolates take a few thousand calls to settle their JIT (with 3 s, its
-    // first round ran 7–17 % below its second in each of four runs).
+    // 10 s: the service's two isolates take a few thousand calls to settle their JIT (with less,
+    // its first round runs below its second).
     warmup: { type: 'string', default: '10' },
     connections: { type: 'string', default: '10' },
     'rss-requests': { type: 'string', default: '100000' },

@@ -59,8 +59,8 @@ export function createApp(deps: AppDeps): Express {
   const { config, logger, metrics } = deps;
   const now = deps.now ?? (() => new Date());
   // Card and suggestion ids are UUIDv7: fresh per answer and unguessable (74 random bits after a
-  // millisecond timestamp), and time-ordered, so the store's index on them grows at one end;
-  // random v4 keys cost SQLite about twice the CPU per issued card (19 vs 9 µs, measured).
+  // millisecond timestamp), and time-ordered, so the store's index on them grows at one end,
+  // which halves SQLite's work per issued card (docs/decisions/0004-uuidv7-card-ids.md).
   const newId = deps.newId ?? (() => timeOrderedId());
   const discovery = discoveryDocument(prefetchTemplates(), deps.smart?.launchUrl);
   const feedbackStore = withFeedbackMetrics(deps.feedbackStore, registerFeedbackMetrics(metrics.registry));

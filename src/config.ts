@@ -135,9 +135,8 @@ export interface Config {
   serviceWorker: boolean;
   /**
    * SERVICE_WORKERS: how many worker threads answer service calls (with SERVICE_WORKER=on). One per
-   * core beyond the event loop's: on 2 cores a second one served 1.14–1.23 × the calls on one machine
-   * and no more on another (both cores already busy), and the process held ~160 MB instead of ~130
-   * (bench/RESULTS.md, fifth and sixth sessions), so the default is 1.
+   * core beyond the event loop's, so 1 by default: on a 2-core host a second worker's gain did not
+   * justify the memory it held (docs/decisions/0001-service-calls-on-worker-threads.md).
    */
   serviceWorkers: number;
   /** The SMART bone-health view (SMART_CLIENT_ID set); cards about the DXA trend link to it. */

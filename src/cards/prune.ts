@@ -1,5 +1,5 @@
 /**
- * EHRs reject or mis-render empty members (issue 2: "no empty strings, arrays or nulls anywhere"):
+ * EHRs reject or mis-render empty members, so no card holds an empty string, array or null:
  * drop empty strings, arrays, objects, nulls and undefined, bottom-up.
  */
 export function pruneEmpty<T>(value: T): T {

@@ -571,7 +571,7 @@ export function computeFacts(input: FactsInput, policy: Policy): Facts {
   };
   if (birth !== undefined) ctx.birth = birth;
 
-  // rules.md §1: established = an active AI order that is not one of this session's drafts.
+  // rules.md §1: established = an active AI order that is not one of the drafts being signed.
   const draftRefs = new Set(input.aiOrders.map((o) => o.reference));
   const draftObjects = new Set<unknown>(input.aiOrders.map((o) => o.request));
   const activeAi: { r: MedicationRequest; drug: AiDrug; matchedBy: 'code' | 'text'; day: number }[] = [];

@@ -82,8 +82,8 @@ const encoder = new TextEncoder();
 
 /**
  * Encoded where the answer is built, not where it is written: on the worker, the main thread then
- * neither encodes the ~11 KiB of cards nor holds them as a (two-byte) string — measured as the
- * largest share of what the main thread's young generation promoted while calls waited.
+ * neither encodes the cards nor holds them as a two-byte string while calls wait
+ * (docs/decisions/0007-answer-bytes-written-to-the-socket.md).
  */
 function utf8(json: string): Uint8Array {
   return encoder.encode(json);

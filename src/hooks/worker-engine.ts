@@ -28,11 +28,11 @@ interface Pending {
 }
 
 /**
- * Answers service calls on one worker thread, so that the event loop only does HTTP. Measured
- * (bench/RESULTS.md): parsing a 57 KiB body and evaluating it on the thread that also runs the
- * sockets cost 2–4 × what the same work costs alone — each churns the other's caches; split, the
- * service served ~1.5 × the calls of the in-thread engine on 2 cores, at about the same CPU per
- * call. One worker per engine, calls running in it concurrently (FHIR I/O is async); a WorkerPool
+ * Answers service calls on one worker thread, so that the event loop only does HTTP: on the
+ * thread that also runs the sockets, parsing and evaluating a call cost several times what the
+ * same work costs alone, each churning the other's caches
+ * (docs/decisions/0001-service-calls-on-worker-threads.md). One worker per engine, calls running
+ * in it concurrently (FHIR I/O is async); a WorkerPool
  * holds one engine per SERVICE_WORKERS, by default one, as a 2-core host has one core to give.
  *
  * A worker that dies (a bug, out of memory) or stops answering pings fails the calls it held (500,

@@ -34,8 +34,8 @@ export class SqliteFeedbackStore implements FeedbackStore {
   private readonly db: Database.Database;
   /**
    * Issued cards are written through their own connection with synchronous=NORMAL: in WAL mode a
-   * commit then costs no fsync (measured: an fsync per small card transaction blocked the event
-   * loop for 10–15 % of the time under load). A crash of the process loses none of them; a power
+   * commit then costs no fsync, which would block the event loop under load
+   * (docs/decisions/0006-issued-card-writes.md). A crash of the process loses none of them; a power
    * loss may lose the last moments of issued-card statistics, which were only queued in memory
    * before anyway. Feedback keeps its own FULL connection: an acknowledged item is on disk.
    */
@@ -73,8 +73,8 @@ export class SqliteFeedbackStore implements FeedbackStore {
       VALUES (@serviceId, @card, @outcome, @acceptedSuggestions, @overrideSystem, @overrideCode,
               @overrideDisplay, @userComment, @outcomeTimestamp, @outcomeAt, @receivedAt, @issuer, @tenant)
       ON CONFLICT (card_uuid, outcome, outcome_timestamp) DO NOTHING`);
-    // A full slice is one multi-row statement: ~40 % less CPU per card than a statement per card
-    // (6.5 → 3.9 µs, measured alone); a shorter slice (a quiet moment, the tail of a batch) goes row by row.
+    // A full slice is one multi-row statement, cheaper per card than a statement each
+    // (docs/decisions/0006-issued-card-writes.md); a shorter slice (a quiet moment, the tail of a batch) goes row by row.
     this.insertCards = this.cardDb.transaction((list: IssuedCard[]) => {
       if (list.length === CARDS_PER_TRANSACTION) {
         this.insertFullSlice.run(list.flatMap(cardValues));
@@ -195,9 +195,9 @@ export class SqliteFeedbackStore implements FeedbackStore {
   }
 
   /**
-   * better-sqlite3 runs on the event loop: a batch of several hundred cards (~10 µs each, random
-   * uuid keys) held it for 10–30 ms, and every hook call arriving meanwhile waited (the benchmark's
-   * p99). So a batch is written as small transactions with a turn of the event loop between them.
+   * better-sqlite3 runs on the event loop: a batch of several hundred cards written at once would
+   * hold every hook call arriving meanwhile (docs/decisions/0006-issued-card-writes.md).
+   * So a batch is written as small transactions with a turn of the event loop between them.
    * A failure part-way leaves the batch to the queue's retry; rows already written are skipped
    * then by `ON CONFLICT DO NOTHING`.
    */
@@ -211,13 +211,11 @@ export class SqliteFeedbackStore implements FeedbackStore {
 }
 
 /**
- * The card connection's page cache, KiB. better-sqlite3 builds SQLite with a 16 000 KiB default
- * (SQLITE_DEFAULT_CACHE_SIZE=-16000 in its deps/defines.gypi; SQLite's own is 2 000), and under
- * load this connection filled it: ~15 MB of the process's RSS. It only appends (rowid, v7 card
- * uuid and issued_at all grow at one end), so its working set is the right-hand edge of three
- * B-trees, a few dozen pages. Measured (RSS after 30 000 benchmark calls, two runs): 144.5/144.9 MB
- * with the default, 130.1/129.8 with 256 KiB, at the same req/s; without recording cards at all
- * 132–133 (bench/RESULTS.md). The feedback connection keeps the default: reports read through it.
+ * The card connection's page cache, KiB. It only appends (rowid, UUIDv7 card uuid and issued_at
+ * all grow at one end), so its working set is a few dozen pages at the right-hand edge of three
+ * B-trees, and better-sqlite3's 16 000 KiB default only held memory
+ * (docs/decisions/0003-issued-card-connection-page-cache.md). The feedback connection keeps the
+ * default: reports read through it.
  */
 const CARD_CACHE_KIB = 256;
 

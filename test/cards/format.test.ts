@@ -1,5 +1,5 @@
 /**
- * The text formatting of cards was made cheaper (issue 5): numbers skip a string round trip when
+ * The text formatting of cards was made cheaper: numbers skip a string round trip when
  * they have at most two decimals, Markdown escaping skips the replace when there is nothing to
  * escape, and value-set codes are formatted once at load. Each must print what the plain forms
  * they replaced printed.

@@ -1,6 +1,6 @@
 /**
  * A card with no empty member is returned as built, without the prune pass that used to copy
- * every card (issue 5). They must be exactly what the pruning renderer gave, for whatever
+ * every card. They must be exactly what the pruning renderer gave, for whatever
  * recommendation: the usual ones, and ones whose texts, ids, override reasons, guidelines and
  * suggested resources hold blanks, empty arrays or objects, nulls or holes. Constants shared
  * between cards are frozen.

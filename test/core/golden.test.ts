@@ -1,6 +1,6 @@
 /**
  * Golden outputs of the whole clinical pipeline (facts → recommendations → cards), recorded before
- * the hot path was rewritten for speed (issue 5): a faster core must give byte-identical answers.
+ * the hot path was rewritten for speed: a faster core must give byte-identical answers.
  * Covers 600 seeded random inputs (the property-test generators), the benchmark request, and the
  * six Synthea patients through the offline evaluator for each AI drug and for patient-view.
  *

@@ -1,5 +1,5 @@
 /**
- * Reading a prefetch was made cheaper (issue 5): a plain `Patient/<id>` reference is read without
+ * Reading a prefetch was made cheaper: a plain `Patient/<id>` reference is read without
  * the full pattern, repeats are found without a `type/id` key per
  * resource, and a request answered from prefetch alone settles without a promise per key. Each
  * must mean what the plain forms meant.

@@ -1,5 +1,5 @@
 /**
- * The clinical core's hot-path rewrites (issue 5, second pass) must mean exactly what the plain
+ * The clinical core's later hot-path rewrites must mean exactly what the plain
  * forms they replaced meant. Each test holds a rewritten reader equal to the form it replaced,
  * written here as it was: the date and time scans to the regular expressions, month and age
  * arithmetic to the Date forms, value-set lookups by system and code to the `system|code` keys,

@@ -1,5 +1,6 @@
 /**
- * Issue 5's deadline: with a FHIR server that never answers, every service call ends by
+ * The FHIR deadline (docs/decisions/0005-fhir-fallback-deadline.md): with a FHIR server that
+ * never answers, every service call ends by
  * FHIR_TIMEOUT_MS + 50 ms — a 412 when required data hangs, degraded cards when only optional data
  * does — and the calls left hanging are aborted: after 1 000 such calls no socket, queued request
  * or timer is left behind, in the service's agents, on the FHIR server, or in the process.

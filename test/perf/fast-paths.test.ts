@@ -1,5 +1,5 @@
 /**
- * The hot-path rewrites made for issue 5 must mean exactly what the plain forms they replaced
+ * The hot-path rewrites made for speed must mean exactly what the plain forms they replaced
  * meant: calendar arithmetic equals the Date-object forms, and one read of the cross-set concept
  * index equals a lookup in each value set.
  */
