@@ -18,6 +18,7 @@ import { healthz, metricsEndpoint, readyz, type ReadinessCheck } from './http/op
 import { requestContext } from './http/request-context.js';
 import { webAssetsRouter, webBuildPresent, webPageRouter } from './http/web-assets.js';
 import { smartConfigRouter } from './http/smart-config.js';
+import { consoleGuard, type ConsoleAccess } from './http/console.js';
 import { createAnalyticsRouter } from './http/analytics.js';
 import { registerFeedbackMetrics, withFeedbackMetrics } from './store/feedback-metrics.js';
 import { feedbackHandler } from './hooks/feedback.js';
@@ -51,6 +52,8 @@ export interface AppDeps {
   web?: { dir: string };
   /** SMART_CLIENT_ID and friends: the bone-health view's settings, and the card links to it. */
   smart?: SmartConfig;
+  /** The web console at /console (from `consoleAccess`): left out when not given; with a token, locked by it. */
+  console?: ConsoleAccess;
 }
 
 const DISCOVERY_MAX_AGE_S = 300;
@@ -134,7 +137,10 @@ export function createApp(deps: AppDeps): Express {
   if (deps.web && webBuildPresent(deps.web.dir)) {
     const dir = deps.web.dir;
     app.use(webAssetsRouter(dir));
-    app.use(webPageRouter({ dir, page: 'console' }));
+    if (deps.console) {
+      const token = deps.console.token;
+      app.use(webPageRouter({ dir, page: 'console', ...(token !== undefined && { guard: consoleGuard(token) }) }));
+    }
     app.use(smartConfigRouter(deps.smart, deps.policy));
     app.use(webPageRouter({ dir, page: 'smart', connectSrc: deps.smart?.connectSrc ?? [] }));
   }

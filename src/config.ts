@@ -107,6 +107,10 @@ const envSchema = z.object({
       })
       .optional(),
   ),
+  CONSOLE_ENABLED: z.preprocess(
+    (v) => (typeof v === 'string' ? blankToUndefined(v.trim().toLowerCase()) : v),
+    z.enum(['true', 'false'], { error: 'must be true or false' }).optional(),
+  ),
 });
 
 export interface Config {
@@ -141,6 +145,11 @@ export interface Config {
   serviceWorkers: number;
   /** The SMART bone-health view (SMART_CLIENT_ID set); cards about the DXA trend link to it. */
   smart?: SmartConfig;
+  /**
+   * CONSOLE_ENABLED, when set: serve the web console at /console. Unset, the console is served
+   * outside production only; in production it needs ANALYTICS_TOKEN, which guards it.
+   */
+  consoleEnabled?: boolean;
 }
 
 export interface SmartConfig {
@@ -164,6 +173,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (production && e.PUBLIC_BASE_URL === undefined) {
     // JWT `aud` is the URL the EHR calls; a guessed localhost default would refuse every token.
     throw new ConfigError(['PUBLIC_BASE_URL: required when NODE_ENV=production (the URL EHRs call, e.g. https://cds.hospital.org)']);
+  }
+  if (production && e.CONSOLE_ENABLED === 'true' && e.ANALYTICS_TOKEN === undefined) {
+    // In production the console is for the committee only: the analytics token is its lock.
+    throw new ConfigError(['CONSOLE_ENABLED: needs ANALYTICS_TOKEN when NODE_ENV=production (the token guards the console)']);
   }
   const publicBaseUrl = (e.PUBLIC_BASE_URL ?? `http://localhost:${e.PORT}`).replace(/\/+$/, '');
   const corsOrigins = e.CDS_CORS_ORIGINS ?? (production ? [] : ['*']);
@@ -193,6 +206,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     ...(e.SMART_CLIENT_ID !== undefined && {
       smart: { clientId: e.SMART_CLIENT_ID, launchUrl: `${publicBaseUrl}/smart/launch`, connectSrc: e.SMART_CONNECT_SRC ?? [] },
     }),
+    ...(e.CONSOLE_ENABLED !== undefined && { consoleEnabled: e.CONSOLE_ENABLED === 'true' }),
   };
 }
 

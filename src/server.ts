@@ -2,6 +2,7 @@ import type { Server } from 'node:http';
 import { fileURLToPath } from 'node:url';
 import type { Socket } from 'node:net';
 import { createApp } from './app.js';
+import { consoleAccess } from './http/console.js';
 import { loadConfig, loadPolicyFile, type Config } from './config.js';
 import { defaultPolicy, parsePolicy, type Policy } from './core/index.js';
 import { readAuthSettings, warnIfOpenMode } from './auth/auth-config.js';
@@ -64,6 +65,7 @@ async function start(): Promise<void> {
   const fhirAgents = engine ? undefined : new FhirAgents();
 
   let draining = false;
+  const consolePage = consoleAccess(config);
   const app = createApp({
     config,
     logger,
@@ -77,6 +79,7 @@ async function start(): Promise<void> {
     ...(config.smart !== undefined && { smart: config.smart }),
     // npm run build puts the browser pages beside this file (dist/web).
     web: { dir: fileURLToPath(new URL('./web', import.meta.url)) },
+    ...(consolePage && { console: consolePage }),
     readinessChecks: [
       async () => {
         if (draining) throw new Error('shutting down');

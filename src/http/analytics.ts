@@ -34,8 +34,8 @@ function bearerMatches(req: Request, expected: Buffer): boolean {
 
 /**
  * `GET /analytics/summary?from=YYYY-MM-DD&to=YYYY-MM-DD&serviceId=…` — the committee's numbers
- * per service and topic as JSON. `from`/`to` are whole UTC days, both included (or exact
- * RFC 3339 instants, `to` exclusive); the answer echoes the half-open range it used.
+ * per service and topic, and day by day, as JSON. `from`/`to` are whole UTC days, both included
+ * (or exact RFC 3339 instants, `to` exclusive); the answer echoes the half-open range it used.
  */
 export function createAnalyticsRouter(opts: AnalyticsRouterOptions): Router {
   const router = Router();
@@ -74,13 +74,15 @@ export function createAnalyticsRouter(opts: AnalyticsRouterOptions): Router {
     }
     const serviceId = parsed.data.serviceId;
     try {
-      const topics = await opts.store.summary({ ...range, ...(serviceId !== undefined ? { serviceId } : {}) });
+      const query = { ...range, ...(serviceId !== undefined ? { serviceId } : {}) };
+      const [topics, daily] = await Promise.all([opts.store.summary(query), opts.store.dailyTrend(query)]);
       res.json({
         from: range.from?.toISOString() ?? null,
         to: range.to?.toISOString() ?? null,
         ...(serviceId !== undefined ? { serviceId } : {}),
         generatedAt: new Date().toISOString(),
         topics,
+        daily,
       });
     } catch (err) {
       opts.logger?.error(describeError(err), 'analytics summary failed: feedback store unavailable');

@@ -98,6 +98,7 @@ export function withFeedbackMetrics(store: FeedbackStore, metrics: FeedbackMetri
       return result;
     },
     summary: (q) => store.summary(q),
+    dailyTrend: (q) => store.dailyTrend(q),
     ping: () => store.ping(),
     close: () => store.close(),
   };

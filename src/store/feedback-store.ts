@@ -58,12 +58,23 @@ export interface TopicSummary {
   overrideReasons: { system?: string; code?: string; display?: string; count: number }[];
 }
 
+/** One UTC day of the summary's range: cards issued that day, and distinct cards with feedback of each outcome that day. */
+export interface DayCount {
+  /** YYYY-MM-DD (UTC). */
+  day: string;
+  issued: number;
+  accepted: number;
+  overridden: number;
+}
+
 export interface FeedbackStore {
   /** Queued, never awaited on the hook's answer path; flushed by `close()`. */
   recordCards(cards: IssuedCard[]): void;
   /** Resolves only once the rows are durable. Repeats are stored once. */
   saveFeedback(items: FeedbackRecord[]): Promise<SaveResult>;
   summary(query: SummaryQuery): Promise<TopicSummary[]>;
+  /** The same range day by day (UTC), oldest first; days without cards or feedback are left out. */
+  dailyTrend(query: SummaryQuery): Promise<DayCount[]>;
   /** Throws when the backing store is unreachable (readiness). */
   ping(): Promise<void>;
   close(): Promise<void>;

@@ -1,4 +1,5 @@
 import type {
+  DayCount,
   FeedbackRecord,
   FeedbackStore,
   IssuedCard,
@@ -6,7 +7,7 @@ import type {
   SummaryQuery,
   TopicSummary,
 } from './feedback-store.js';
-import { buildSummary, UNKNOWN_TOPIC, type IssuedRow, type OutcomeRow, type ReasonRow } from './summary.js';
+import { buildDailyTrend, buildSummary, UNKNOWN_TOPIC, utcDay, type IssuedRow, type OutcomeRow, type ReasonRow } from './summary.js';
 
 export interface MemoryStoreOptions {
   /** Oldest cards are forgotten beyond this many, so a long-running process stays bounded. */
@@ -114,6 +115,31 @@ export class MemoryFeedbackStore implements FeedbackStore {
     }));
     const reasons = [...reasonCards.values()].map((r) => ({ ...r.row, count: r.cards.size }));
     return buildSummary([...issued.values()], outcomes, reasons);
+  }
+
+  async dailyTrend(query: SummaryQuery): Promise<DayCount[]> {
+    if (this.closed) throw new Error('feedback store is closed');
+    const wantService = (s: string) => query.serviceId === undefined || s === query.serviceId;
+    const issued = new Map<string, number>();
+    for (const c of this.cards.values()) {
+      const t = c.issuedAt.getTime();
+      if (!wantService(c.serviceId) || !inRange(t, query)) continue;
+      const day = utcDay(t);
+      issued.set(day, (issued.get(day) ?? 0) + 1);
+    }
+    const outcomes = new Map<string, { accepted: Set<string>; overridden: Set<string> }>();
+    for (const f of this.feedback.values()) {
+      const t = outcomeTime(f);
+      if (!wantService(f.serviceId) || !inRange(t, query)) continue;
+      const day = utcDay(t);
+      const o = outcomes.get(day) ?? { accepted: new Set<string>(), overridden: new Set<string>() };
+      (f.outcome === 'accepted' ? o.accepted : o.overridden).add(f.card);
+      outcomes.set(day, o);
+    }
+    return buildDailyTrend(
+      [...issued].map(([day, n]) => ({ day, issued: n })),
+      [...outcomes].map(([day, o]) => ({ day, accepted: o.accepted.size, overridden: o.overridden.size })),
+    );
   }
 
   async ping(): Promise<void> {

@@ -1,6 +1,7 @@
 import pg from 'pg';
 import { CardQueue, type CardQueueOptions } from './card-queue.js';
 import type {
+  DayCount,
   FeedbackRecord,
   FeedbackStore,
   IssuedCard,
@@ -10,7 +11,7 @@ import type {
 } from './feedback-store.js';
 import { MIGRATIONS, outcomeInstant } from './migrations.js';
 import { describeError, type StoreLogger } from './store-logger.js';
-import { buildSummary, UNKNOWN_TOPIC, type IssuedRow, type OutcomeRow, type ReasonRow } from './summary.js';
+import { buildDailyTrend, buildSummary, UNKNOWN_TOPIC, type DayRow, type IssuedRow, type OutcomeRow, type ReasonRow } from './summary.js';
 
 /** One lock for every replica of this service on the database: migrations run one at a time. */
 const MIGRATION_LOCK_KEY = 0x41_49_42_4c_2d_63_64_73n; // "AIBL-cds"
@@ -142,22 +143,7 @@ export class PostgresFeedbackStore implements FeedbackStore {
   async summary(query: SummaryQuery): Promise<TopicSummary[]> {
     this.assertOpen();
     await this.ready();
-    const params: unknown[] = [];
-    const bind = (v: unknown) => {
-      params.push(v);
-      return `$${params.length}`;
-    };
-    const from = query.from ? bind(query.from.toISOString()) : undefined;
-    const to = query.to ? bind(query.to.toISOString()) : undefined;
-    const service = query.serviceId !== undefined ? bind(query.serviceId) : undefined;
-    const where = (time: string, svc: string) =>
-      [
-        from ? `${time} >= ${from}::timestamptz` : undefined,
-        to ? `${time} < ${to}::timestamptz` : undefined,
-        service ? `${svc} = ${service}` : undefined,
-      ]
-        .filter(Boolean)
-        .join(' AND ') || 'true';
+    const { params, where } = queryFilter(query);
     const feedbackWhere = where('f.outcome_at', 'f.service_id');
     const [issued, outcomes, reasons] = await Promise.all([
       this.pool.query<IssuedRow>(
@@ -183,6 +169,28 @@ export class PostgresFeedbackStore implements FeedbackStore {
       ),
     ]);
     return buildSummary(issued.rows, outcomes.rows, reasons.rows);
+  }
+
+  async dailyTrend(query: SummaryQuery): Promise<DayCount[]> {
+    this.assertOpen();
+    await this.ready();
+    const { params, where } = queryFilter(query);
+    const day = (column: string) => `to_char(${column} AT TIME ZONE 'UTC', 'YYYY-MM-DD')`;
+    const [issued, outcomes] = await Promise.all([
+      this.pool.query<DayRow>(
+        `SELECT ${day('issued_at')} AS day, COUNT(*) AS issued FROM issued_cards
+         WHERE ${where('issued_at', 'service_id')} GROUP BY 1`,
+        params,
+      ),
+      this.pool.query<DayRow>(
+        `SELECT ${day('outcome_at')} AS day,
+           COUNT(DISTINCT card_uuid) FILTER (WHERE outcome = 'accepted') AS accepted,
+           COUNT(DISTINCT card_uuid) FILTER (WHERE outcome = 'overridden') AS overridden
+         FROM feedback WHERE ${where('outcome_at', 'service_id')} GROUP BY 1`,
+        params,
+      ),
+    ]);
+    return buildDailyTrend(issued.rows, outcomes.rows);
   }
 
   /** Fails while the database is unreachable or its schema could not be brought up to date. */
@@ -270,4 +278,25 @@ export async function createPostgresStore(opts: PostgresStoreOptions): Promise<P
     throw err;
   }
   return store;
+}
+
+/** WHERE fragments and their positional parameters for a summary query. */
+function queryFilter(query: SummaryQuery): { params: unknown[]; where: (time: string, svc: string) => string } {
+  const params: unknown[] = [];
+  const bind = (v: unknown) => {
+    params.push(v);
+    return `$${params.length}`;
+  };
+  const from = query.from ? bind(query.from.toISOString()) : undefined;
+  const to = query.to ? bind(query.to.toISOString()) : undefined;
+  const service = query.serviceId !== undefined ? bind(query.serviceId) : undefined;
+  const where = (time: string, svc: string) =>
+    [
+      from ? `${time} >= ${from}::timestamptz` : undefined,
+      to ? `${time} < ${to}::timestamptz` : undefined,
+      service ? `${svc} = ${service}` : undefined,
+    ]
+      .filter(Boolean)
+      .join(' AND ') || 'true';
+  return { params, where };
 }

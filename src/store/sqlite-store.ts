@@ -3,6 +3,7 @@ import { join, resolve } from 'node:path';
 import Database from 'better-sqlite3';
 import { CardQueue, type CardQueueOptions } from './card-queue.js';
 import type {
+  DayCount,
   FeedbackRecord,
   FeedbackStore,
   IssuedCard,
@@ -12,7 +13,7 @@ import type {
 } from './feedback-store.js';
 import { MIGRATIONS, outcomeInstant } from './migrations.js';
 import type { StoreLogger } from './store-logger.js';
-import { buildSummary, UNKNOWN_TOPIC, type IssuedRow, type OutcomeRow, type ReasonRow } from './summary.js';
+import { buildDailyTrend, buildSummary, UNKNOWN_TOPIC, type DayRow, type IssuedRow, type OutcomeRow, type ReasonRow } from './summary.js';
 
 export const SQLITE_FILE_NAME = 'aibl-cds.sqlite';
 
@@ -142,21 +143,7 @@ export class SqliteFeedbackStore implements FeedbackStore {
 
   async summary(query: SummaryQuery): Promise<TopicSummary[]> {
     if (this.closing) throw new Error('feedback store is closed');
-    const params: Record<string, number | string> = {};
-    const range = (column: string): string => {
-      const parts: string[] = [];
-      if (query.from) {
-        parts.push(`${column} >= @from`);
-        params.from = query.from.getTime();
-      }
-      if (query.to) {
-        parts.push(`${column} < @to`);
-        params.to = query.to.getTime();
-      }
-      return parts.length ? parts.join(' AND ') : '1 = 1';
-    };
-    if (query.serviceId !== undefined) params.serviceId = query.serviceId;
-    const service = (column: string) => (query.serviceId !== undefined ? `${column} = @serviceId` : '1 = 1');
+    const { params, range, service } = queryFilter(query);
     const feedbackWhere = `${range('f.outcome_at')} AND ${service('f.service_id')}`;
 
     const issued = this.db
@@ -178,6 +165,23 @@ export class SqliteFeedbackStore implements FeedbackStore {
                 WHERE f.outcome = 'overridden' AND ${feedbackWhere} GROUP BY 1, 2, 3, 4, 5`)
       .all(params) as ReasonRow[];
     return buildSummary(issued, outcomes, reasons);
+  }
+
+  async dailyTrend(query: SummaryQuery): Promise<DayCount[]> {
+    if (this.closing) throw new Error('feedback store is closed');
+    const { params, range, service } = queryFilter(query);
+    const day = (column: string) => `strftime('%Y-%m-%d', ${column} / 1000, 'unixepoch')`;
+    const issued = this.db
+      .prepare(`SELECT ${day('issued_at')} AS day, COUNT(*) AS issued FROM issued_cards
+                WHERE ${range('issued_at')} AND ${service('service_id')} GROUP BY 1`)
+      .all(params) as DayRow[];
+    const outcomes = this.db
+      .prepare(`SELECT ${day('outcome_at')} AS day,
+                  COUNT(DISTINCT CASE WHEN outcome = 'accepted' THEN card_uuid END) AS accepted,
+                  COUNT(DISTINCT CASE WHEN outcome = 'overridden' THEN card_uuid END) AS overridden
+                FROM feedback WHERE ${range('outcome_at')} AND ${service('service_id')} GROUP BY 1`)
+      .all(params) as DayRow[];
+    return buildDailyTrend(issued, outcomes);
   }
 
   async ping(): Promise<void> {
@@ -208,6 +212,26 @@ export class SqliteFeedbackStore implements FeedbackStore {
       this.insertCards.immediate(batch.slice(start, start + CARDS_PER_TRANSACTION));
     }
   }
+}
+
+/** WHERE fragments (times are epoch milliseconds) and their named parameters for a summary query. */
+function queryFilter(query: SummaryQuery): {
+  params: Record<string, number | string>;
+  range: (column: string) => string;
+  service: (column: string) => string;
+} {
+  const params: Record<string, number | string> = {};
+  if (query.from) params.from = query.from.getTime();
+  if (query.to) params.to = query.to.getTime();
+  if (query.serviceId !== undefined) params.serviceId = query.serviceId;
+  const range = (column: string): string => {
+    const parts: string[] = [];
+    if (query.from) parts.push(`${column} >= @from`);
+    if (query.to) parts.push(`${column} < @to`);
+    return parts.length ? parts.join(' AND ') : '1 = 1';
+  };
+  const service = (column: string) => (query.serviceId !== undefined ? `${column} = @serviceId` : '1 = 1');
+  return { params, range, service };
 }
 
 /**

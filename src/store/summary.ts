@@ -1,4 +1,4 @@
-import type { TopicSummary } from './feedback-store.js';
+import type { DayCount, TopicSummary } from './feedback-store.js';
 
 /**
  * The committee's numbers, assembled the same way from both databases' rows.
@@ -71,4 +71,36 @@ export function buildSummary(issued: IssuedRow[], outcomes: OutcomeRow[], reason
     );
   }
   return out.sort((a, b) => a.serviceId.localeCompare(b.serviceId) || a.topic.localeCompare(b.topic));
+}
+
+export interface DayRow {
+  day: string;
+  issued?: number | string;
+  accepted?: number | string;
+  overridden?: number | string;
+}
+
+/**
+ * The daily trend from per-day issued rows and per-day outcome rows. A card overridden on two days
+ * counts on each, so the days of a range may add up to more than the range's distinct cards.
+ */
+export function buildDailyTrend(issued: DayRow[], outcomes: DayRow[]): DayCount[] {
+  const byDay = new Map<string, DayCount>();
+  const entry = (day: string): DayCount => {
+    let d = byDay.get(day);
+    if (!d) byDay.set(day, (d = { day, issued: 0, accepted: 0, overridden: 0 }));
+    return d;
+  };
+  for (const r of issued) entry(r.day).issued = Number(r.issued ?? 0);
+  for (const r of outcomes) {
+    const d = entry(r.day);
+    d.accepted = Number(r.accepted ?? 0);
+    d.overridden = Number(r.overridden ?? 0);
+  }
+  return [...byDay.values()].sort((a, b) => a.day.localeCompare(b.day));
+}
+
+/** The UTC calendar day of an instant, as the SQL stores group it. */
+export function utcDay(t: number): string {
+  return new Date(t).toISOString().slice(0, 10);
 }

@@ -1,6 +1,6 @@
 import { MemoryFeedbackStore } from '../../src/store/memory-store.js';
 import { accepted, card, overridden, SERVICE } from '../store/support/records.js';
-import { MARCH, MARCH_SUMMARY, OTHER_SERVICE as OTHER, SCENARIO_CARDS, SCENARIO_FEEDBACK } from '../store/support/summary-scenario.js';
+import { MARCH, MARCH_DAILY, MARCH_SUMMARY, OTHER_SERVICE as OTHER, SCENARIO_CARDS, SCENARIO_FEEDBACK } from '../store/support/summary-scenario.js';
 
 
 describe('MemoryFeedbackStore', () => {
@@ -18,6 +18,7 @@ describe('MemoryFeedbackStore', () => {
     store.recordCards([...SCENARIO_CARDS, card('c1', { issuedAt: new Date('2025-03-18T10:00:00Z') })]); // c1 twice: kept once
     await store.saveFeedback(SCENARIO_FEEDBACK);
     expect(await store.summary(MARCH)).toEqual(MARCH_SUMMARY);
+    expect(await store.dailyTrend(MARCH)).toEqual(MARCH_DAILY);
     expect((await store.summary({})).find((t) => t.serviceId === SERVICE && t.topic === 'baseline-dxa')).toMatchObject({
       issued: 4,
       accepted: 2,

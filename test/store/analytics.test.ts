@@ -76,6 +76,8 @@ describe('GET /analytics/summary', () => {
       ],
     });
     expect(typeof res.body.generatedAt).toBe('string');
+    // a1 was issued and overridden in the last second of 31 March (UTC); a2 belongs to April.
+    expect(res.body.daily).toEqual([{ day: '2025-03-31', issued: 1, accepted: 0, overridden: 1 }]);
   });
 
   it('takes exact RFC 3339 instants and filters by serviceId', async () => {

@@ -6,7 +6,15 @@ import type { StoreLogger } from '../../../src/store/store-logger.js';
 import { eventually } from './env.js';
 import { collectingLogger } from './logger.js';
 import { accepted, card, overridden, SERVICE } from './records.js';
-import { MARCH, MARCH_SUMMARY, OTHER_SERVICE as OTHER, SCENARIO_CARDS, SCENARIO_FEEDBACK } from './summary-scenario.js';
+import {
+  MARCH,
+  MARCH_DAILY,
+  MARCH_DAILY_OTHER,
+  MARCH_SUMMARY,
+  OTHER_SERVICE as OTHER,
+  SCENARIO_CARDS,
+  SCENARIO_FEEDBACK,
+} from './summary-scenario.js';
 
 export interface StoreUnderTest extends FeedbackStore {
   migrate(): number | Promise<number>;
@@ -125,6 +133,26 @@ export function feedbackStoreContract(name: string, harness: StoreHarness): void
         ]);
 
         expect(await store.summary({ from: new Date('2030-01-01T00:00:00Z') })).toEqual([]);
+      });
+    });
+
+    it('gives the daily trend: cards issued and distinct cards per outcome on each UTC day, by range and service', async () => {
+      await withStore(async (store) => {
+        store.recordCards(SCENARIO_CARDS);
+        await store.saveFeedback(SCENARIO_FEEDBACK);
+        await eventually(
+          () => store.dailyTrend({}),
+          (d) => d.reduce((n, t) => n + t.issued, 0) === 8,
+        );
+        expect(await store.dailyTrend(MARCH)).toEqual(MARCH_DAILY);
+        expect(await store.dailyTrend({ ...MARCH, serviceId: OTHER })).toEqual(MARCH_DAILY_OTHER);
+        // A card issued a millisecond before midnight UTC belongs to that day.
+        store.recordCards([card('late', { issuedAt: new Date('2025-05-01T23:59:59.999Z') })]);
+        const may = { from: new Date('2025-05-01T00:00:00Z'), to: new Date('2025-06-01T00:00:00Z') };
+        expect(await eventually(() => store.dailyTrend(may), (d) => d.length > 0)).toEqual([
+          { day: '2025-05-01', issued: 1, accepted: 0, overridden: 0 },
+        ]);
+        expect(await store.dailyTrend({ from: new Date('2030-01-01T00:00:00Z') })).toEqual([]);
       });
     });
 

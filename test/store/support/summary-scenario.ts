@@ -2,7 +2,7 @@
  * One month of cards and feedback with the summary every store must give for it: the database
  * stores (contract.ts) and the in-memory store are held to the same numbers.
  */
-import type { FeedbackRecord, IssuedCard, TopicSummary } from '../../../src/store/feedback-store.js';
+import type { DayCount, FeedbackRecord, IssuedCard, TopicSummary } from '../../../src/store/feedback-store.js';
 import { accepted, card, overridden, SERVICE } from './records.js';
 
 export const REASON_SYSTEM = 'http://example.org/override';
@@ -69,3 +69,22 @@ export const MARCH_SUMMARY: TopicSummary[] = [
   },
   { serviceId: SERVICE, topic: 'unknown', issued: 0, accepted: 0, overridden: 1, acceptanceRate: 0, overrideReasons: [{ count: 1 }] },
 ];
+
+/**
+ * dailyTrend(MARCH) for the scenario: c3, overridden on the 12th and again on the 13th, counts on
+ * both days; c5's feedback on 1 March counts though the card was issued in February.
+ */
+export const MARCH_DAILY: DayCount[] = [
+  { day: '2025-03-01', issued: 0, accepted: 1, overridden: 0 },
+  { day: '2025-03-10', issued: 1, accepted: 1, overridden: 0 },
+  { day: '2025-03-11', issued: 1, accepted: 0, overridden: 1 },
+  { day: '2025-03-12', issued: 2, accepted: 0, overridden: 2 },
+  { day: '2025-03-13', issued: 0, accepted: 0, overridden: 1 },
+  { day: '2025-03-14', issued: 0, accepted: 0, overridden: 1 },
+  { day: '2025-03-15', issued: 1, accepted: 1, overridden: 0 },
+  { day: '2025-03-16', issued: 1, accepted: 0, overridden: 1 },
+  { day: '2025-03-17', issued: 1, accepted: 0, overridden: 1 },
+];
+
+/** dailyTrend(MARCH) for OTHER_SERVICE alone. */
+export const MARCH_DAILY_OTHER: DayCount[] = [{ day: '2025-03-15', issued: 1, accepted: 1, overridden: 0 }];
