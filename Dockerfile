@@ -27,12 +27,7 @@ RUN npm run build \
  && mv /tmp/better_sqlite3.node build/Release/
 
 FROM node:20-bookworm-slim AS runtime
-# MALLOC_ARENA_MAX=2: two malloc arenas for all threads; MALLOC_MMAP_THRESHOLD_=32768: request
-# bodies are mapped and unmapped, not kept in the arenas (why: bench/lib.ts SERVICE_ENV; kept equal
-# to npm start and the benchmark by test/ops/node-flags.test.ts).
 ENV NODE_ENV=production \
-    MALLOC_ARENA_MAX=2 \
-    MALLOC_MMAP_THRESHOLD_=32768 \
     PORT=8080 \
     HOST=0.0.0.0 \
     DATA_DIR=/data
@@ -40,17 +35,12 @@ WORKDIR /app
 COPY --from=build --chown=1000:1000 /app/package.json /app/package-lock.json ./
 COPY --from=build --chown=1000:1000 /app/node_modules ./node_modules
 COPY --from=build --chown=1000:1000 /app/dist ./dist
+COPY --chown=1000:1000 bin ./bin
 RUN mkdir -p /data && chown 1000:1000 /data
 USER 1000:1000
 EXPOSE 8080
 HEALTHCHECK --interval=30s --timeout=3s --start-period=10s --retries=3 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:'+(process.env.PORT||8080)+'/healthz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
-# node as PID 1 receives SIGTERM directly; server.ts drains and exits 0.
-# The V8 heap flags keep the resident size near 130 MB under load instead of ~200 (a 4 MB young
-# generation, and an old generation allowed to grow to 1.5 x what is live instead of up to four
-# times) for a few per cent of CPU. --single-threaded-gc: on the 2 CPUs the container is sized for,
-# V8's GC helper threads competed with the event loop and the service worker for the same cores;
-# collecting on the thread that allocates measured 4-10 % more answers per second in four A/B runs,
-# with a lower p99. See bench/RESULTS.md. The same flags are in package.json's start script and the
-# benchmark (a test keeps the three equal).
-CMD ["node", "--max-semi-space-size=4", "--heap-growing-percent=50", "--single-threaded-gc", "dist/server.js"]
+# The launcher holds the node flags and malloc settings the service ships with (and says why); it
+# execs node, so node is PID 1 and receives SIGTERM directly: server.ts drains and exits 0.
+CMD ["/app/bin/aibl-cds-server"]

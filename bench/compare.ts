@@ -6,7 +6,7 @@
  *   node .tmp/bench/bench/compare.js --variant "before=/tmp/before/server.js" --variant "after=dist/server.js" \
  *        [--variant "after-flags=dist/server.js --max-semi-space-size=4"] [--duration 8] [--rounds 4] [--connections 10]
  *
- * Each variant is `name=script [VAR=value…] [node flags…]` (e.g. `SERVICE_WORKER=off`); a script may be the baseline
+ * Each variant is `name=script [VAR=value…] [node flags…]` (e.g. `SERVICE_WORKERS=0`); a script may be the baseline
  * (.tmp/bench/bench/baseline-server.js). Prints per round and on average: req/s, p99, CPU per
  * request of the whole process and of its main thread (the one that bounds throughput), and RSS.
  */

@@ -8,23 +8,11 @@
  * request counts, and accepts { type: 'latency', ms } and { type: 'faults', plan }.
  *
  * Environment: LATENCY_MS (default 20), FHIR_FAULTS ('none' | 'flaky' | 'hang', default none),
- * SYNTHEA_FIXTURES_DIR (default: test/fixtures/synthea or ../shared/fixtures/synthea).
+ * SYNTHEA_FIXTURES_DIR (default: test/fixtures/synthea, found by test/support/fixtures.ts).
  */
-import { existsSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { Resource } from 'fhir/r4.js';
 import { startFhirServer, type FaultRule } from '../test/support/fhir-server.js';
 import { benchOrderSignRequest } from './request.js';
-
-const HERE = dirname(fileURLToPath(import.meta.url));
-/** Compiled to .tmp/bench/bench: the repository root is three levels up. */
-const ROOT = resolve(HERE, existsSync(resolve(HERE, '../package.json')) ? '..' : '../../..');
-
-if (!process.env['SYNTHEA_FIXTURES_DIR']) {
-  const inRepo = resolve(ROOT, 'test/fixtures/synthea');
-  process.env['SYNTHEA_FIXTURES_DIR'] = existsSync(inRepo) ? inRepo : resolve(ROOT, '../shared/fixtures/synthea');
-}
 
 /** Every resource the benchmark request carries as prefetch, so the server holds the same patient. */
 function benchResources(): Resource[] {

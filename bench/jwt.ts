@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { makeKey, mint, type TestKey } from '../test/auth/support.js';
-import { freePort, load, machine, measureRound, roundLine, SERVICE_ENV, SERVICE_NODE_FLAGS, startNode, variantTable, type RoundFigures, type Started } from './lib.js';
+import { freePort, LAUNCHER, load, machine, measureRound, roundLine, startNode, variantTable, type RoundFigures, type Started } from './lib.js';
 import { benchOrderSignRequest } from './request.js';
 
 const { values: args } = parseArgs({
@@ -33,7 +33,6 @@ const CONNECTIONS = Number(args.connections);
 const PATH = '/cds-services/aibl-order-sign';
 const PUBLIC_BASE_URL = 'https://cds.bench.example';
 const ISSUER = 'https://ehr.bench.example';
-const serverJs = fileURLToPath(new URL('../src/server.js', import.meta.url));
 const out = (line = '') => process.stdout.write(`${line}\n`);
 
 interface Variant {
@@ -48,7 +47,7 @@ interface Variant {
 async function main(): Promise<void> {
   const m = machine();
   out(`# aibl-cds JWT benchmark — ${new Date().toISOString()}`);
-  out(`machine: ${m.cores} cores (${m.cpu}), node ${process.version}; service node flags: ${SERVICE_NODE_FLAGS.join(' ')}`);
+  out(`machine: ${m.cores} cores (${m.cpu}), node ${process.version}; service: bin/aibl-cds-server`);
   const request = benchOrderSignRequest();
   const body = JSON.stringify(request);
   const variants: Variant[] = [
@@ -65,13 +64,13 @@ async function main(): Promise<void> {
       for (let i = 0; i < perVariant; i++) v.tokens.push(await mint(v.key, ISSUER, `${PUBLIC_BASE_URL}${PATH}`));
     }
     for (const v of variants) {
-      const env: Record<string, string> = { ...SERVICE_ENV, NODE_ENV: 'development', LOG_LEVEL: 'warn', DATA_DIR: join(dir, v.name.replace(/\W+/g, '-')), PUBLIC_BASE_URL };
+      const env: Record<string, string> = { NODE_ENV: 'development', LOG_LEVEL: 'warn', DATA_DIR: join(dir, v.name.replace(/\W+/g, '-')), PUBLIC_BASE_URL };
       if (v.key) {
         const clients = join(dir, `clients-${v.key.alg}.json`);
         writeFileSync(clients, JSON.stringify({ clients: [{ iss: ISSUER, jwks: { keys: [v.key.publicJwk] }, fhirServers: [request.fhirServer] }] }));
         env.CDS_CLIENTS_FILE = clients;
       }
-      v.server = await startNode(serverJs, env, await freePort(), { nodeArgs: SERVICE_NODE_FLAGS });
+      v.server = await startNode(LAUNCHER, env, await freePort());
     }
     const run = (v: Variant, amount: number) =>
       load({

@@ -1,27 +1,16 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { delimiter, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
 
 /**
- * The V8 heap flags the service ships with (Dockerfile CMD, `npm start`): a 4 MB semi-space and an
- * old generation that grows to 1.5 × its live size (each of the two isolates: event loop and
- * service worker), and garbage collected on the thread that allocates, not on helper threads that
- * compete with the two busy threads for a 2-CPU host (docs/decisions/0002-gc-and-malloc-settings.md).
- * test/ops/node-flags.test.ts keeps them equal.
+ * bin/aibl-cds-server, from this file's place in .tmp/bench/bench/: the service as it ships —
+ * dist/server.js (the bench scripts build it first) with the node flags and malloc settings that
+ * the launcher alone holds, so the benchmark measures what `npm start` and the image run.
  */
-export const SERVICE_NODE_FLAGS = ['--max-semi-space-size=4', '--heap-growing-percent=50', '--single-threaded-gc'];
-
-/**
- * The environment the service ships with (Dockerfile ENV, `npm start`): glibc's malloc keeps at most
- * two arenas instead of one per thread that allocates (the worker, V8's and libuv's threads), each
- * holding freed memory of its own; and a block of 32 KiB or more (a request body: ~57 KiB in the
- * benchmark) is mapped and unmapped on its own instead of being carved from an arena. glibc would
- * otherwise raise that threshold past the body size once the first one is freed (mallopt(3)), and
- * later bodies would come from arenas that keep what is freed
- * (docs/decisions/0002-gc-and-malloc-settings.md). Kept equal by the same test.
- */
-export const SERVICE_ENV: Readonly<Record<string, string>> = { MALLOC_ARENA_MAX: '2', MALLOC_MMAP_THRESHOLD_: '32768' };
+export const LAUNCHER = fileURLToPath(new URL('../../../bin/aibl-cds-server', import.meta.url));
 
 export interface Started {
   port: number;
@@ -31,7 +20,7 @@ export interface Started {
 }
 
 export interface StartOptions {
-  /** Extra node flags, e.g. `--cpu-prof`. */
+  /** Extra node flags, e.g. `--cpu-prof` (for LAUNCHER: through NODE_OPTIONS, after its own). */
   nodeArgs?: string[];
   /** Health path polled until it answers 200 (default /healthz). */
   healthPath?: string;
@@ -50,12 +39,24 @@ export function freePort(): Promise<number> {
   });
 }
 
-/** Starts a Node script on a loopback port and waits until /healthz answers. */
+/**
+ * Starts a Node script — or LAUNCHER, which execs node itself (its pid is then node's) — on a
+ * loopback port and waits until /healthz answers.
+ */
 export async function startNode(script: string, env: Record<string, string>, port: number, opts: StartOptions = {}): Promise<Started> {
-  const child = spawn(process.execPath, [...(opts.nodeArgs ?? []), script], {
-    env: { ...process.env, ...env, PORT: String(port), HOST: '127.0.0.1' },
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
+  const baseEnv = { ...process.env, ...env, PORT: String(port), HOST: '127.0.0.1' };
+  const child =
+    script === LAUNCHER
+      ? spawn(LAUNCHER, [], {
+          env: {
+            ...baseEnv,
+            // The launcher runs `node`: this one.
+            PATH: `${dirname(process.execPath)}${delimiter}${process.env.PATH ?? ''}`,
+            ...(opts.nodeArgs !== undefined && opts.nodeArgs.length > 0 && { NODE_OPTIONS: opts.nodeArgs.join(' ') }),
+          },
+          stdio: ['ignore', 'ignore', 'inherit'],
+        })
+      : spawn(process.execPath, [...(opts.nodeArgs ?? []), script], { env: baseEnv, stdio: ['ignore', 'ignore', 'inherit'] });
   const deadline = Date.now() + 20_000;
   for (;;) {
     if (child.exitCode !== null) throw new Error(`${script} exited with ${child.exitCode}`);

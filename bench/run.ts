@@ -6,8 +6,8 @@
  *   npm run bench -- [--duration 12] [--rounds 2] [--warmup 10] [--connections 10]
  *                    [--rss-requests 100000] [--fallback-duration 10] [--skip-rss] [--skip-fallback]
  *                    [--cpu-prof <dir>]   (profile the service process while it runs; see bench/profile-top.ts)
- *                    [--node-flags "<flags>"]  (the service's node flags; default: those it ships with,
- *                                               SERVICE_NODE_FLAGS; "" runs it with V8's defaults)
+ *                    [--node-options "<flags>"]  (node flags added to those bin/aibl-cds-server starts
+ *                                                 the service with, through NODE_OPTIONS)
  *
  * Targets: throughput ≥ 0.6× baseline, p99 < 20 ms at 10 connections, RSS < 150 MB after
  * 100 000 requests (no growth), fallback p50 < 35 ms with keep-alive reuse. Exit code 1 when a
@@ -29,8 +29,7 @@ import {
   startNode,
   table,
   type FhirProcess,
-  SERVICE_ENV,
-  SERVICE_NODE_FLAGS,
+  LAUNCHER,
   type LoadResult,
   type Started,
 } from './lib.js';
@@ -49,7 +48,7 @@ const { values: args } = parseArgs({
     'skip-rss': { type: 'boolean', default: false },
     'skip-fallback': { type: 'boolean', default: false },
     'cpu-prof': { type: 'string' },
-    'node-flags': { type: 'string', default: SERVICE_NODE_FLAGS.join(' ') },
+    'node-options': { type: 'string', default: '' },
   },
 });
 const DURATION = Number(args.duration);
@@ -58,13 +57,12 @@ const WARMUP = Number(args.warmup);
 const CONNECTIONS = Number(args.connections);
 const RSS_REQUESTS = Number(args['rss-requests']);
 const FALLBACK_DURATION = Number(args['fallback-duration']);
-const NODE_FLAGS = (args['node-flags'] ?? '').split(/\s+/).filter((f) => f !== '');
+const NODE_OPTIONS = (args['node-options'] ?? '').split(/\s+/).filter((f) => f !== '');
 
 const TARGET = { ratio: 0.6, p99Ms: 20, rssMb: 150, fallbackP50Ms: 35 };
 const PATH = '/cds-services/aibl-order-sign';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
-const serverJs = join(here, '../src/server.js');
 const baselineJs = join(here, 'baseline-server.js');
 const fhirJs = join(here, 'fhir-server-process.js');
 
@@ -74,7 +72,6 @@ const out = (line = '') => process.stdout.write(`${line}\n`);
 
 function serviceEnv(dataDir: string): Record<string, string> {
   return {
-    ...SERVICE_ENV,
     NODE_ENV: 'development',
     LOG_LEVEL: 'warn',
     DATA_DIR: dataDir,
@@ -83,8 +80,8 @@ function serviceEnv(dataDir: string): Record<string, string> {
 }
 
 async function startService(dataDir: string, profileDir?: string): Promise<Started> {
-  const nodeArgs = [...NODE_FLAGS, ...(profileDir ? ['--cpu-prof', `--cpu-prof-dir=${resolve(profileDir)}`] : [])];
-  return startNode(serverJs, serviceEnv(dataDir), await freePort(), { nodeArgs });
+  const nodeArgs = [...NODE_OPTIONS, ...(profileDir ? ['--cpu-prof', `--cpu-prof-dir=${resolve(profileDir)}`] : [])];
+  return startNode(LAUNCHER, serviceEnv(dataDir), await freePort(), { nodeArgs });
 }
 
 /** The answer the service gives to a body, checked before anything is timed. */
@@ -315,7 +312,7 @@ async function main(): Promise<number> {
   const m = machine();
   out(`# aibl-cds benchmark — ${new Date().toISOString()}`);
   out(`machine: ${m.cores} cores (${m.cpu}), node ${process.version}, load average ${loadavg().map((x) => x.toFixed(2)).join(' ')}`);
-  out(`service node flags: ${NODE_FLAGS.length > 0 ? NODE_FLAGS.join(' ') : '(none: V8 defaults)'}; baseline: none`);
+  out(`service: bin/aibl-cds-server${NODE_OPTIONS.length > 0 ? ` with NODE_OPTIONS ${NODE_OPTIONS.join(' ')}` : ''}; baseline: node, no flags`);
   const body = JSON.stringify(benchOrderSignRequest());
   out(`request: order-sign, ${(Buffer.byteLength(body) / 1024).toFixed(1)} KiB, full prefetch`);
   const dataDir = mkdtempSync(join(tmpdir(), 'aibl-bench-'));

@@ -18,7 +18,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
-import { freePort, machine, median, rssMb, SERVICE_ENV, SERVICE_NODE_FLAGS, startFhirProcess, startNode, table, type FhirProcess, type Started } from './lib.js';
+import { freePort, LAUNCHER, machine, median, rssMb, startFhirProcess, startNode, table, type FhirProcess, type Started } from './lib.js';
 import { benchOrderSignRequest } from './request.js';
 
 const { values: args } = parseArgs({
@@ -94,10 +94,9 @@ async function main(): Promise<number> {
   try {
     fhir = await startFhirProcess(join(here, 'fhir-server-process.js'), { LATENCY_MS: '5', FHIR_FAULTS: 'flaky' });
     service = await startNode(
-      join(here, '../src/server.js'),
-      { ...SERVICE_ENV, NODE_ENV: 'development', LOG_LEVEL: 'warn', DATA_DIR: dataDir, FHIR_TIMEOUT_MS: String(FHIR_TIMEOUT_MS) },
+      LAUNCHER,
+      { NODE_ENV: 'development', LOG_LEVEL: 'warn', DATA_DIR: dataDir, FHIR_TIMEOUT_MS: String(FHIR_TIMEOUT_MS) },
       await freePort(),
-      { nodeArgs: SERVICE_NODE_FLAGS },
     );
     const requests = mix(fhir.baseUrl);
     out('mix (each connection cycles through):');

@@ -2,18 +2,16 @@ import express, { type Express } from 'express';
 import helmet from 'helmet';
 import type { Logger } from 'pino';
 import type { Authenticator } from './auth/authenticator.js';
-import type { Policy } from './core/index.js';
-import type { FhirAgents } from './fhir/gather.js';
 import { prefetchTemplates } from './fhir/queries.js';
 import type { Config, SmartConfig } from './config.js';
-import { timeOrderedId } from './time-ordered-id.js';
+import { defaultPolicy, type Policy } from './core/index.js';
 import type { Metrics } from './metrics.js';
 import type { FeedbackStore } from './store/feedback-store.js';
 import { authenticate } from './http/authenticate.js';
 import { corsMiddleware } from './http/cors.js';
 import { errorHandler, methodNotAllowed, notFound } from './http/error-handler.js';
 import { HttpError } from './http/http-error.js';
-import { jsonBody, jsonBytes } from './http/json-body.js';
+import { jsonBody } from './http/json-body.js';
 import { healthz, metricsEndpoint, readyz, type ReadinessCheck } from './http/operations.js';
 import { requestContext } from './http/request-context.js';
 import { webAssetsRouter, webBuildPresent, webPageRouter } from './http/web-assets.js';
@@ -22,7 +20,7 @@ import { consoleGuard, type ConsoleAccess } from './http/console.js';
 import { createAnalyticsRouter } from './http/analytics.js';
 import { registerFeedbackMetrics, withFeedbackMetrics } from './store/feedback-metrics.js';
 import { feedbackHandler } from './hooks/feedback.js';
-import { inProcessEngine, type ServiceCallEngine } from './hooks/engine.js';
+import type { ServiceCallEngine } from './engine/index.js';
 import { serviceCallHandler } from './hooks/service-call.js';
 import { discoveryDocument, findService } from './hooks/services.js';
 import './http/locals.js';
@@ -32,26 +30,23 @@ export interface AppDeps {
   config: Pick<Config, 'publicBaseUrl' | 'fhirTimeoutMs' | 'corsOrigins' | 'maxBodyBytes'>;
   logger: Logger;
   metrics: Metrics;
-  policy: Policy;
   authenticator: Authenticator;
   feedbackStore: FeedbackStore;
-  /**
-   * Answers service calls; server.ts passes a WorkerEngine. Without one, calls are answered on
-   * this thread from `policy`, `fhirAgents`, `now` and `newId`.
-   */
-  engine?: ServiceCallEngine;
-  /** Keep-alive HTTP agents for FHIR server calls, shared across requests (in-thread engine). */
-  fhirAgents?: FhirAgents;
+  /** Answers service calls (src/engine: createEngine); its maker closes it. */
+  engine: ServiceCallEngine;
   /** Run by /readyz besides the feedback store's ping (e.g. the replay store's). */
   readinessChecks?: ReadinessCheck[];
   /** ANALYTICS_TOKEN: enables GET /analytics/summary; unset → the route does not exist. */
   analyticsToken?: string;
+  /** The clock of feedback and issued-card records. */
   now?: () => Date;
-  newId?: () => string;
   /** The built browser pages (dist/web); pages are served only when given and built. */
   web?: { dir: string };
-  /** SMART_CLIENT_ID and friends: the bone-health view's settings, and the card links to it. */
-  smart?: SmartConfig;
+  /**
+   * SMART_CLIENT_ID and friends: the bone-health view's settings, and the card links to it; the
+   * site policy goes to the app with them (default: the built-in policy).
+   */
+  smart?: SmartConfig & { policy?: Policy };
   /** The web console at /console (from `consoleAccess`): left out when not given; with a token, locked by it. */
   console?: ConsoleAccess;
 }
@@ -59,12 +54,8 @@ export interface AppDeps {
 const DISCOVERY_MAX_AGE_S = 300;
 
 export function createApp(deps: AppDeps): Express {
-  const { config, logger, metrics } = deps;
+  const { config, logger, metrics, engine } = deps;
   const now = deps.now ?? (() => new Date());
-  // Card and suggestion ids are UUIDv7: fresh per answer and unguessable (74 random bits after a
-  // millisecond timestamp), and time-ordered, so the store's index on them grows at one end,
-  // which halves SQLite's work per issued card (docs/decisions/0004-uuidv7-card-ids.md).
-  const newId = deps.newId ?? (() => timeOrderedId());
   const discovery = discoveryDocument(prefetchTemplates(), deps.smart?.launchUrl);
   const feedbackStore = withFeedbackMetrics(deps.feedbackStore, registerFeedbackMetrics(metrics.registry));
 
@@ -80,16 +71,6 @@ export function createApp(deps: AppDeps): Express {
   if (cors) app.use(cors);
 
   app.get('/healthz', healthz);
-  const engine =
-    deps.engine ??
-    inProcessEngine({
-      policy: deps.policy,
-      now,
-      newId,
-      ...(deps.fhirAgents !== undefined && { fhirAgents: deps.fhirAgents }),
-      ...(deps.smart !== undefined && { smartLaunchUrl: deps.smart.launchUrl }),
-    });
-
   app.get('/readyz', readyz([() => feedbackStore.ping(), () => engine.ready(), ...(deps.readinessChecks ?? [])]));
   app.get('/metrics', metricsEndpoint(metrics));
 
@@ -116,7 +97,7 @@ export function createApp(deps: AppDeps): Express {
     '/cds-services/:id',
     forRoute('service'),
     auth,
-    jsonBytes(config.maxBodyBytes),
+    jsonBody(config.maxBodyBytes),
     serviceCallHandler({ engine, feedbackStore, metrics, fhirTimeoutMs: config.fhirTimeoutMs, now }),
   );
   app.post(
@@ -141,7 +122,7 @@ export function createApp(deps: AppDeps): Express {
       const token = deps.console.token;
       app.use(webPageRouter({ dir, page: 'console', ...(token !== undefined && { guard: consoleGuard(token) }) }));
     }
-    app.use(smartConfigRouter(deps.smart, deps.policy));
+    app.use(smartConfigRouter(deps.smart, deps.smart?.policy ?? defaultPolicy));
     app.use(webPageRouter({ dir, page: 'smart', connectSrc: deps.smart?.connectSrc ?? [] }));
   }
 

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /**
- * `aibl-cds <command>`: the offline tools — `evaluate` runs the clinical core on a FHIR Bundle,
+ * `aibl-cds <command>`: the offline tools — `evaluate` runs the clinical core on a FHIR Bundle or a CDS Hooks request,
  * `report` prints the feedback summary a CDS committee reviews.
  */
 import { runEvaluate } from './cli/evaluate.js';
@@ -9,7 +9,7 @@ import { runReport } from './cli/report.js';
 const USAGE = `Usage: aibl-cds <command> [options]
 
 Commands:
-  evaluate <bundle.json> [--drug anastrozole|letrozole|exemestane] [--json] [--hook …] [--now YYYY-MM-DD] [--policy file]
+  evaluate <bundle.json|request.json> [--drug anastrozole|letrozole|exemestane] [--json] [--hook …] [--now YYYY-MM-DD] [--policy file]
   report [--from YYYY-MM-DD] [--to YYYY-MM-DD] [--service id] [--json]
 `;
 

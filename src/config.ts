@@ -1,17 +1,13 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
+import { DEFAULT_ALGORITHMS, DEFAULT_CLOCK_SKEW_SEC, DEFAULT_MAX_LIFETIME_SEC, SUPPORTED_ALGORITHMS } from './auth/jwt-authenticator.js';
+import { ConfigError } from './config-error.js';
 
-/** Raised when the environment cannot run the service; the message names each bad variable. */
-export class ConfigError extends Error {
-  constructor(readonly problems: string[]) {
-    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
-    this.name = 'ConfigError';
-  }
-}
+export { ConfigError } from './config-error.js';
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
-/** Unset and empty variables mean the same thing: use the default. */
+/** The one rule for every variable: empty (or blank) is unset, so the default applies. */
 const blankToUndefined = (v: unknown): unknown => (typeof v === 'string' && v.trim() === '' ? undefined : v);
 
 const integer = (min: number, max: number, fallback: number) =>
@@ -63,6 +59,8 @@ const envSchema = z.object({
       .optional(),
   ),
   FHIR_TIMEOUT_MS: integer(50, 60_000, 1500),
+  FHIR_MAX_RESPONSE_BYTES: integer(65_536, 1024 * 1024 * 1024, 32 * 1024 * 1024),
+  FHIR_MAX_REQUEST_BYTES: integer(65_536, 1024 * 1024 * 1024, 64 * 1024 * 1024),
   CDS_CORS_ORIGINS: z.preprocess(
     blankToUndefined,
     z
@@ -81,16 +79,40 @@ const envSchema = z.object({
   MAX_BODY_BYTES: integer(1024, 100 * 1024 * 1024, 1024 * 1024),
   SHUTDOWN_TIMEOUT_MS: integer(0, 600_000, 10_000),
   AIBL_POLICY_FILE: optionalString,
-  CDS_CLIENTS_FILE: optionalString,
   DATA_DIR: optionalString,
   DATABASE_URL: optionalString,
   REDIS_URL: optionalString,
   ANALYTICS_TOKEN: optionalString,
+  // Replaced by SERVICE_WORKERS=0; refused rather than ignored, so that `off` is not silently lost.
   SERVICE_WORKER: z.preprocess(
-    (v) => (typeof v === 'string' ? blankToUndefined(v.trim().toLowerCase()) : v),
-    z.enum(['on', 'off'], { error: 'must be on or off' }).optional().default('on'),
+    blankToUndefined,
+    z.undefined({ error: 'no longer read: SERVICE_WORKERS=0 answers on the event loop, N ≥ 1 on N worker threads' }).optional(),
   ),
-  SERVICE_WORKERS: integer(1, 16, 1),
+  SERVICE_WORKERS: integer(0, 16, 1),
+  REQUEST_TIMEOUT_MS: integer(1000, 600_000, 30_000),
+  HEADERS_TIMEOUT_MS: integer(1000, 600_000, 10_000),
+  KEEP_ALIVE_TIMEOUT_MS: integer(0, 600_000, 5000),
+  CDS_CLIENTS_FILE: optionalString,
+  CDS_JWT_ALGORITHMS: z.preprocess(
+    blankToUndefined,
+    z
+      .string()
+      .optional()
+      .default(DEFAULT_ALGORITHMS.join(','))
+      .transform((s) =>
+        s
+          .split(',')
+          .map((a) => a.trim())
+          .filter((a) => a !== ''),
+      )
+      .refine((algs) => algs.length > 0 && algs.every((a) => SUPPORTED_ALGORITHMS.includes(a)), {
+        error: `must be a comma-separated list of ${SUPPORTED_ALGORITHMS.join(', ')} (never none or HMAC)`,
+      }),
+  ),
+  CDS_JWT_CLOCK_SKEW_SECONDS: integer(0, 3600, DEFAULT_CLOCK_SKEW_SEC),
+  CDS_JWT_MAX_LIFETIME_SECONDS: integer(0, 86_400, DEFAULT_MAX_LIFETIME_SEC),
+  CDS_JWKS_CACHE_TTL_SECONDS: integer(0, 604_800, 600),
+  CDS_JWKS_FETCH_TIMEOUT_MS: integer(1, 60_000, 1500),
   SMART_CLIENT_ID: optionalString,
   SMART_CONNECT_SRC: z.preprocess(
     blankToUndefined,
@@ -113,6 +135,17 @@ const envSchema = z.object({
   ),
 });
 
+/** How client JWTs are checked; the trusted clients themselves are in `clientsFile` (loadClientsFile). */
+export interface AuthConfig {
+  /** CDS_CLIENTS_FILE; unset → no trusted client (development mode, refused in production). */
+  clientsFile?: string;
+  algorithms: string[];
+  clockSkewSec: number;
+  maxLifetimeSec: number;
+  jwksTtlMs: number;
+  fetchTimeoutMs: number;
+}
+
 export interface Config {
   port: number;
   host: string;
@@ -122,25 +155,33 @@ export interface Config {
   /** Externally visible base URL without a trailing slash; JWT `aud` is checked against it. */
   publicBaseUrl: string;
   fhirTimeoutMs: number;
+  /** Largest decoded answer of one FHIR call (FHIR_MAX_RESPONSE_BYTES); a larger one is a failed query. */
+  fhirMaxResponseBytes: number;
+  /** What the FHIR answers of one CDS request may decode to together (FHIR_MAX_REQUEST_BYTES). */
+  fhirMaxRequestBytes: number;
   /** Allowed browser origins; `['*']` for any; empty for no CORS at all. */
   corsOrigins: string[];
   maxBodyBytes: number;
   shutdownTimeoutMs: number;
+  /**
+   * REQUEST_TIMEOUT_MS: the whole request (headers and body) must have arrived by then, or the
+   * connection gets 408 and is closed: a client trickling a body cannot hold a socket for long.
+   */
+  requestTimeoutMs: number;
+  /** HEADERS_TIMEOUT_MS: the same for the request line and headers alone (≤ REQUEST_TIMEOUT_MS). */
+  headersTimeoutMs: number;
+  /** KEEP_ALIVE_TIMEOUT_MS: how long an idle keep-alive connection is kept for the client's next call. */
+  keepAliveTimeoutMs: number;
   policyFile?: string;
-  clientsFile?: string;
   dataDir?: string;
   databaseUrl?: string;
   redisUrl?: string;
   analyticsToken?: string;
   /**
-   * SERVICE_WORKER: answer service calls on a worker thread (on, the default) or on the event
-   * loop (off: for a host with a single core, where the split only adds a hand-over).
-   */
-  serviceWorker: boolean;
-  /**
-   * SERVICE_WORKERS: how many worker threads answer service calls (with SERVICE_WORKER=on). One per
-   * core beyond the event loop's, so 1 by default: on a 2-core host a second worker's gain did not
-   * justify the memory it held (docs/decisions/0001-service-calls-on-worker-threads.md).
+   * SERVICE_WORKERS: how many worker threads answer service calls; 0 answers them on the event loop
+   * (a host with a single core, where the split only adds a hand-over). One per core beyond the
+   * event loop's, so 1 by default: on a 2-core host a second worker's gain did not justify the
+   * memory it held (docs/decisions/0001-service-calls-on-worker-threads.md).
    */
   serviceWorkers: number;
   /** The SMART bone-health view (SMART_CLIENT_ID set); cards about the DXA trend link to it. */
@@ -150,6 +191,7 @@ export interface Config {
    * outside production only; in production it needs ANALYTICS_TOKEN, which guards it.
    */
   consoleEnabled?: boolean;
+  auth: AuthConfig;
 }
 
 export interface SmartConfig {
@@ -178,6 +220,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     // In production the console is for the committee only: the analytics token is its lock.
     throw new ConfigError(['CONSOLE_ENABLED: needs ANALYTICS_TOKEN when NODE_ENV=production (the token guards the console)']);
   }
+  if (e.HEADERS_TIMEOUT_MS > e.REQUEST_TIMEOUT_MS) {
+    // Node refuses a server whose headers may take longer than the whole request.
+    throw new ConfigError(['HEADERS_TIMEOUT_MS: must not exceed REQUEST_TIMEOUT_MS']);
+  }
   const publicBaseUrl = (e.PUBLIC_BASE_URL ?? `http://localhost:${e.PORT}`).replace(/\/+$/, '');
   const corsOrigins = e.CDS_CORS_ORIGINS ?? (production ? [] : ['*']);
   if (e.SMART_CLIENT_ID !== undefined && (e.SMART_CONNECT_SRC ?? []).length === 0) {
@@ -192,13 +238,24 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     logLevel: e.LOG_LEVEL,
     publicBaseUrl,
     fhirTimeoutMs: e.FHIR_TIMEOUT_MS,
+    fhirMaxResponseBytes: e.FHIR_MAX_RESPONSE_BYTES,
+    fhirMaxRequestBytes: e.FHIR_MAX_REQUEST_BYTES,
     corsOrigins,
     maxBodyBytes: e.MAX_BODY_BYTES,
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
-    serviceWorker: e.SERVICE_WORKER === 'on',
+    requestTimeoutMs: e.REQUEST_TIMEOUT_MS,
+    headersTimeoutMs: e.HEADERS_TIMEOUT_MS,
+    keepAliveTimeoutMs: e.KEEP_ALIVE_TIMEOUT_MS,
     serviceWorkers: e.SERVICE_WORKERS,
+    auth: {
+      ...(e.CDS_CLIENTS_FILE !== undefined && { clientsFile: e.CDS_CLIENTS_FILE }),
+      algorithms: e.CDS_JWT_ALGORITHMS,
+      clockSkewSec: e.CDS_JWT_CLOCK_SKEW_SECONDS,
+      maxLifetimeSec: e.CDS_JWT_MAX_LIFETIME_SECONDS,
+      jwksTtlMs: e.CDS_JWKS_CACHE_TTL_SECONDS * 1000,
+      fetchTimeoutMs: e.CDS_JWKS_FETCH_TIMEOUT_MS,
+    },
     ...(e.AIBL_POLICY_FILE !== undefined && { policyFile: e.AIBL_POLICY_FILE }),
-    ...(e.CDS_CLIENTS_FILE !== undefined && { clientsFile: e.CDS_CLIENTS_FILE }),
     ...(e.DATA_DIR !== undefined && { dataDir: e.DATA_DIR }),
     ...(e.DATABASE_URL !== undefined && { databaseUrl: e.DATABASE_URL }),
     ...(e.REDIS_URL !== undefined && { redisUrl: e.REDIS_URL }),

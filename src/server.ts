@@ -1,16 +1,14 @@
-import type { Server } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import { fileURLToPath } from 'node:url';
 import type { Socket } from 'node:net';
 import { createApp } from './app.js';
 import { consoleAccess } from './http/console.js';
 import { loadConfig, loadPolicyFile, type Config } from './config.js';
-import { defaultPolicy, parsePolicy, type Policy } from './core/index.js';
-import { readAuthSettings, warnIfOpenMode } from './auth/auth-config.js';
+import { defaultPolicy, parsePolicy } from './core/index.js';
+import { loadTrustedClients, warnIfOpenMode } from './auth/auth-config.js';
+import type { ClientConfig } from './auth/clients-config.js';
 import { createAuthenticator } from './auth/create-authenticator.js';
-import { FhirAgents } from './fhir/gather.js';
-import type { ServiceCallEngine } from './hooks/engine.js';
-import { WorkerEngine } from './hooks/worker-engine.js';
-import { WorkerPool } from './hooks/worker-pool.js';
+import { createEngine } from './engine/index.js';
 import { createLogger, type Logger } from './logger.js';
 import { createMetrics } from './metrics.js';
 import { createReplayStore } from './store/create-replay-store.js';
@@ -30,12 +28,12 @@ async function start(): Promise<void> {
   }
   const logger = createLogger({ level: config.logLevel });
   let policy = defaultPolicy;
-  let authSettings: ReturnType<typeof readAuthSettings>;
+  let clients: ClientConfig[];
   let feedbackStore: FeedbackStore;
   try {
     if (config.policyFile !== undefined) policy = loadPolicyFile(config.policyFile, parsePolicy);
     // Validates CDS_CLIENTS_FILE and refuses production without a trusted client.
-    authSettings = readAuthSettings(process.env);
+    clients = loadTrustedClients(config);
     // PostgreSQL when DATABASE_URL is set, else an SQLite file in DATA_DIR.
     feedbackStore = await createFeedbackStore({
       ...(config.databaseUrl !== undefined && { databaseUrl: config.databaseUrl }),
@@ -49,20 +47,17 @@ async function start(): Promise<void> {
   const metrics = createMetrics({ processMetrics: true });
   // Redis when REDIS_URL is set, so that a token replayed to another replica is refused.
   const replayStore = await createReplayStore({ ...(config.redisUrl !== undefined && { redisUrl: config.redisUrl }), logger });
-  const authenticator = createAuthenticator({
-    clients: authSettings.clients,
-    replayStore,
-    algorithms: authSettings.algorithms,
-    clockSkewSec: authSettings.clockSkewSec,
-    maxLifetimeSec: authSettings.maxLifetimeSec,
-    jwksTtlMs: authSettings.jwksTtlMs,
-    fetchTimeoutMs: authSettings.fetchTimeoutMs,
-  });
+  const { clientsFile: _, ...jwt } = config.auth;
+  const authenticator = createAuthenticator({ clients, replayStore, ...jwt });
   warnIfOpenMode(authenticator, logger);
-  // FHIR calls go out from the thread that answers: the worker makes its own agents.
-  const engine = config.serviceWorker ? serviceWorkers(config.serviceWorkers, policy, logger, config.smart?.launchUrl) : undefined;
-  // SERVICE_WORKER=off: createApp answers on this thread, with these agents.
-  const fhirAgents = engine ? undefined : new FhirAgents();
+  const fhirLimits = { maxResponseBytes: config.fhirMaxResponseBytes, maxRequestBytes: config.fhirMaxRequestBytes };
+  const engine = createEngine({
+    workers: config.serviceWorkers,
+    policy,
+    logger,
+    fhirLimits,
+    ...(config.smart !== undefined && { smartLaunchUrl: config.smart.launchUrl }),
+  });
 
   let draining = false;
   const consolePage = consoleAccess(config);
@@ -70,13 +65,11 @@ async function start(): Promise<void> {
     config,
     logger,
     metrics,
-    policy,
     authenticator,
     feedbackStore,
-    ...(engine && { engine }),
-    ...(fhirAgents && { fhirAgents }),
+    engine,
     ...(config.analyticsToken !== undefined && { analyticsToken: config.analyticsToken }),
-    ...(config.smart !== undefined && { smart: config.smart }),
+    ...(config.smart !== undefined && { smart: { ...config.smart, policy } }),
     // npm run build puts the browser pages beside this file (dist/web).
     web: { dir: fileURLToPath(new URL('./web', import.meta.url)) },
     ...(consolePage && { console: consolePage }),
@@ -88,7 +81,18 @@ async function start(): Promise<void> {
     ],
   });
 
-  const server: Server = app.listen(config.port, config.host);
+  const server: Server = createServer(
+    {
+      requestTimeout: config.requestTimeoutMs,
+      headersTimeout: config.headersTimeoutMs,
+      keepAliveTimeout: config.keepAliveTimeoutMs,
+      // Node enforces the two timeouts above by sweeping its connections on this interval (30 s by
+      // default, which would let a slow client hold a socket up to 30 s past its limit).
+      connectionsCheckingInterval: Math.min(1000, Math.max(100, Math.floor(config.headersTimeoutMs / 4))),
+    },
+    app,
+  );
+  server.listen(config.port, config.host);
   server.on('listening', () => {
     const addr = server.address();
     const port = typeof addr === 'object' && addr !== null ? addr.port : config.port;
@@ -98,8 +102,7 @@ async function start(): Promise<void> {
         port,
         publicBaseUrl: config.publicBaseUrl,
         nodeEnv: config.nodeEnv,
-        serviceWorker: config.serviceWorker,
-        ...(config.serviceWorker && { serviceWorkers: config.serviceWorkers }),
+        serviceWorkers: config.serviceWorkers,
       },
       'aibl-cds listening',
     );
@@ -142,8 +145,7 @@ async function start(): Promise<void> {
   let finishing: Promise<void> | undefined;
   const finish = (code: number): Promise<void> =>
     (finishing ??= (async () => {
-      fhirAgents?.close();
-      await engine?.close();
+      await engine.close();
       for (const [name, store] of [
         ['feedback store', feedbackStore],
         ['replay store', replayStore],
@@ -166,12 +168,6 @@ async function start(): Promise<void> {
     // Express 5 routes rejected handlers to the error handler; anything here is a bug elsewhere.
     logger.error({ err: reason }, 'unhandled promise rejection');
   });
-}
-
-/** SERVICE_WORKERS worker engines behind one pool. */
-function serviceWorkers(count: number, policy: Policy, logger: Logger, smartLaunchUrl?: string): ServiceCallEngine {
-  const options = { policy, logger, ...(smartLaunchUrl !== undefined && { smartLaunchUrl }) };
-  return new WorkerPool(Array.from({ length: count }, () => new WorkerEngine(options)));
 }
 
 function fail(err: unknown, logger?: Logger): never {

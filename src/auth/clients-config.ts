@@ -2,6 +2,7 @@ import { createPublicKey } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import type { JSONWebKeySet } from 'jose';
+import { ConfigError } from '../config-error.js';
 import type { TrustedClient } from './authenticator.js';
 
 /**
@@ -13,13 +14,6 @@ export interface ClientConfig extends TrustedClient {
   jwksUrl?: string;
 }
 
-/** A configuration problem; `message` names the file and the field. */
-export class ClientsConfigError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'ClientsConfigError';
-  }
-}
 
 // Members that only a private or symmetric key carries: a pasted private key must never be
 // accepted as "public" configuration (it would also mean the secret is sitting in a config file).
@@ -126,12 +120,12 @@ function formatPath(path: readonly PropertyKey[]): string {
   return out === '' ? '(root)' : out;
 }
 
-/** Validates the parsed JSON of a clients file. Throws ClientsConfigError naming the field. */
+/** Validates the parsed JSON of a clients file. Throws ConfigError naming the field. */
 export function parseClientsConfig(json: unknown, source = 'CDS_CLIENTS_FILE'): ClientConfig[] {
   const result = fileSchema.safeParse(json);
   if (!result.success) {
     const lines = result.error.issues.map((i) => `${formatPath(i.path)}: ${i.message}`);
-    throw new ClientsConfigError(`${source} is invalid: ${lines.join('; ')}`);
+    throw new ConfigError([`${source} is invalid: ${lines.join('; ')}`]);
   }
   return result.data.clients.map((c) => {
     const client: ClientConfig = { iss: c.iss, fhirServers: [...c.fhirServers] };
@@ -154,13 +148,13 @@ export function loadClientsFile(path: string | undefined): ClientConfig[] {
     text = readFileSync(path, 'utf8');
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code ?? 'read error';
-    throw new ClientsConfigError(`CDS_CLIENTS_FILE ${path} cannot be read (${code})`);
+    throw new ConfigError([`CDS_CLIENTS_FILE ${path} cannot be read (${code})`]);
   }
   let json: unknown;
   try {
     json = JSON.parse(text);
   } catch (err) {
-    throw new ClientsConfigError(`CDS_CLIENTS_FILE ${path} is not valid JSON: ${(err as Error).message}`);
+    throw new ConfigError([`CDS_CLIENTS_FILE ${path} is not valid JSON: ${(err as Error).message}`]);
   }
   return parseClientsConfig(json, `CDS_CLIENTS_FILE ${path}`);
 }

@@ -1,10 +1,9 @@
 export { AuthError } from './authenticator.js';
 export type { AuthContext, AuthRequest, Authenticator, TrustedClient } from './authenticator.js';
 export type { ReplayStore } from './replay-store.js';
-export { ClientsConfigError, loadClientsFile, parseClientsConfig } from './clients-config.js';
+export { loadClientsFile, parseClientsConfig } from './clients-config.js';
 export type { ClientConfig } from './clients-config.js';
-export { assertAuthConfig, readAuthSettings, warnIfOpenMode, OPEN_MODE_WARNING, SANDBOX_ISSUER } from './auth-config.js';
-export type { AuthSettings } from './auth-config.js';
+export { assertAuthConfig, loadTrustedClients, warnIfOpenMode, OPEN_MODE_WARNING, SANDBOX_ISSUER } from './auth-config.js';
 export { createAuthenticator } from './create-authenticator.js';
 export type { CreateAuthenticatorOptions } from './create-authenticator.js';
 export { JwtAuthenticator, AuthConfigError, DEFAULT_ALGORITHMS, SUPPORTED_ALGORITHMS } from './jwt-authenticator.js';

@@ -1,5 +1,6 @@
 import { createLocalJWKSet, errors } from 'jose';
 import type { CryptoKey, JWSHeaderParameters } from 'jose';
+import { NodeHttpDispatcher } from '../upstream/node-dispatcher.js';
 
 export interface JwksCacheOptions {
   /** How long a fetched key set is fresh (default 10 min). Stale sets stay in use if a refetch fails. */
@@ -8,7 +9,7 @@ export interface JwksCacheOptions {
   minRefetchIntervalMs?: number;
   /** Per-fetch timeout including the body (default 1500 ms): a JWKS outage fails fast. */
   fetchTimeoutMs?: number;
-  /** Largest accepted JWKS document (default 256 KiB). */
+  /** Largest accepted JWKS document, decoded (default 256 KiB). */
   maxBytes?: number;
   fetch?: typeof fetch;
   now?: () => number;
@@ -97,40 +98,23 @@ export class JwksCache {
   }
 
   private async fetchKeySet(url: string): Promise<KeySet> {
-    const res = await this.fetchFn(url, {
-      signal: AbortSignal.timeout(this.fetchTimeoutMs),
+    const signal = AbortSignal.timeout(this.fetchTimeoutMs);
+    // Read through the bounded reader (which also undoes the Content-Encoding), ended by the
+    // timeout itself. `dispatcher` is undici's extension of RequestInit, not in the DOM type.
+    const init = {
+      signal,
       headers: { accept: 'application/jwk-set+json, application/json' },
-    });
+      dispatcher: new NodeHttpDispatcher({ limits: { maxBytes: this.maxBytes }, signal }),
+    } as RequestInit;
+    const res = await this.fetchFn(url, init);
     if (!res.ok) {
       await res.body?.cancel();
       throw new Error(`JWKS fetch answered HTTP ${res.status}`);
     }
-    const text = await readLimited(res, this.maxBytes);
+    // A document over maxBytes fails here: the dispatcher ends the transfer and fetch rejects.
+    const text = await res.text();
     return createLocalJWKSet(JSON.parse(text) as Parameters<typeof createLocalJWKSet>[0]);
   }
-}
-
-async function readLimited(res: Response, maxBytes: number): Promise<string> {
-  const declared = Number(res.headers.get('content-length'));
-  if (Number.isFinite(declared) && declared > maxBytes) {
-    await res.body?.cancel();
-    throw new Error('JWKS document too large');
-  }
-  if (res.body === null) return '';
-  const reader = res.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let total = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    total += value.byteLength;
-    if (total > maxBytes) {
-      await reader.cancel();
-      throw new Error('JWKS document too large');
-    }
-    chunks.push(value);
-  }
-  return Buffer.concat(chunks).toString('utf8');
 }
 
 /** Picks the key for `header` from a jose key set, mapping jose's errors to our reasons. */

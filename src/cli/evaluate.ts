@@ -1,12 +1,13 @@
 /**
- * `aibl-cds evaluate <bundle.json>`: runs the clinical core offline on a FHIR Bundle (a patient,
- * their resources, optionally a draft AI order) and prints the cards, so a clinician can review
+ * `aibl-cds evaluate <file.json>`: runs the clinical core offline on a FHIR Bundle (a patient,
+ * their resources, optionally a draft AI order) or on a CDS Hooks request (its prefetch and
+ * draft orders, read as the service reads them) and prints the cards, so a clinician can review
  * the logic without an EHR. File reading lives here, at the edge; the core stays pure.
  */
 import { randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
-import type { Bundle, FhirResource, MedicationRequest, Patient } from 'fhir/r4.js';
+import type { Bundle, FhirResource, Medication, MedicationRequest, Patient } from 'fhir/r4.js';
 import { renderCards } from '../cards/render.js';
 import type { Card } from '../cards/types.js';
 import {
@@ -24,14 +25,22 @@ import {
   type Policy,
 } from '../core/index.js';
 import { concepts } from '../core/valuesets/index.js';
+import { gatherPatientData } from '../fhir/gather.js';
+import { parseHookRequest } from '../hooks/request-schema.js';
+import { markdownToText } from './plain-text.js';
 
-const USAGE = `Usage: aibl-cds evaluate <bundle.json> [--drug anastrozole|letrozole|exemestane] [--json]
+const USAGE = `Usage: aibl-cds evaluate <file.json> [--drug anastrozole|letrozole|exemestane] [--json]
                          [--hook order-sign|order-select|patient-view] [--now YYYY-MM-DD] [--policy policy.json]
 
-Reads a FHIR R4 Bundle holding one Patient and their resources (Observations, Conditions,
-MedicationRequests, MedicationStatements, Procedures, ServiceRequests, FamilyMemberHistory,
-Medications). MedicationRequests with status "draft" are the orders being signed; --drug adds a
-draft order for that aromatase inhibitor. Without any draft AI order the patient-view rules run.
+<file.json> is either
+- a FHIR R4 Bundle holding one Patient and their resources (Observations, Conditions,
+  MedicationRequests, MedicationStatements, Procedures, ServiceRequests, FamilyMemberHistory,
+  Medications). MedicationRequests with status "draft" are the orders being signed; --drug adds
+  a draft order for that aromatase inhibitor. Without any draft AI order the patient-view rules
+  run. Or
+- a CDS Hooks request body (order-sign, order-select or patient-view): the patient's data comes
+  from its prefetch, the orders from context.draftOrders (and selections), as the service reads
+  them; no FHIR server is contacted, so keys missing from prefetch count as not checked.
 Prints the cards as text, or the CDS Hooks response with --json.`;
 
 class UsageError extends Error {}
@@ -66,7 +75,7 @@ function parseOptions(argv: string[]): Options | 'help' {
   }
   const { values, positionals } = parsed;
   if (values.help) return 'help';
-  if (positionals.length !== 1) throw new UsageError('expected exactly one bundle file');
+  if (positionals.length !== 1) throw new UsageError('expected exactly one bundle or request file');
   const opts: Options = { file: positionals[0]!, json: values.json ?? false, now: new Date() };
   if (values.drug !== undefined) {
     const d = values.drug.toLowerCase();
@@ -191,6 +200,62 @@ function prepare(bundle: Bundle, opts: Options, policy: Policy): Prepared {
   return { hook, record, evaluation, cards, notes };
 }
 
+/** A CDS Hooks request body, not a Bundle: it names its hook and carries a context. */
+function isHookRequest(json: object): json is { hook: unknown; context: unknown } {
+  const o = json as Record<string, unknown>;
+  return typeof o['hook'] === 'string' && typeof o['context'] === 'object' && o['context'] !== null;
+}
+
+const HOOKS: readonly HookName[] = ['order-sign', 'order-select', 'patient-view'];
+
+async function prepareRequest(body: { hook: unknown; context: unknown }, opts: Options, policy: Policy): Promise<Prepared> {
+  const hook = body.hook as HookName;
+  if (!HOOKS.includes(hook)) throw new InputError(`hook "${String(body.hook)}" is not one this service answers (${HOOKS.join(', ')})`);
+  if (opts.hook !== undefined && opts.hook !== hook) throw new InputError(`--hook ${opts.hook} does not match the request's hook ${hook}`);
+  const parsed = parseHookRequest(hook, body);
+  if (!parsed.ok) {
+    const where = parsed.issues.map((i) => `${i.path.join('.') || '(body)'}: ${i.message}`);
+    throw new InputError(`not a valid ${hook} request: ${where.join('; ')}`);
+  }
+  const request = parsed.request;
+  const notes: string[] = [];
+  const gathered = await gatherPatientData({
+    patientId: request.context.patientId,
+    ...(request.prefetch !== undefined && { prefetch: request.prefetch }),
+    deadlineMs: 1000,
+  });
+  if (!gathered.ok) {
+    throw new InputError(
+      `the request's prefetch lacks required data (${gathered.missing.join(', ')}); the service would fetch it from fhirServer or answer 412`,
+    );
+  }
+  const record = gathered.record;
+  if (record.notChecked.length > 0) notes.push(`Not in prefetch, so not checked: ${record.notChecked.join(', ')}.`);
+
+  const draftEntries = (request.context.draftOrders?.entry ?? []).map((e) => e.resource).filter((r) => r !== undefined);
+  const drafts = draftEntries.filter((r): r is MedicationRequest => r.resourceType === 'MedicationRequest');
+  const draftMeds = draftEntries.filter((r): r is Medication => r.resourceType === 'Medication');
+  if (opts.drug) drafts.push(syntheticDraft(opts.drug, record.patient, opts.now));
+  const draftBundle: Bundle = { resourceType: 'Bundle', type: 'collection', entry: [...draftMeds, ...drafts].map((resource) => ({ resource })) };
+  const selections = request.context.selections;
+  const aiOrders =
+    hook === 'patient-view'
+      ? []
+      : findAiOrders(draftBundle, { ...(selections !== undefined && { selections }), medications: [...draftMeds, ...record.medications], policy });
+  if (hook !== 'patient-view' && aiOrders.length === 0) {
+    notes.push(`No aromatase-inhibitor order among the ${hook === 'order-select' ? 'selected ' : ''}draft orders: the service answers no cards.`);
+  }
+  const evaluation =
+    hook !== 'patient-view' && aiOrders.length === 0
+      ? { ...evaluatePatient({ hook, now: opts.now, record, aiOrders: [] }, policy), recommendations: [] }
+      : evaluatePatient(
+          { hook, now: opts.now, record, aiOrders, draftMedicationRequests: drafts.filter((d) => !aiOrders.some((o) => o.request === d)) },
+          policy,
+        );
+  const cards = renderCards(evaluation.recommendations, { patientReference: `Patient/${request.context.patientId}`, newId: randomUUID });
+  return { hook, record, evaluation, cards, notes };
+}
+
 function indent(text: string, by: string): string {
   return text
     .split('\n')
@@ -231,7 +296,7 @@ export function formatText(p: Prepared): string {
   p.cards.forEach((c, i) => {
     lines.push(`${i + 1}. [${c.indicator.toUpperCase()}] ${c.source.topic?.code ?? ''}: ${c.summary}`);
     lines.push(`   Source: ${c.source.label}${c.source.url ? ` <${c.source.url}>` : ''}`);
-    if (c.detail) lines.push('', indent(c.detail, '   '));
+    if (c.detail) lines.push('', indent(markdownToText(c.detail), '   '));
     if (c.suggestions?.length) {
       lines.push('', `   Suggestions (${c.selectionBehavior}):`);
       for (const s of c.suggestions) {
@@ -258,11 +323,12 @@ export async function runEvaluate(
       return 0;
     }
     const policy = opts.policyFile ? parsePolicy(await readJson(opts.policyFile, 'policy file')) : defaultPolicy;
-    const json = await readJson(opts.file, 'bundle');
-    if (!json || typeof json !== 'object' || (json as { resourceType?: unknown }).resourceType !== 'Bundle') {
-      throw new InputError(`${opts.file} is not a FHIR Bundle`);
-    }
-    const prepared = prepare(json as Bundle, opts, policy);
+    const json = await readJson(opts.file, 'input');
+    if (!json || typeof json !== 'object') throw new InputError(`${opts.file} is neither a FHIR Bundle nor a CDS Hooks request`);
+    let prepared: Prepared;
+    if (isHookRequest(json)) prepared = await prepareRequest(json, opts, policy);
+    else if ((json as { resourceType?: unknown }).resourceType === 'Bundle') prepared = prepare(json as Bundle, opts, policy);
+    else throw new InputError(`${opts.file} is neither a FHIR Bundle nor a CDS Hooks request (a JSON object with hook and context)`);
     out.write(opts.json ? JSON.stringify({ cards: prepared.cards }, null, 2) + '\n' : formatText(prepared));
     return 0;
   } catch (e) {

@@ -2,17 +2,20 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { createFeedbackStore } from '../store/create-store.js';
-import { DateRangeError, parseRange, previousMonth } from '../store/date-range.js';
+import { DateRangeError, daysThroughToday, parseRange } from '../store/date-range.js';
 import type { FeedbackStore, TopicSummary } from '../store/feedback-store.js';
 import { SQLITE_FILE_NAME } from '../store/sqlite-store.js';
 import { describeError, type StoreLogger } from '../store/store-logger.js';
+
+/** The period reported when no dates are given: a month's worth, up to the moment of asking. */
+const DEFAULT_DAYS = 30;
 
 const USAGE = `Usage: aibl-cds report [--from YYYY-MM-DD] [--to YYYY-MM-DD] [--service ID] [--json]
 
 Card outcomes per service and topic: cards issued, accepted, overridden, acceptance rate and
 override reasons ranked. Dates are whole UTC days, both included; without --from and --to the
-previous calendar month is reported. Reads PostgreSQL from DATABASE_URL when set, otherwise the
-SQLite file in DATA_DIR (default ./data).
+last ${DEFAULT_DAYS} days through today are reported. Reads PostgreSQL from DATABASE_URL when set,
+otherwise the SQLite file in DATA_DIR (default ./data).
 `;
 
 export interface ReportEnv {
@@ -51,9 +54,9 @@ export async function runReport(
   }
 
   let range: { from?: Date; to?: Date };
+  const byDefault = values.from === undefined && values.to === undefined;
   try {
-    range =
-      values.from === undefined && values.to === undefined ? previousMonth(now) : parseRange(values.from, values.to);
+    range = byDefault ? daysThroughToday(now, DEFAULT_DAYS) : parseRange(values.from, values.to);
   } catch (err) {
     if (!(err instanceof DateRangeError)) throw err;
     out.write(`--${err.message}\n\n${USAGE}`);
@@ -87,7 +90,9 @@ export async function runReport(
         )}\n`,
       );
     } else {
-      out.write(renderReport(topics, range, databaseUrl ? 'PostgreSQL (DATABASE_URL)' : `SQLite ${join(dataDir, SQLITE_FILE_NAME)}`));
+      const source = databaseUrl ? 'PostgreSQL (DATABASE_URL)' : `SQLite ${join(dataDir, SQLITE_FILE_NAME)}`;
+      const note = byDefault ? `the last ${DEFAULT_DAYS} days through today; --from and --to choose another period` : undefined;
+      out.write(renderReport(topics, range, source, note));
     }
     return 0;
   } catch (err) {
@@ -125,9 +130,10 @@ function table(rows: string[][], rightAligned: Set<number>): string {
 }
 
 /** Plain text a CDS committee reads: one table per service, reasons under each topic. */
-export function renderReport(topics: TopicSummary[], range: { from?: Date; to?: Date }, source: string): string {
+export function renderReport(topics: TopicSummary[], range: { from?: Date; to?: Date }, source: string, periodNote?: string): string {
   const lines: string[] = [];
   lines.push(`AIBL CDS — card outcomes ${day(range.from, false)} to ${day(range.to, true)} (UTC, both days included)`);
+  if (periodNote !== undefined) lines.push(`Period: ${periodNote}`);
   lines.push(`Source: ${source}`);
   lines.push('Accepted / overridden count distinct cards; acceptance = accepted ÷ (accepted + overridden).');
   if (topics.length === 0) {

@@ -22,6 +22,8 @@ export const FHIR_ERROR_KINDS = [
   'too_many_pages',
   /** A `next` link outside the request's fhirServer (not followed: the token stays there). */
   'untrusted_link',
+  /** An answer that decodes to more than FHIR_MAX_RESPONSE_BYTES, or answers past FHIR_MAX_REQUEST_BYTES together. */
+  'too_large',
 ] as const;
 export type FhirErrorKind = (typeof FHIR_ERROR_KINDS)[number];
 
@@ -30,10 +32,24 @@ export class FhirFetchError extends Error {
     readonly kind: FhirErrorKind,
     message: string,
     readonly status?: number,
+    /** For `too_large`: the limit passed. */
+    readonly limit?: SizeLimit,
   ) {
     super(message);
     this.name = 'FhirFetchError';
   }
+}
+
+export interface SizeLimit {
+  /** `response`: FHIR_MAX_RESPONSE_BYTES; `request`: FHIR_MAX_REQUEST_BYTES. */
+  limit: 'response' | 'request';
+  limitBytes: number;
+}
+
+/** Where a failed call went, for the operator's log: never the query string (it names the patient). */
+export interface FhirErrorDetail extends SizeLimit {
+  host: string;
+  path: string;
 }
 
 const RESET_CODES = new Set(['ECONNRESET', 'EPIPE', 'UND_ERR_SOCKET']);
@@ -70,6 +86,24 @@ export function isConnectionReset(err: unknown): boolean {
 /** The kind of a failed fhir-kit-client call that was not aborted. */
 export function classifyFailure(err: unknown): FhirFetchError {
   if (err instanceof FhirFetchError) return err;
+  const chain = causeChain(err);
+  const tooLarge = chain.find((e) => codeOf(e) === 'ERR_UPSTREAM_TOO_LARGE') as Partial<SizeLimit> | undefined;
+  if (tooLarge !== undefined) {
+    const limit = tooLarge.limit === 'request' ? 'request' : 'response';
+    const limitBytes = typeof tooLarge.limitBytes === 'number' ? tooLarge.limitBytes : 0;
+    const message =
+      limit === 'response'
+        ? `the FHIR server's answer is larger than ${limitBytes} bytes (FHIR_MAX_RESPONSE_BYTES)`
+        : `the FHIR server's answers to this request are larger than ${limitBytes} bytes together (FHIR_MAX_REQUEST_BYTES)`;
+    return new FhirFetchError('too_large', message, undefined, { limit, limitBytes });
+  }
+  if (chain.some((e) => codeOf(e) === 'ERR_UPSTREAM_ENCODING')) {
+    return new FhirFetchError('malformed', 'the FHIR server answered with a Content-Encoding the service does not decode');
+  }
+  // zlib's codes (Z_DATA_ERROR, …) and brotli's (ERR__ERROR_FORMAT_…): a body that does not decode.
+  if (chain.some((e) => /^(Z_|ERR__ERROR)/.test(codeOf(e) ?? ''))) {
+    return new FhirFetchError('malformed', 'the answer of the FHIR server does not decode as its Content-Encoding says');
+  }
   const status = (err as { response?: { status?: unknown } } | null)?.response?.status;
   if (typeof status === 'number') {
     // fhir-kit-client reports an unparseable body with the response's own status.

@@ -7,8 +7,10 @@ import { Client } from 'fhir-kit-client';
 import type { Medication, Resource } from 'fhir/r4.js';
 import type { FhirAgents } from './agents.js';
 import { Deadline, DeadlineAbort } from './deadline.js';
-import { classifyFailure, FhirFetchError, isConnectionReset, type FhirErrorKind } from './errors.js';
-import { NodeHttpDispatcher } from './node-dispatcher.js';
+import type { BodyLimits } from '../upstream/bounded-body.js';
+import { NodeHttpDispatcher } from '../upstream/node-dispatcher.js';
+import { classifyFailure, FhirFetchError, isConnectionReset, type FhirErrorDetail, type FhirErrorKind } from './errors.js';
+import { foreignPatient } from './patient-id.js';
 import { relativeUrl, type DataQuery } from './queries.js';
 import { isResourceOf, readSearchPage, type SearchPage } from './search-page.js';
 
@@ -17,7 +19,10 @@ export interface SessionOptions {
   accessToken?: string;
   agents: FhirAgents;
   deadline: Deadline;
-  onError: (kind: FhirErrorKind) => void;
+  /** `detail` comes with `too_large`, for the operator's log. */
+  onError: (kind: FhirErrorKind, detail?: FhirErrorDetail) => void;
+  /** What each answer may decode to, and all answers of the CDS request together. */
+  limits: BodyLimits;
   /** Pages read per query, the first included. */
   maxPages: number;
   /** `_count` asked of the server. */
@@ -42,7 +47,15 @@ export class FhirSession {
     this.client = new Client({
       baseUrl: opts.fhirServer.replace(/\/+$/, ''),
       // The token travels in the dispatcher, not in the client (see node-dispatcher.ts).
-      requestOptions: { dispatcher: new NodeHttpDispatcher(opts.agents, bearer), redirect: 'error' },
+      requestOptions: {
+        dispatcher: new NodeHttpDispatcher({
+          agentFor: (url) => opts.agents.agentFor(url),
+          ...(bearer && { bearer }),
+          limits: opts.limits,
+          signal: opts.deadline.signal,
+        }),
+        redirect: 'error',
+      },
     });
   }
 
@@ -66,13 +79,23 @@ export class FhirSession {
     }
   }
 
+  /**
+   * The resource `resourceType/id`, refused unless it is that resource: a Patient answering for
+   * another id (a merged record's survivor, or a server's mistake) would give cards about someone
+   * else, so it is treated like any other patient's data (see foreignPatient: links are not followed).
+   */
   async read<T extends Resource>(resourceType: T['resourceType'], id: string): Promise<T> {
-    const body = await this.get(`${resourceType}/${encodeURIComponent(id)}`);
-    if (isResourceOf(body, resourceType)) return body as T;
-    throw this.fail(
-      isResourceOf(body, 'OperationOutcome') ? 'outcome' : 'malformed',
-      `expected ${resourceType}, got ${describe(body)}`,
-    );
+    const body = await this.get(`${resourceType}/${encodeURIComponent(id)}`, `${this.basePath}${resourceType}/{id}`);
+    if (!isResourceOf(body, resourceType)) {
+      throw this.fail(isResourceOf(body, 'OperationOutcome') ? 'outcome' : 'malformed', `expected ${resourceType}, got ${describe(body)}`);
+    }
+    if (resourceType === 'Patient') {
+      const foreign = foreignPatient(body as Record<string, unknown>, id);
+      if (foreign !== undefined) throw this.fail('malformed', `the server answered with ${foreign}`);
+    } else if ((body as { id?: unknown }).id !== id) {
+      throw this.fail('malformed', `the server answered with another ${resourceType}`);
+    }
+    return body as T;
   }
 
   /** Runs the query (all pages, up to the limit). */
@@ -80,7 +103,8 @@ export class FhirSession {
     if (query.interaction === 'read') {
       return { resources: [await this.read(query.resourceType, patientId)], included: [] };
     }
-    const first = this.searchPage(await this.get(`${relativeUrl(query, patientId)}&_count=${this.opts.pageSize}`), query, patientId);
+    const url = `${relativeUrl(query, patientId)}&_count=${this.opts.pageSize}`;
+    const first = this.searchPage(await this.get(url, `${this.basePath}${query.resourceType}`), query, patientId);
     return this.rest(first, query, patientId);
   }
 
@@ -92,7 +116,7 @@ export class FhirSession {
     for (let pages = 1; next !== undefined; pages++) {
       if (!this.isInside(next)) throw this.fail('untrusted_link', 'a next link points outside the FHIR server');
       if (pages >= this.opts.maxPages) throw this.fail('too_many_pages', `more than ${this.opts.maxPages} pages`);
-      const page = this.searchPage(await this.get(next), query, patientId);
+      const page = this.searchPage(await this.get(next, new URL(next).pathname), query, patientId);
       resources.push(...page.resources);
       included.push(...page.included);
       next = this.absolute(page.next);
@@ -108,12 +132,15 @@ export class FhirSession {
       throw this.fail('wrong_bundle', `expected a searchset Bundle, got a ${String(type)} Bundle`);
     }
     const page = readSearchPage(body as Record<string, unknown>, query, patientId);
-    if (page.otherPatient) throw this.fail('malformed', 'the server returned resources of another patient');
+    if (page.otherPatient) throw this.fail('malformed', 'the server returned resources that do not name this patient');
     return page;
   }
 
-  /** One GET under the deadline; a reset connection is retried once while time remains. */
-  private async get(url: string): Promise<unknown> {
+  /**
+   * One GET under the deadline; a reset connection is retried once while time remains. `path` is
+   * what the log may say of the URL: no query string, no resource id (both can name the patient).
+   */
+  private async get(url: string, path: string): Promise<unknown> {
     const { deadline } = this.opts;
     for (let attempt = 1; ; attempt++) {
       if (deadline.signal.aborted) throw new DeadlineAbort(deadline.cause ?? 'stopped');
@@ -126,7 +153,7 @@ export class FhirSession {
           throw err instanceof DeadlineAbort ? err : new DeadlineAbort(deadline.cause ?? 'stopped');
         }
         const failure = classifyFailure(err);
-        this.opts.onError(failure.kind);
+        this.opts.onError(failure.kind, failure.limit && { host: this.base.host, path, ...failure.limit });
         if (attempt === 1 && isConnectionReset(err) && deadline.remainingMs() > 0) continue;
         throw failure;
       }

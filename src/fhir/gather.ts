@@ -7,9 +7,10 @@
 import type { Medication, OperationOutcome, Resource } from 'fhir/r4.js';
 import { unresolvedMedicationReferences } from '../core/index.js';
 import { DATA_KEYS, type DataKey, type PatientRecord } from '../core/patient-record.js';
+import { ByteBudget } from '../upstream/bounded-body.js';
 import { FhirAgents } from './agents.js';
 import { Deadline, DeadlineAbort } from './deadline.js';
-import { FhirFetchError, type FhirErrorKind } from './errors.js';
+import { FhirFetchError, type FhirErrorDetail, type FhirErrorKind } from './errors.js';
 import { FhirSession, type QueryResult } from './fhir-session.js';
 import { failureOutcome, type KeyFailure } from './outcome.js';
 import { barePatientId } from './patient-id.js';
@@ -18,12 +19,17 @@ import { DATA_QUERIES } from './queries.js';
 
 export { FhirAgents } from './agents.js';
 export type { FhirAgentsOptions, FhirAgentStats } from './agents.js';
-export type { FhirErrorKind } from './errors.js';
+export type { FhirErrorDetail, FhirErrorKind } from './errors.js';
+export { ByteBudget } from '../upstream/bounded-body.js';
 export { FHIR_ERROR_KINDS } from './errors.js';
 
 export const DEFAULT_FHIR_TIMEOUT_MS = 1500;
 export const DEFAULT_MAX_PAGES = 10;
 export const DEFAULT_PAGE_SIZE = 100;
+/** FHIR_MAX_RESPONSE_BYTES: a 100-entry searchset page is ~0.1–1 MB; 32 MiB leaves room for fat resources. */
+export const DEFAULT_MAX_RESPONSE_BYTES = 32 * 1024 * 1024;
+/** FHIR_MAX_REQUEST_BYTES: all answers of one CDS request together. */
+export const DEFAULT_MAX_REQUEST_BYTES = 64 * 1024 * 1024;
 
 export interface FhirAuthorization {
   access_token: string;
@@ -49,15 +55,28 @@ export interface GatherRequest extends FhirAccess {
   prefetch?: Readonly<Partial<Record<string, unknown>>> | null;
 }
 
+/** FHIR_MAX_RESPONSE_BYTES and FHIR_MAX_REQUEST_BYTES, as the configuration gives them. */
+export interface FhirLimits {
+  maxResponseBytes: number;
+  maxRequestBytes: number;
+}
+
 export interface GatherDeps {
   /** Shared keep-alive agents; without them a gathering uses its own, closed at the end. */
   agents?: FhirAgents;
-  /** Called once per failed FHIR call, e.g. to count it in Prometheus. */
-  onFhirError?: (kind: FhirErrorKind) => void;
+  /** Called once per failed FHIR call, e.g. to count it in Prometheus; `detail` comes with `too_large`. */
+  onFhirError?: (kind: FhirErrorKind, detail?: FhirErrorDetail) => void;
   /** Pages read per query, the first included (default 10). */
   maxPages?: number;
   /** `_count` for searches the service runs itself (default 100). */
   pageSize?: number;
+  /** Largest decoded answer of one FHIR call (default 32 MiB). */
+  maxResponseBytes?: number;
+  /**
+   * What all FHIR answers may decode to together; share one across the gatherings of a CDS request
+   * (the Medication reads of its draft orders, then its data). Default: 64 MiB per gathering.
+   */
+  budget?: ByteBudget;
 }
 
 export type GatherResult =
@@ -115,12 +134,20 @@ class Connection {
       onError: this.deps.onFhirError ?? (() => undefined),
       maxPages: this.deps.maxPages ?? DEFAULT_MAX_PAGES,
       pageSize: this.deps.pageSize ?? DEFAULT_PAGE_SIZE,
+      limits: {
+        maxBytes: this.deps.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES,
+        budget: this.deps.budget ?? new ByteBudget(DEFAULT_MAX_REQUEST_BYTES),
+      },
     });
     return this.session;
   }
 
+  /** Ends every transfer still running (none should be), so none outlives the answer. */
   close(): void {
-    this.timer?.dispose();
+    if (this.timer) {
+      this.timer.abort('stopped');
+      this.timer.dispose();
+    }
     this.ownAgents?.close();
   }
 }

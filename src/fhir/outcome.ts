@@ -47,6 +47,7 @@ const ISSUE_CODES: Record<KeyFailureKind, OperationOutcomeIssue['code']> = {
   wrong_bundle: 'structure',
   too_many_pages: 'too-costly',
   untrusted_link: 'security',
+  too_large: 'too-costly',
   no_server: 'required',
   prefetch_null: 'not-found',
   stopped: 'incomplete',

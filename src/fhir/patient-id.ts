@@ -20,3 +20,18 @@ export function referencedPatientId(resource: unknown): string | undefined {
   }
   return PATIENT_REFERENCE.exec(ref.trim())?.[1];
 }
+
+/**
+ * Why a Patient resource cannot stand for the context patient `patientId`, or undefined when it
+ * can. Besides another (or no) id: a record merged into another (`link` of type `replaced-by`)
+ * is refused rather than followed, as its data may now live under the survivor's id, which the
+ * EHR did not name and the other queries did not ask for.
+ */
+export function foreignPatient(patient: Record<string, unknown>, patientId: string): string | undefined {
+  if (patient['id'] !== patientId) return typeof patient['id'] === 'string' ? 'another patient' : 'a Patient without id';
+  const links = patient['link'];
+  if (Array.isArray(links) && links.some((l) => (l as { type?: unknown } | null)?.type === 'replaced-by')) {
+    return 'a Patient record merged into another (replaced-by)';
+  }
+  return undefined;
+}

@@ -4,6 +4,7 @@
  * client failed to prefetch, fetch it; a searchset Bundle (maybe with a `next` link) or, for the
  * Patient read, the resource itself → use it.
  */
+import { foreignPatient } from './patient-id.js';
 import { isResourceOf, readSearchPage, type SearchPage } from './search-page.js';
 import type { DataQuery } from './queries.js';
 
@@ -21,14 +22,13 @@ export function readPrefetch(query: DataQuery, value: unknown, patientId: string
   if (isResourceOf(value, 'OperationOutcome')) return { kind: 'outcome' };
   const v = value as Record<string, unknown>;
   if (query.interaction === 'read' && isResourceOf(v, query.resourceType)) {
-    if (typeof v['id'] === 'string' && v['id'] !== patientId) {
-      return { kind: 'unusable', reason: `the prefetched ${query.resourceType} is a different patient` };
-    }
+    const foreign = foreignPatient(v, patientId);
+    if (foreign !== undefined) return { kind: 'unusable', reason: `the prefetched Patient is ${foreign}` };
     return { kind: 'page', page: { resources: [v as never], included: [], otherPatient: false } };
   }
   if (isResourceOf(v, 'Bundle')) {
     const page = readSearchPage(v, query, patientId);
-    if (page.otherPatient) return { kind: 'unusable', reason: 'the prefetched Bundle holds another patient\'s data' };
+    if (page.otherPatient) return { kind: 'unusable', reason: 'the prefetched Bundle holds resources that do not name the context patient' };
     if (query.interaction === 'read' && page.resources.length === 0 && page.next === undefined) {
       return { kind: 'empty' };
     }

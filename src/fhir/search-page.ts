@@ -3,7 +3,7 @@
  * resource type, the Medications included beside them, and the `next` link.
  */
 import type { Medication, Resource } from 'fhir/r4.js';
-import { referencedPatientId } from './patient-id.js';
+import { foreignPatient, referencedPatientId } from './patient-id.js';
 import type { DataQuery } from './queries.js';
 
 export interface SearchPage {
@@ -11,7 +11,10 @@ export interface SearchPage {
   /** Medications in the page (`_include`, or a client that sent them along). */
   included: Medication[];
   next?: string;
-  /** Some entry names a different patient: the page cannot be used for this one. */
+  /**
+   * Some entry does not name this patient (names another, or none at all: nothing shows it is
+   * this patient's): the page cannot be used for this one.
+   */
   otherPatient: boolean;
 }
 
@@ -40,8 +43,8 @@ export function readSearchPage(bundle: Record<string, unknown>, query: DataQuery
     const resource = isObject(e) ? e['resource'] : undefined;
     if (!isObject(resource)) continue;
     if (resource['resourceType'] === query.resourceType) {
-      const about = query.resourceType === 'Patient' ? resource['id'] : referencedPatientId(resource);
-      if (typeof about === 'string' && about !== patientId) page.otherPatient = true;
+      const ours = query.resourceType === 'Patient' ? foreignPatient(resource, patientId) === undefined : referencedPatientId(resource) === patientId;
+      if (!ours) page.otherPatient = true;
       page.resources.push(resource as unknown as Resource);
     } else if (resource['resourceType'] === 'Medication') {
       page.included.push(resource as unknown as Medication);

@@ -4,8 +4,19 @@ import { isFhirServerAllowed } from '../auth/fhir-server-allowlist.js';
 import { renderCards } from '../cards/render.js';
 import type { Card } from '../cards/types.js';
 import { evaluatePatient, findAiOrders, unresolvedMedicationReferences, type AiOrder, type Policy } from '../core/index.js';
-import { gatherPatientData, readMedications, type FhirAgents, type FhirErrorKind } from '../fhir/gather.js';
+import {
+  ByteBudget,
+  DEFAULT_MAX_REQUEST_BYTES,
+  DEFAULT_MAX_RESPONSE_BYTES,
+  gatherPatientData,
+  readMedications,
+  type FhirAgents,
+  type FhirErrorDetail,
+  type FhirErrorKind,
+  type FhirLimits,
+} from '../fhir/gather.js';
 import { BODY_NOT_JSON, operationOutcome } from '../http/operation-outcome.js';
+import { parseJsonBytes } from '../http/parse-json.js';
 import { parseHookRequest, type HookRequest } from './request-schema.js';
 import { findService } from './services.js';
 import { outcomeIssues } from './zod-issues.js';
@@ -48,35 +59,15 @@ export interface AnswerDeps {
   policy: Policy;
   now: () => Date;
   newId: () => string;
-  /** Shared keep-alive agents for FHIR calls. */
-  fhirAgents?: FhirAgents;
+  /** Keep-alive agents for FHIR calls, made and closed by the engine. */
+  fhirAgents: FhirAgents;
+  /** Bounds on what FHIR answers may decode to (defaults: 32 MiB each, 64 MiB per call). */
+  fhirLimits?: FhirLimits;
   /** Cards about the DXA trend link to the SMART app here (SMART_CLIENT_ID set). */
   smartLaunchUrl?: string;
 }
 
 const NOT_JSON = operationOutcome([BODY_NOT_JSON]);
-
-/**
- * The body as body-parser's strict JSON reader would give it: no body → undefined, an empty one →
- * {}, anything but an object or array → not JSON. Parsing happens here, not in the HTTP layer, so
- * that the service worker does it off the event loop.
- */
-function decodeBody(bytes: Uint8Array | undefined, charset: string): { ok: true; body: unknown } | { ok: false } {
-  if (bytes === undefined) return { ok: true, body: undefined };
-  if (bytes.byteLength === 0) return { ok: true, body: {} };
-  let text =
-    charset === 'utf-8'
-      ? Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8')
-      : new TextDecoder(charset).decode(bytes);
-  if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
-  const first = /\S/.exec(text)?.[0];
-  if (first !== '{' && first !== '[') return { ok: false };
-  try {
-    return { ok: true, body: JSON.parse(text) as unknown };
-  } catch {
-    return { ok: false };
-  }
-}
 
 const encoder = new TextEncoder();
 
@@ -104,9 +95,10 @@ export async function answerServiceCall(call: ServiceCall, deps: AnswerDeps, eve
   const service = findService(call.serviceId);
   if (service === undefined) throw new Error(`service ${call.serviceId} not resolved before the answer`);
 
-  const decoded = decodeBody(call.body, call.charset);
+  // Parsed here, not in the HTTP layer, so that a service worker does it off the event loop.
+  const decoded = call.body === undefined ? { ok: true as const, value: undefined } : parseJsonBytes(call.body, call.charset);
   if (!decoded.ok) return { status: 400, outcome: NOT_JSON };
-  const parsed = parseHookRequest(service.hook, decoded.body);
+  const parsed = parseHookRequest(service.hook, decoded.value);
   if (!parsed.ok) {
     const issues = outcomeIssues(parsed.issues);
     events.log('info', { invalid: issues.map((i) => i.expression ?? '(body)') }, 'invalid service call');
@@ -128,8 +120,16 @@ export async function answerServiceCall(call: ServiceCall, deps: AnswerDeps, eve
     ...(request.fhirAuthorization !== undefined && { fhirAuthorization: request.fhirAuthorization }),
   };
   const fhirDeps = {
-    onFhirError: (kind: FhirErrorKind) => events.fhirError(kind),
-    ...(deps.fhirAgents !== undefined && { agents: deps.fhirAgents }),
+    onFhirError: (kind: FhirErrorKind, detail?: FhirErrorDetail) => {
+      events.fhirError(kind);
+      if (detail !== undefined) {
+        events.log('warn', { fhirHost: detail.host, fhirPath: detail.path, limit: detail.limit, limitBytes: detail.limitBytes }, 'FHIR answer over the size limit');
+      }
+    },
+    agents: deps.fhirAgents,
+    maxResponseBytes: deps.fhirLimits?.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES,
+    // One budget for every FHIR answer of this call: the draft orders' Medications and the data.
+    budget: new ByteBudget(deps.fhirLimits?.maxRequestBytes ?? DEFAULT_MAX_REQUEST_BYTES),
   };
 
   let aiOrders: AiOrder[] = [];

@@ -1,6 +1,8 @@
 import type { RequestHandler } from 'express';
 import type { FeedbackRecord, FeedbackStore } from '../store/feedback-store.js';
 import { HttpError } from '../http/http-error.js';
+import { BODY_NOT_JSON } from '../http/operation-outcome.js';
+import { parseJsonBytes } from '../http/parse-json.js';
 import { FEEDBACK_SCHEMA } from './feedback-schema.js';
 import { outcomeIssues } from './zod-issues.js';
 import '../http/locals.js';
@@ -17,7 +19,10 @@ export interface FeedbackDeps {
 export function feedbackHandler(deps: FeedbackDeps): RequestHandler {
   return async (req, res) => {
     const serviceId = res.locals.service ?? '-';
-    const parsed = FEEDBACK_SCHEMA.safeParse(req.body);
+    const body = req.body as Buffer | undefined;
+    const json = body === undefined ? { ok: true as const, value: undefined } : parseJsonBytes(body, res.locals.bodyCharset ?? 'utf-8');
+    if (!json.ok) throw HttpError.outcome(400, [BODY_NOT_JSON]);
+    const parsed = FEEDBACK_SCHEMA.safeParse(json.value);
     if (!parsed.success) {
       const issues = outcomeIssues(parsed.error.issues);
       res.locals.log?.info({ invalid: issues.map((i) => i.expression ?? '(body)') }, 'invalid feedback');

@@ -4,7 +4,7 @@ import { sendJsonBytes } from '../http/send-json.js';
 import type { Metrics } from '../metrics.js';
 import type { FeedbackStore, IssuedCard } from '../store/feedback-store.js';
 import type { CallEvents, IssuedSummary, ServiceCall } from './answer.js';
-import type { ServiceCallEngine } from './engine.js';
+import type { ServiceCallEngine } from '../engine/index.js';
 import '../http/locals.js';
 
 export interface ServiceCallDeps {

@@ -11,7 +11,7 @@ export interface RequestLocals {
   /** Known CDS service id, or `unknown`/`-` (bounded label values only). */
   service: string;
   auth?: AuthContext;
-  /** The body's charset (lower-case), set by `jsonBytes`. */
+  /** The body's charset (lower-case), set by `jsonBody`. */
   bodyCharset?: string;
 }
 

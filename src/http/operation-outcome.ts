@@ -24,7 +24,7 @@ export interface OutcomeIssue {
   severity?: 'fatal' | 'error' | 'warning';
 }
 
-/** A body that is not a JSON object or array (body-parser's strict reader and the service engine). */
+/** A body that is not a JSON object or array (./parse-json.ts). */
 export const BODY_NOT_JSON: OutcomeIssue = { code: 'structure', diagnostics: 'Request body is not valid JSON (an object is expected)' };
 
 /** Non-2xx bodies are OperationOutcomes (CDS Hooks 3.0 SHOULD; harmless for 2.0 clients). */

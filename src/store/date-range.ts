@@ -45,9 +45,11 @@ export function parseRange(from: string | undefined, to: string | undefined): { 
   return out;
 }
 
-/** The calendar month before `now` (UTC): what a monthly committee reviews by default. */
-export function previousMonth(now: Date): { from: Date; to: Date } {
-  const to = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), 1));
-  const from = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth() - 1, 1));
-  return { from, to };
+/**
+ * The `days` whole UTC days that end with today, today included: a report run without dates shows
+ * what happened up to the moment it runs, cards issued this morning too.
+ */
+export function daysThroughToday(now: Date, days: number): { from: Date; to: Date } {
+  const to = Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate() + 1);
+  return { from: new Date(to - days * 86_400_000), to: new Date(to) };
 }

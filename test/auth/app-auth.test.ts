@@ -64,8 +64,9 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  await Promise.all([jwks.close(), foreign.close(), fhir.close()]);
+  // Whatever beforeAll managed to start is closed, also when it failed half-way.
+  if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
+  await Promise.all([jwks?.close(), foreign?.close(), fhir?.close()]);
 });
 
 async function post(path: string, authorization: string | undefined, body: unknown = example('order-sign')) {

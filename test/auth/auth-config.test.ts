@@ -1,11 +1,11 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { OPEN_MODE_WARNING, assertAuthConfig, readAuthSettings, warnIfOpenMode } from '../../src/auth/auth-config.js';
+import { OPEN_MODE_WARNING, assertAuthConfig, loadTrustedClients, warnIfOpenMode } from '../../src/auth/auth-config.js';
 import type { ClientConfig } from '../../src/auth/clients-config.js';
-import { ClientsConfigError } from '../../src/auth/clients-config.js';
 import { createAuthenticator } from '../../src/auth/create-authenticator.js';
 import { AuthConfigError } from '../../src/auth/jwt-authenticator.js';
+import { ConfigError, loadConfig } from '../../src/config.js';
 import { MemoryReplayStore } from '../../src/auth/memory-replay-store.js';
 import { makeKey, mint, nowSec } from './support.js';
 
@@ -27,9 +27,16 @@ function clientsFile(clients: ClientConfig[]): string {
   return path;
 }
 
+/** The auth section of the one configuration, and the trusted clients it names, as server.ts reads them. */
+function readAuthSettings(env: Record<string, string>) {
+  const config = loadConfig({ ...(env.NODE_ENV === 'production' && { PUBLIC_BASE_URL: 'https://cds.example.org' }), ...env });
+  const { clientsFile: _, ...jwt } = config.auth;
+  return { clients: loadTrustedClients(config), ...jwt };
+}
+
 describe('assertAuthConfig', () => {
   it('refuses production with no trusted client, with a clear message', () => {
-    expect(() => assertAuthConfig('production', [])).toThrow(AuthConfigError);
+    expect(() => assertAuthConfig('production', [])).toThrow(ConfigError);
     expect(() => assertAuthConfig('production', [])).toThrow(
       /Refusing to start: NODE_ENV=production but no trusted CDS client is configured\. Set CDS_CLIENTS_FILE/,
     );
@@ -61,7 +68,7 @@ describe('assertAuthConfig', () => {
   });
 });
 
-describe('readAuthSettings', () => {
+describe('the auth settings (config.auth and CDS_CLIENTS_FILE)', () => {
   it('defaults: ES384+RS384, 60 s skew, 15 min lifetime', () => {
     expect(readAuthSettings({ CDS_CLIENTS_FILE: clientsFile([epic]) })).toEqual({
       clients: [epic],
@@ -94,7 +101,7 @@ describe('readAuthSettings', () => {
 
   it('applies the production gate and the clients file validation', () => {
     expect(() => readAuthSettings({ NODE_ENV: 'production' })).toThrow(/Refusing to start/);
-    expect(() => readAuthSettings({ NODE_ENV: 'production', CDS_CLIENTS_FILE: join(dir, 'missing.json') })).toThrow(ClientsConfigError);
+    expect(() => readAuthSettings({ NODE_ENV: 'production', CDS_CLIENTS_FILE: join(dir, 'missing.json') })).toThrow(ConfigError);
     expect(readAuthSettings({ NODE_ENV: 'production', CDS_CLIENTS_FILE: clientsFile([epic]) }).clients).toEqual([epic]);
   });
 });

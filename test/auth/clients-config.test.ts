@@ -1,7 +1,8 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ClientsConfigError, loadClientsFile, parseClientsConfig } from '../../src/auth/clients-config.js';
+import { loadClientsFile, parseClientsConfig } from '../../src/auth/clients-config.js';
+import { ConfigError } from '../../src/config-error.js';
 import { makeKey } from './support.js';
 import type { TestKey } from './support.js';
 
@@ -25,7 +26,7 @@ function errorOf(json: unknown): string {
   try {
     parseClientsConfig(json);
   } catch (err) {
-    expect(err).toBeInstanceOf(ClientsConfigError);
+    expect(err).toBeInstanceOf(ConfigError);
     return (err as Error).message;
   }
   throw new Error('expected the configuration to be refused');

@@ -1,12 +1,15 @@
-import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { Writable } from 'node:stream';
+import { readFileSync } from 'node:fs';
+import { demoPatients } from '../../demo/patients/index.js';
 import { runEvaluate } from '../../src/cli/evaluate.js';
 import type { Card } from '../../src/cards/types.js';
 
-const FIXTURES = resolve(process.cwd(), '../shared/fixtures/synthea');
-const MAN = join(FIXTURES, 'Man_Schamberger_658406c8-d60a-4fce-85c0-602a712aaa86.json');
+import { fixtureFiles, fixturePath } from '../support/fixtures.js';
+
+const MAN = fixturePath('Man_Schamberger');
 
 class Collect extends Writable {
   text = '';
@@ -67,14 +70,14 @@ describe('aibl-cds evaluate', () => {
     expect(r.out).toContain('Override reasons: Already on a bone agent elsewhere');
   });
 
-  test.each(readdirSync(FIXTURES).filter((f) => f.endsWith('.json')).map((f) => [f]))('%s with letrozole evaluates', async (file) => {
-    const r = await run([join(FIXTURES, file), '--drug', 'letrozole', '--now', '2025-06-15', '--json']);
+  test.each([...fixtureFiles()])('%s with letrozole evaluates', async (name, file) => {
+    const r = await run([file, '--drug', 'letrozole', '--now', '2025-06-15', '--json']);
     expect(r.code).toBe(0);
     const { cards } = JSON.parse(r.out) as { cards: Card[] };
     // Every fixture's DXA is years old; each patient gets a baseline DXA card naming letrozole.
     expect(cards[0]?.summary).toMatch(/baseline DXA before starting letrozole$/);
     // Alendronate (RxNorm 904419) is active in four fixtures: no bone-agent card for them.
-    const onAlendronate = ['Alexia', 'Chad', 'Gayla', 'Libbie'].some((n) => file.startsWith(n));
+    const onAlendronate = ['Alexia', 'Chad', 'Gayla', 'Libbie'].some((n) => name.startsWith(n));
     if (onAlendronate) expect(cards.map((c) => c.source.topic?.code)).not.toContain('bone-agent');
   });
 
@@ -122,14 +125,93 @@ describe('aibl-cds evaluate', () => {
   });
 
   test('bad input and usage errors give exit codes 1 and 2 with a message', async () => {
-    expect(await run([join(dir, 'missing.json')])).toMatchObject({ code: 1, err: expect.stringContaining('cannot read bundle') });
+    expect(await run([join(dir, 'missing.json')])).toMatchObject({ code: 1, err: expect.stringContaining('cannot read input') });
     expect(await run([write('broken.json', '{ not json')])).toMatchObject({ code: 1, err: expect.stringContaining('not valid JSON') });
-    expect(await run([write('obs.json', { resourceType: 'Observation' })])).toMatchObject({ code: 1, err: expect.stringContaining('not a FHIR Bundle') });
+    expect(await run([write('obs.json', { resourceType: 'Observation' })])).toMatchObject({ code: 1, err: expect.stringContaining('neither a FHIR Bundle nor a CDS Hooks request') });
     expect(await run([write('nopat.json', { resourceType: 'Bundle', entry: [] })])).toMatchObject({ code: 1, err: expect.stringContaining('no Patient') });
     expect(await run([MAN, '--drug', 'tamoxifen'])).toMatchObject({ code: 2, err: expect.stringContaining('--drug must be one of') });
     expect(await run([])).toMatchObject({ code: 2, err: expect.stringContaining('Usage:') });
     expect(await run([MAN, '--now', 'yesterday'])).toMatchObject({ code: 2 });
     expect(await run([MAN, '--bogus'])).toMatchObject({ code: 2 });
     expect(await run(['--help'])).toMatchObject({ code: 0, out: expect.stringContaining('Usage:') });
+  });
+
+  test('details are plain text: no Markdown escapes, emphasis or link syntax', async () => {
+    const r = await run([MAN, '--drug', 'anastrozole', '--now', '2025-06-15']);
+    expect(r.out).toContain('LOINC 38265-5 DXA Radius and ulna [T-score] Bone density');
+    expect(r.out).toContain('   Why\n');
+    expect(r.out).toContain('   • No DXA within the last 24 months.');
+    expect(r.out).toContain('Guideline: AIBL joint position statement (Hadji 2017) <https://doi.org/10.1016/j.jbo.2017.03.001>.');
+    expect(r.out).not.toMatch(/\\[[\]_*]|\*\*|\]\(/);
+  });
+});
+
+describe('aibl-cds evaluate on a CDS Hooks request', () => {
+  const examples = join(process.cwd(), 'examples');
+  const example = (name: string) => JSON.parse(readFileSync(join(examples, `${name}.json`), 'utf8')) as Record<string, any>;
+
+  test('examples/order-sign.json: prefetch and draftOrders read as the service reads them', async () => {
+    const r = await run([join(examples, 'order-sign.json'), '--now', '2026-12-01', '--json']);
+    expect(r).toMatchObject({ code: 0, err: '' });
+    const { cards } = JSON.parse(r.out) as { cards: Card[] };
+    expect(cards.map((c) => c.source.topic?.code)).toEqual(['baseline-dxa', 'bone-agent', 'calcium-vitamin-d']);
+    for (const c of cards) {
+      for (const s of c.suggestions ?? []) expect(s.actions?.[0]?.resource).toMatchObject({ subject: { reference: 'Patient/example-anastrozole-70f' } });
+    }
+    const text = await run([join(examples, 'order-sign.json'), '--now', '2026-12-01']);
+    expect(text.out).toContain('aibl-cds evaluate — Patient/example-anastrozole-70f (female, 70 years)');
+    expect(text.out).toContain('hook order-sign; anastrozole (new start); evaluated on 2026-12-01');
+    expect(text.out).toContain('1. [WARNING] baseline-dxa: No DXA on record: order a baseline DXA before starting anastrozole');
+  });
+
+  test('order-select uses the selections; patient-view the active AI order', async () => {
+    const select = await run([join(examples, 'order-select.json'), '--now', '2026-12-01', '--json']);
+    expect(select.code).toBe(0);
+    expect((JSON.parse(select.out) as { cards: Card[] }).cards.length).toBeGreaterThan(0);
+    const unselected = example('order-select');
+    unselected['context'].selections = ['MedicationRequest/not-an-ai'];
+    const none = await run([write('unselected.json', unselected), '--now', '2026-12-01']);
+    expect(none.out).toContain('No aromatase-inhibitor order among the selected draft orders');
+    expect(none.out).toContain('No cards');
+    const view = await run([join(examples, 'patient-view.json'), '--now', '2026-12-01']);
+    expect(view.code).toBe(0);
+    expect(view.out).toContain('hook patient-view');
+  });
+
+  test('prefetch keys left out are named as not checked; missing required data is an error', async () => {
+    const body = example('order-sign');
+    delete body['prefetch'].familyHistory;
+    const partial = await run([write('partial.json', body), '--now', '2026-12-01']);
+    expect(partial.out).toContain('note: Not in prefetch, so not checked: familyHistory.');
+    delete body['prefetch'].dxa;
+    const missing = await run([write('missing-dxa.json', body)]);
+    expect(missing).toMatchObject({ code: 1, err: expect.stringContaining('lacks required data (dxa)') });
+  });
+
+  test('an invalid request names what is wrong', async () => {
+    const body = example('order-sign');
+    delete body['context'].patientId;
+    expect(await run([write('no-patient.json', body)])).toMatchObject({ code: 1, err: expect.stringContaining('context.patientId') });
+    expect(await run([write('other-hook.json', { ...example('order-sign'), hook: 'encounter-start' })])).toMatchObject({
+      code: 1,
+      err: expect.stringContaining('hook "encounter-start" is not one this service answers'),
+    });
+  });
+});
+
+describe('examples/patient-bundle.json', () => {
+  const file = join(process.cwd(), 'examples', 'patient-bundle.json');
+
+  test('is the demo smoker, built on 2026-12-01', () => {
+    const smoker = demoPatients(new Date('2026-12-01T12:00:00Z')).find((p) => p.slug === 'demo-smoker')!;
+    expect(JSON.parse(readFileSync(file, 'utf8'))).toEqual(smoker.bundle);
+  });
+
+  test('evaluates with its own draft order to the demo smoker\'s cards, today and years on', async () => {
+    for (const now of [undefined, '2031-06-01']) {
+      const r = await run([file, '--json', ...(now ? ['--now', now] : [])]);
+      expect(r.code).toBe(0);
+      expect((JSON.parse(r.out) as { cards: Card[] }).cards.map((c) => c.source.topic?.code)).toEqual(['baseline-dxa', 'bone-agent', 'calcium-vitamin-d']);
+    }
   });
 });

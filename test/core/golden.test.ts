@@ -18,7 +18,7 @@ import { answerOrderSign } from '../../bench/pipeline.js';
 import { benchOrderSignRequest } from '../../bench/request.js';
 import { runEvaluate } from '../../src/cli/evaluate.js';
 import { AI_DRUGS } from '../../src/core/index.js';
-import { fixtureFiles } from '../support/fhir-server.js';
+import { fixtureFiles } from '../support/fixtures.js';
 import { input, run } from './support/arbitraries.js';
 
 const GOLDEN = join(dirname(fileURLToPath(import.meta.url)), 'golden', 'pipeline.json');

@@ -11,7 +11,8 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { resourcesOf } from '../support/prefetch-resources.js';
 import { DATA_KEY_LABELS } from '../../src/cards/format.js';
-import { FhirAgents } from '../../src/fhir/gather.js';
+import { defaultPolicy } from '../../src/core/index.js';
+import { InProcessEngine } from '../../src/engine/engine.js';
 import type { FhirErrorKind } from '../../src/fhir/errors.js';
 import { startFhirServer, type Fault, type FaultRule, type TestFhirServer } from '../support/fhir-server.js';
 import { example, testApp } from '../http/support/app.js';
@@ -26,7 +27,7 @@ const FULL_TOPICS = ['baseline-dxa:warning', 'bone-agent:warning', 'calcium-vita
 let fhir: TestFhirServer;
 let server: Server;
 let base: string;
-let agents: FhirAgents;
+let engine: InProcessEngine;
 
 /** The example order-sign call without prefetch: every input comes from the FHIR server. */
 function noPrefetch(): string {
@@ -74,14 +75,14 @@ async function expectHealthy(): Promise<void> {
 
 beforeAll(async () => {
   fhir = await startFhirServer({ fixtures: [], resources: resourcesOf(example('order-sign')) });
-  agents = new FhirAgents();
-  const t = testApp({ config: { fhirTimeoutMs: TIMEOUT_MS }, fhirAgents: agents });
+  engine = new InProcessEngine({ policy: defaultPolicy });
+  const t = testApp({ config: { fhirTimeoutMs: TIMEOUT_MS }, engine });
   server = t.app.listen(0, '127.0.0.1');
   await new Promise<void>((r) => server.once('listening', () => r()));
   base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 });
 afterAll(async () => {
-  agents.close();
+  await engine.close();
   server.closeAllConnections();
   await new Promise<void>((r) => server.close(() => r()));
   await fhir.close();
@@ -216,7 +217,7 @@ describe('after every fault', () => {
     const opened = fhir.connections().opened;
     expect((await call()).status).toBe(200);
     expect(fhir.connections().opened).toBe(opened);
-    const stats = agents.stats();
+    const stats = engine.fhirAgents.stats();
     expect(stats.active).toBe(0);
     expect(stats.queued).toBe(0);
     await expectHealthy();

@@ -4,7 +4,8 @@
  */
 import { request } from 'node:http';
 import type { Condition, Patient } from 'fhir/r4.js';
-import { fixtureFiles, startFhirServer, type TestFhirServer } from '../support/fhir-server.js';
+import { startFhirServer, type TestFhirServer } from '../support/fhir-server.js';
+import { fixtureFiles } from '../support/fixtures.js';
 
 let server: TestFhirServer;
 
@@ -29,7 +30,7 @@ function link(b: SearchBundle, relation: string): string | undefined {
 beforeAll(async () => {
   server = await startFhirServer();
 });
-afterAll(() => server.close());
+afterAll(() => server?.close());
 beforeEach(() => {
   server.setFault();
   server.setLatency(0);

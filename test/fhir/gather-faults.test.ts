@@ -18,11 +18,13 @@ let errors: FhirErrorKind[];
 const TOKEN = 'secret-token-1';
 
 beforeAll(async () => {
-  [server, other] = await Promise.all([startFhirServer({ fixtures: ['Tamatha_Witting'] }), startFhirServer({ fixtures: [] })]);
+  // One after the other: a server started beside one that failed would never be closed.
+  server = await startFhirServer({ fixtures: ['Tamatha_Witting'] });
+  other = await startFhirServer({ fixtures: [] });
   patientId = server.patients['Tamatha_Witting']!;
 });
 afterAll(async () => {
-  await Promise.all([server.close(), other.close()]);
+  await Promise.all([server?.close(), other?.close()]);
 });
 beforeEach(() => {
   agents = new FhirAgents();

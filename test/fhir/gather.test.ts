@@ -19,16 +19,15 @@ let errors: string[];
 const TOKEN = 'token-abc';
 
 beforeAll(async () => {
-  [server, other] = await Promise.all([
-    startFhirServer({ fixtures: ['Gayla_Ferry', 'Chad_Quigley'] }),
-    startFhirServer({ fixtures: [] }),
-  ]);
+  // One after the other: a server started beside one that failed would never be closed.
+  server = await startFhirServer({ fixtures: ['Gayla_Ferry', 'Chad_Quigley'] });
+  other = await startFhirServer({ fixtures: [] });
   gayla = server.patients['Gayla_Ferry']!;
   chad = server.patients['Chad_Quigley']!;
   full = await prefetchFromServer(server, gayla);
 });
 afterAll(async () => {
-  await Promise.all([server.close(), other.close()]);
+  await Promise.all([server?.close(), other?.close()]);
 });
 beforeEach(() => {
   agents = new FhirAgents();

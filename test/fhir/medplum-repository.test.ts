@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { FhirRouter, MemoryRepository, type FhirRepository } from '@medplum/fhir-router';
 import type { Bundle } from '@medplum/fhirtypes';
 import { prefetchTemplates } from '../../src/fhir/queries.js';
-import { fixtureFiles } from '../support/fhir-server.js';
+import { fixtureFiles } from '../support/fixtures.js';
 import { createMedplum } from '../support/medplum-repository.js';
 
 test('indexed and plain repositories return the same search results', async () => {

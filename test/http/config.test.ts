@@ -21,11 +21,16 @@ describe('loadConfig', () => {
       logLevel: 'info',
       publicBaseUrl: 'http://localhost:8080',
       fhirTimeoutMs: 1500,
+      fhirMaxResponseBytes: 33554432,
+      fhirMaxRequestBytes: 67108864,
       corsOrigins: ['*'],
       maxBodyBytes: 1048576,
       shutdownTimeoutMs: 10000,
-      serviceWorker: true,
+      requestTimeoutMs: 30000,
+      headersTimeoutMs: 10000,
+      keepAliveTimeoutMs: 5000,
       serviceWorkers: 1,
+      auth: { algorithms: ['ES384', 'RS384'], clockSkewSec: 60, maxLifetimeSec: 900, jwksTtlMs: 600_000, fetchTimeoutMs: 1500 },
     });
   });
 
@@ -37,16 +42,25 @@ describe('loadConfig', () => {
       LOG_LEVEL: 'WARN',
       PUBLIC_BASE_URL: 'https://cds.example.org/',
       FHIR_TIMEOUT_MS: '2500',
+      FHIR_MAX_RESPONSE_BYTES: '1048576',
+      FHIR_MAX_REQUEST_BYTES: '4194304',
       CDS_CORS_ORIGINS: 'https://sandbox.cds-hooks.org, http://localhost:3000/',
       MAX_BODY_BYTES: '2048',
       SHUTDOWN_TIMEOUT_MS: '500',
+      REQUEST_TIMEOUT_MS: '20000',
+      HEADERS_TIMEOUT_MS: '4000',
+      KEEP_ALIVE_TIMEOUT_MS: '65000',
       AIBL_POLICY_FILE: '/etc/aibl/policy.json',
       CDS_CLIENTS_FILE: '/etc/aibl/clients.json',
+      CDS_JWT_ALGORITHMS: 'RS384, PS384',
+      CDS_JWT_CLOCK_SKEW_SECONDS: '30',
+      CDS_JWT_MAX_LIFETIME_SECONDS: '300',
+      CDS_JWKS_CACHE_TTL_SECONDS: '60',
+      CDS_JWKS_FETCH_TIMEOUT_MS: '800',
       DATA_DIR: '/var/lib/aibl',
       DATABASE_URL: 'postgres://u:p@db/aibl',
       REDIS_URL: 'redis://cache:6379',
       ANALYTICS_TOKEN: 's3cret',
-      SERVICE_WORKER: 'Off',
       SERVICE_WORKERS: '3',
     });
     expect(c).toEqual({
@@ -57,17 +71,28 @@ describe('loadConfig', () => {
       logLevel: 'warn',
       publicBaseUrl: 'https://cds.example.org',
       fhirTimeoutMs: 2500,
+      fhirMaxResponseBytes: 1048576,
+      fhirMaxRequestBytes: 4194304,
       corsOrigins: ['https://sandbox.cds-hooks.org', 'http://localhost:3000'],
       maxBodyBytes: 2048,
       shutdownTimeoutMs: 500,
+      requestTimeoutMs: 20000,
+      headersTimeoutMs: 4000,
+      keepAliveTimeoutMs: 65000,
       policyFile: '/etc/aibl/policy.json',
-      clientsFile: '/etc/aibl/clients.json',
       dataDir: '/var/lib/aibl',
       databaseUrl: 'postgres://u:p@db/aibl',
       redisUrl: 'redis://cache:6379',
       analyticsToken: 's3cret',
-      serviceWorker: false,
       serviceWorkers: 3,
+      auth: {
+        clientsFile: '/etc/aibl/clients.json',
+        algorithms: ['RS384', 'PS384'],
+        clockSkewSec: 30,
+        maxLifetimeSec: 300,
+        jwksTtlMs: 60_000,
+        fetchTimeoutMs: 800,
+      },
     });
   });
 
@@ -93,10 +118,26 @@ describe('loadConfig', () => {
   });
 
   it('defaults PUBLIC_BASE_URL to the port and treats empty variables as unset', () => {
-    const c = loadConfig({ PORT: '18080', PUBLIC_BASE_URL: '', CDS_CORS_ORIGINS: ' ', DATABASE_URL: '' });
+    const c = loadConfig({
+      PORT: '18080',
+      PUBLIC_BASE_URL: '',
+      CDS_CORS_ORIGINS: ' ',
+      DATABASE_URL: '',
+      CDS_CLIENTS_FILE: '',
+      CDS_JWT_ALGORITHMS: ' ',
+      CDS_JWT_CLOCK_SKEW_SECONDS: '',
+      SERVICE_WORKERS: '',
+      SERVICE_WORKER: ' ',
+    });
     expect(c.publicBaseUrl).toBe('http://localhost:18080');
     expect(c.corsOrigins).toEqual(['*']);
     expect(c.databaseUrl).toBeUndefined();
+    expect(c.auth).toEqual(loadConfig({}).auth);
+    expect(c.serviceWorkers).toBe(1);
+  });
+
+  it('answers on the event loop with SERVICE_WORKERS=0', () => {
+    expect(loadConfig({ SERVICE_WORKERS: '0' }).serviceWorkers).toBe(0);
   });
 
   it('requires PUBLIC_BASE_URL in production, naming it', () => {
@@ -117,13 +158,19 @@ describe('loadConfig', () => {
     [{ PUBLIC_BASE_URL: 'cds.example.org' }, 'PUBLIC_BASE_URL: must be an absolute http(s) URL'],
     [{ PUBLIC_BASE_URL: 'https://cds.example.org/?x=1' }, 'PUBLIC_BASE_URL: must be an absolute http(s) URL'],
     [{ FHIR_TIMEOUT_MS: '10' }, 'FHIR_TIMEOUT_MS: must be at least 50'],
+    [{ FHIR_MAX_RESPONSE_BYTES: '1000' }, 'FHIR_MAX_RESPONSE_BYTES: must be at least 65536'],
+    [{ FHIR_MAX_REQUEST_BYTES: '2147483648' }, 'FHIR_MAX_REQUEST_BYTES: must be at most 1073741824'],
     [{ MAX_BODY_BYTES: '1.5' }, 'MAX_BODY_BYTES: must be a whole number'],
     [{ CDS_CORS_ORIGINS: 'https://ok.example.org,not an origin' }, 'CDS_CORS_ORIGINS: must be "*" or a comma-separated list'],
     [{ CDS_CORS_ORIGINS: 'https://ok.example.org/path' }, 'CDS_CORS_ORIGINS: must be "*"'],
-    [{ SERVICE_WORKER: 'yes' }, 'SERVICE_WORKER: must be on or off'],
-    [{ SERVICE_WORKERS: '0' }, 'SERVICE_WORKERS: must be at least 1'],
+    [{ SERVICE_WORKER: 'off' }, 'SERVICE_WORKER: no longer read: SERVICE_WORKERS=0 answers on the event loop'],
     [{ SERVICE_WORKERS: '17' }, 'SERVICE_WORKERS: must be at most 16'],
-    [{ SERVICE_WORKERS: 'two' }, 'SERVICE_WORKERS: must be a whole number between 1 and 16'],
+    [{ SERVICE_WORKERS: 'two' }, 'SERVICE_WORKERS: must be a whole number between 0 and 16'],
+    [{ REQUEST_TIMEOUT_MS: '500' }, 'REQUEST_TIMEOUT_MS: must be at least 1000'],
+    [{ HEADERS_TIMEOUT_MS: '40000' }, 'HEADERS_TIMEOUT_MS: must not exceed REQUEST_TIMEOUT_MS'],
+    [{ KEEP_ALIVE_TIMEOUT_MS: 'long' }, 'KEEP_ALIVE_TIMEOUT_MS: must be a whole number'],
+    [{ CDS_JWT_ALGORITHMS: 'HS256' }, 'CDS_JWT_ALGORITHMS: must be a comma-separated list of'],
+    [{ CDS_JWKS_FETCH_TIMEOUT_MS: 'soon' }, 'CDS_JWKS_FETCH_TIMEOUT_MS: must be a whole number'],
   ])('rejects %j naming the variable', (env, message) => {
     expect(problems(env)).toContain(message);
   });

@@ -51,7 +51,7 @@ beforeAll(async () => {
     ],
   });
 });
-afterAll(() => fhir.close());
+afterAll(() => fhir?.close());
 beforeEach(() => {
   fhir.clearRequests();
   fhir.setFault();

@@ -80,9 +80,9 @@ describe('the server process', () => {
   });
 
   it.each([
-    ['SERVICE_WORKER=on', { SERVICE_WORKER: 'on' }, '"serviceWorker":true,"serviceWorkers":1'],
-    ['SERVICE_WORKER=off', { SERVICE_WORKER: 'off' }, '"serviceWorker":false'],
-    ['SERVICE_WORKERS=2', { SERVICE_WORKERS: '2' }, '"serviceWorker":true,"serviceWorkers":2'],
+    ['SERVICE_WORKERS unset (one worker)', {}, '"serviceWorkers":1'],
+    ['SERVICE_WORKERS=0 (on the event loop)', { SERVICE_WORKERS: '0' }, '"serviceWorkers":0'],
+    ['SERVICE_WORKERS=2', { SERVICE_WORKERS: '2' }, '"serviceWorkers":2'],
   ])('%s: answers the order-sign example with its three cards', async (_label, env, logged) => {
     const p = run(env);
     try {

@@ -12,7 +12,8 @@ import { Agent, request, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { resourcesOf } from '../support/prefetch-resources.js';
 import { DATA_KEY_LABELS } from '../../src/cards/format.js';
-import { FhirAgents } from '../../src/fhir/gather.js';
+import { defaultPolicy } from '../../src/core/index.js';
+import { InProcessEngine } from '../../src/engine/engine.js';
 import { startFhirServer, type TestFhirServer } from '../support/fhir-server.js';
 import { example, testApp } from '../http/support/app.js';
 
@@ -28,7 +29,7 @@ const QUERIES = { required: 9, optional: 6 };
 type Kind = keyof typeof QUERIES;
 
 let fhir: TestFhirServer;
-let fhirAgents: FhirAgents;
+let engine: InProcessEngine;
 let server: Server;
 let url: string;
 let client: Agent;
@@ -116,8 +117,8 @@ function expectDegraded(a: Answer): void {
 beforeAll(async () => {
   const ex = example('order-sign');
   fhir = await startFhirServer({ fixtures: [], resources: resourcesOf(ex) });
-  fhirAgents = new FhirAgents();
-  const t = testApp({ config: { fhirTimeoutMs: TIMEOUT_MS }, fhirAgents });
+  engine = new InProcessEngine({ policy: defaultPolicy });
+  const t = testApp({ config: { fhirTimeoutMs: TIMEOUT_MS }, engine });
   server = t.app.listen(0, '127.0.0.1');
   await new Promise<void>((r) => server.once('listening', () => r()));
   url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/cds-services/aibl-order-sign`;
@@ -138,7 +139,7 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   client.destroy();
-  fhirAgents.close();
+  await engine.close();
   server.closeAllConnections();
   await new Promise<void>((r) => server.close(() => r()));
   await fhir.close();
@@ -179,7 +180,7 @@ describe('a FHIR server that never answers', () => {
   test('1 000 calls, 25 at a time: all answered, then no socket, queued request or timer is left', async () => {
     const timeoutsBefore = await timeouts();
     dropClientConnections();
-    await settle(() => fhirAgents.stats().active === 0 && fhir.connections().open === 0);
+    await settle(() => engine.fhirAgents.stats().active === 0 && fhir.connections().open === 0);
     const before = handles();
     const sent = fhir.requests.length;
 
@@ -201,12 +202,12 @@ describe('a FHIR server that never answers', () => {
     dropClientConnections();
     await settle(
       () =>
-        fhirAgents.stats().active === 0 &&
+        engine.fhirAgents.stats().active === 0 &&
         fhir.connections().open === 0 &&
         handles().sockets <= before.sockets &&
         handles().timers <= before.timers,
     );
-    expect(fhirAgents.stats()).toEqual({ origins: 1, active: 0, idle: 0, queued: 0 });
+    expect(engine.fhirAgents.stats()).toEqual({ origins: 1, active: 0, idle: 0, queued: 0 });
     expect(fhir.connections().open).toBe(0);
     const after = handles();
     expect(after.sockets).toBeLessThanOrEqual(before.sockets);

@@ -23,8 +23,9 @@ beforeAll(async () => {
   agents = new FhirAgents();
 });
 afterAll(async () => {
-  agents.close();
-  await fhir.close();
+  // Also when beforeAll failed half-way: report its error, not a TypeError from here.
+  agents?.close();
+  await fhir?.close();
 });
 
 /** Runs `n` gatherings and returns weak references to one fetched resource of each. */

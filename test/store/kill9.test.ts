@@ -1,3 +1,4 @@
+/** @requires-env DATABASE_URL */
 import { afterAll, describe, expect, it } from '@jest/globals';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';

@@ -1,3 +1,4 @@
+/** @requires-env DATABASE_URL */
 import { afterAll, describe, expect, it } from '@jest/globals';
 import pg from 'pg';
 import { createFeedbackStore } from '../../src/store/create-store.js';

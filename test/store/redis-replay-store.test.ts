@@ -1,3 +1,4 @@
+/** @requires-env REDIS_URL */
 import { afterAll, describe, expect, it } from '@jest/globals';
 import { Redis } from 'ioredis';
 import { MemoryReplayStore } from '../../src/auth/memory-replay-store.js';

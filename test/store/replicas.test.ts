@@ -1,3 +1,4 @@
+/** @requires-env DATABASE_URL REDIS_URL */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';

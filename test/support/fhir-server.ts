@@ -1,6 +1,6 @@
 /**
  * A real FHIR R4 server on a loopback port for tests: Medplum's FHIR router and in-memory
- * repository behind node:http, seeded from the Synthea transaction bundles, with a request log,
+ * repository behind node:http, seeded from the Synthea transaction bundles (test/support/fixtures.ts), with a request log,
  * connection counts and fault injection (test/support/fhir-faults.ts).
  *
  * Shims for what Medplum's router leaves to its own HTTP server:
@@ -19,16 +19,15 @@
  * The first server of a test file costs ~0.2 s (Medplum schema) plus ~30 ms per fixture; later
  * servers in the same file copy the seeded fixtures (~50 ms for all six).
  */
-import { readdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { createServer, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { getStatus } from '@medplum/core';
 import type { FhirRequest, HttpMethod } from '@medplum/fhir-router';
 import type { Bundle as MedplumBundle, OperationOutcome, Resource as MedplumResource } from '@medplum/fhirtypes';
 import type { Bundle, Resource } from 'fhir/r4.js';
 import { applyFault, FaultPlan, outcome, type FaultRule, type RequestInfo } from './fhir-faults.js';
+import { fixtureFiles } from './fixtures.js';
 import { createMedplum } from './medplum-repository.js';
 
 export type { Fault, FaultRule } from './fhir-faults.js';
@@ -83,36 +82,6 @@ export interface TestFhirServer {
   /** Read straight from the repository (no HTTP, not logged). */
   read<T extends Resource>(resourceType: T['resourceType'], id: string): Promise<T>;
   close(): Promise<void>;
-}
-
-const HERE = dirname(fileURLToPath(import.meta.url));
-
-/** `test/fixtures/synthea` when the repository carries them, else the shared folder beside it. */
-export function fixturesDir(): string {
-  const candidates = [
-    process.env['SYNTHEA_FIXTURES_DIR'],
-    resolve(HERE, '../fixtures/synthea'),
-    resolve(HERE, '../../../shared/fixtures/synthea'),
-  ].filter((d): d is string => d !== undefined && d !== '');
-  for (const dir of candidates) {
-    try {
-      if (readdirSync(dir).some((f) => f.endsWith('.json'))) return dir;
-    } catch {
-      // not there; try the next one
-    }
-  }
-  throw new Error(`Synthea fixtures not found (looked in ${candidates.join(', ')}); set SYNTHEA_FIXTURES_DIR`);
-}
-
-/** Fixture name (`Gayla_Ferry`) → file path. */
-export function fixtureFiles(): Map<string, string> {
-  const dir = fixturesDir();
-  const files = new Map<string, string>();
-  for (const f of readdirSync(dir).sort()) {
-    const m = /^([A-Za-z]+_[A-Za-z]+)_[0-9a-f-]+\.json$/.exec(f);
-    if (m?.[1]) files.set(m[1], join(dir, f));
-  }
-  return files;
 }
 
 function fixtureBundle(name: string, files: Map<string, string>): MedplumBundle {
@@ -237,7 +206,7 @@ export async function startFhirServer(opts: FhirServerOptions = {}): Promise<Tes
   }
 
   const patients: Record<string, string> = {};
-  const files = fixtureFiles();
+  const files = opts.fixtures?.length === 0 ? new Map<string, string>() : fixtureFiles();
   for (const name of opts.fixtures ?? [...files.keys()]) {
     const known = seeded.get(name);
     if (known) {

@@ -15,11 +15,12 @@ export interface RunningServer {
   exited: Promise<number | null>;
 }
 
-export function runServer(serverJs: string, env: Record<string, string>): RunningServer {
+/** `execArgv`: node options before the script (V8 flags, `--import`). */
+export function runServer(serverJs: string, env: Record<string, string>, execArgv: readonly string[] = []): RunningServer {
   let out = '';
   let err = '';
   const dataDir = env.DATA_DIR === undefined ? mkdtempSync(join(tmpdir(), 'aibl-server-data-')) : undefined;
-  const child = spawn(process.execPath, [serverJs], {
+  const child = spawn(process.execPath, [...execArgv, serverJs], {
     env: { PATH: process.env.PATH ?? '', HOST: '127.0.0.1', PORT: '0', ...(dataDir && { DATA_DIR: dataDir }), ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

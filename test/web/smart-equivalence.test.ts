@@ -7,7 +7,10 @@
 import type { Bundle, FhirResource, MedicationRequest } from 'fhir/r4.js';
 import request from 'supertest';
 import { defaultPolicy } from '../../src/core/index.js';
-import { fixtureFiles, startFhirServer, type TestFhirServer } from '../support/fhir-server.js';
+import { createEngine } from '../../src/engine/create-engine.js';
+import { createLogger } from '../../src/logger.js';
+import { startFhirServer, type TestFhirServer } from '../support/fhir-server.js';
+import { fixtureFiles } from '../support/fixtures.js';
 import { example, testApp } from '../http/support/app.js';
 import { gatherRecord, type FhirReader } from '../../web/smart/record.js';
 import { buildView } from '../../web/smart/view-model.js';
@@ -84,7 +87,10 @@ describe('the view’s recommendations equal the service’s', () => {
     body.context.patientId = id;
     body.fhirServer = fhir.baseUrl;
     body.fhirAuthorization = { access_token: TOKEN, token_type: 'Bearer', expires_in: 300, scope: 'patient/*.rs', subject: 'aibl-cds' };
-    const service = await request(testApp({ now: () => NOW }).app).post('/cds-services/aibl-patient-view').send(body).expect(200);
+    // The service's clock is its engine's: both sides evaluate at NOW.
+    const engine = createEngine({ workers: 0, policy: defaultPolicy, logger: createLogger({ level: 'silent' }), now: () => NOW });
+    const service = await request(testApp({ engine, now: () => NOW }).app).post('/cds-services/aibl-patient-view').send(body).expect(200);
+    await engine.close();
 
     const gathered = await gatherRecord(plainReader(fhir.baseUrl), id);
     if (!gathered.ok) throw new Error(`the app could not read ${id}: ${gathered.missing.join(', ')}`);

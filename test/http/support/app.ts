@@ -5,7 +5,8 @@ import { fileURLToPath } from 'node:url';
 import type { Express } from 'express';
 import { createApp, type AppDeps } from '../../../src/app.js';
 import type { Authenticator } from '../../../src/auth/authenticator.js';
-import { defaultPolicy } from '../../../src/core/index.js';
+import { defaultPolicy, type Policy } from '../../../src/core/index.js';
+import { createEngine } from '../../../src/engine/create-engine.js';
 import { OpenAuthenticator } from '../../../src/http/open-authenticator.js';
 import { createLogger } from '../../../src/logger.js';
 import { createMetrics, type Metrics } from '../../../src/metrics.js';
@@ -32,6 +33,8 @@ export interface TestApp {
 export interface TestAppOptions extends Partial<Omit<AppDeps, 'config'>> {
   config?: Partial<AppDeps['config']>;
   authenticator?: Authenticator;
+  /** The policy of the in-thread engine made when no `engine` is given. */
+  policy?: Policy;
 }
 
 /** The real app with real dependencies, logging at trace level into memory so tests can read the output. */
@@ -46,12 +49,20 @@ export function testApp(opts: TestAppOptions = {}): TestApp {
   const logger = createLogger({ level: 'trace', destination });
   const metrics = opts.metrics ?? createMetrics();
   const store = opts.feedbackStore ?? new MemoryFeedbackStore();
-  const { config, ...rest } = opts;
+  const { config, policy, ...rest } = opts;
   const app = createApp({
     logger,
-    policy: defaultPolicy,
     authenticator: new OpenAuthenticator(),
+    engine:
+      rest.engine ??
+      createEngine({
+        workers: 0,
+        policy: policy ?? defaultPolicy,
+        logger,
+        ...(rest.smart !== undefined && { smartLaunchUrl: rest.smart.launchUrl }),
+      }),
     ...rest,
+    ...(rest.smart !== undefined && { smart: { policy: policy ?? defaultPolicy, ...rest.smart } }),
     metrics,
     feedbackStore: store,
     config: {

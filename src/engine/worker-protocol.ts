@@ -1,11 +1,12 @@
 import type { Policy } from '../core/index.js';
-import type { FhirErrorKind } from '../fhir/gather.js';
-import type { CallAnswer, ServiceCall } from './answer.js';
+import type { FhirErrorKind, FhirLimits } from '../fhir/gather.js';
+import type { CallAnswer, ServiceCall } from '../hooks/answer.js';
 
 /** The messages between WorkerEngine and service-worker.js; every value is structured-cloneable. */
 
 export interface WorkerSettings {
   policy: Policy;
+  fhirLimits?: FhirLimits;
   smartLaunchUrl?: string;
 }
 
@@ -16,7 +17,8 @@ export type WorkerEvent =
   | { type: 'fhirError'; kind: FhirErrorKind };
 
 export type FromWorker =
-  | ({ id: number; events: WorkerEvent[] } & ({ answer: CallAnswer } | { error: { name: string; message: string; stack?: string } }))
-  | { pong: true }
+  | { type: 'answer'; id: number; events: WorkerEvent[]; answer: CallAnswer }
+  | { type: 'error'; id: number; events: WorkerEvent[]; error: { name: string; message: string; stack?: string } }
+  | { type: 'pong' }
   /** Sent once, when the worker's modules are loaded and it takes calls. */
-  | { ready: true };
+  | { type: 'ready' };

@@ -1,13 +1,16 @@
 import { Worker, type ResourceLimits } from 'node:worker_threads';
 import type { Logger } from 'pino';
 import type { Policy } from '../core/index.js';
-import type { CallAnswer, CallEvents, ServiceCall } from './answer.js';
+import type { FhirLimits } from '../fhir/gather.js';
+import type { CallAnswer, CallEvents, ServiceCall } from '../hooks/answer.js';
 import type { ServiceCallEngine } from './engine.js';
 import type { FromWorker, ToWorker, WorkerSettings } from './worker-protocol.js';
 
 export interface WorkerEngineOptions {
   policy: Policy;
   logger: Logger;
+  /** FHIR_MAX_RESPONSE_BYTES and FHIR_MAX_REQUEST_BYTES for the worker's FHIR calls (defaults otherwise). */
+  fhirLimits?: FhirLimits;
   /** See AnswerDeps.smartLaunchUrl. */
   smartLaunchUrl?: string;
   /** The worker's module; by default service-worker.js beside this file (in dist/). */
@@ -116,6 +119,7 @@ export class WorkerEngine implements ServiceCallEngine {
   private spawn(): Worker {
     const workerData: WorkerSettings = {
       policy: this.opts.policy,
+      ...(this.opts.fhirLimits && { fhirLimits: this.opts.fhirLimits }),
       ...(this.opts.smartLaunchUrl !== undefined && { smartLaunchUrl: this.opts.smartLaunchUrl }),
     };
     const worker = new Worker(this.opts.workerUrl ?? new URL('./service-worker.js', import.meta.url), {
@@ -152,11 +156,11 @@ export class WorkerEngine implements ServiceCallEngine {
   }
 
   private settle(msg: FromWorker): void {
-    if ('pong' in msg) {
+    if (msg.type === 'pong') {
       this.pingSentAt = undefined;
       return;
     }
-    if ('ready' in msg) {
+    if (msg.type === 'ready') {
       this.markReady();
       return;
     }
@@ -168,7 +172,7 @@ export class WorkerEngine implements ServiceCallEngine {
       if (e.type === 'log') p.events.log(e.level, e.fields, e.msg);
       else p.events.fhirError(e.kind);
     }
-    if ('answer' in msg) {
+    if (msg.type === 'answer') {
       p.resolve(msg.answer);
       return;
     }

@@ -6,17 +6,18 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { FhirAgents } from '../fhir/gather.js';
 import { timeOrderedId } from '../time-ordered-id.js';
-import { answerServiceCall, type CallEvents } from './answer.js';
+import { answerServiceCall, type CallEvents } from '../hooks/answer.js';
 import type { FromWorker, ToWorker, WorkerEvent, WorkerSettings } from './worker-protocol.js';
 
 const port = parentPort;
 if (port === null) throw new Error('service-worker.js runs only as a worker thread');
-const { policy, smartLaunchUrl } = workerData as WorkerSettings;
+const { policy, fhirLimits, smartLaunchUrl } = workerData as WorkerSettings;
 const deps = {
   policy,
   now: () => new Date(),
   newId: timeOrderedId,
   fhirAgents: new FhirAgents(),
+  ...(fhirLimits && { fhirLimits }),
   ...(smartLaunchUrl !== undefined && { smartLaunchUrl }),
 };
 const inFlight = new Map<number, AbortController>();
@@ -27,7 +28,7 @@ function reply(msg: FromWorker, transfer: ArrayBuffer[] = []): void {
 
 port.on('message', (msg: ToWorker) => {
   if (msg.type === 'ping') {
-    reply({ pong: true });
+    reply({ type: 'pong' });
     return;
   }
   if (msg.type === 'abort') {
@@ -44,13 +45,13 @@ port.on('message', (msg: ToWorker) => {
   };
   answerServiceCall(call, deps, sink, controller.signal)
     .then(
-      (answer) => reply({ id, events, answer }, answer.status === 200 ? [answer.json.buffer as ArrayBuffer] : []),
+      (answer) => reply({ type: 'answer', id, events, answer }, answer.status === 200 ? [answer.json.buffer as ArrayBuffer] : []),
       (err: unknown) => {
         const e = err instanceof Error ? err : new Error(String(err));
-        reply({ id, events, error: { name: e.name, message: e.message, ...(e.stack !== undefined && { stack: e.stack }) } });
+        reply({ type: 'error', id, events, error: { name: e.name, message: e.message, ...(e.stack !== undefined && { stack: e.stack }) } });
       },
     )
     .finally(() => inFlight.delete(id));
 });
 
-reply({ ready: true });
+reply({ type: 'ready' });

@@ -18,13 +18,13 @@ import { createAuthenticator } from '../../src/auth/create-authenticator.js';
 import { MemoryReplayStore } from '../../src/auth/memory-replay-store.js';
 import { defaultPolicy } from '../../src/core/index.js';
 import type { CallAnswer } from '../../src/hooks/answer.js';
-import { WorkerEngine, type WorkerEngineOptions } from '../../src/hooks/worker-engine.js';
-import { WorkerPool, type PoolMember } from '../../src/hooks/worker-pool.js';
+import { WorkerEngine, type WorkerEngineOptions } from '../../src/engine/worker-engine.js';
+import { WorkerPool, type PoolMember } from '../../src/engine/worker-pool.js';
 import { createLogger } from '../../src/logger.js';
 import { makeKey, mint } from '../auth/support.js';
 import { transpiledSources } from '../store/support/transpile.js';
 import { startFhirServer, type TestFhirServer } from '../support/fhir-server.js';
-import { BASE_URL, example, testApp, type TestApp, type TestAppOptions } from './support/app.js';
+import { BASE_URL, example, testApp, type TestApp, type TestAppOptions } from '../http/support/app.js';
 
 const SIGN = '/cds-services/aibl-order-sign';
 const TIMEOUT_MS = 150;
@@ -74,7 +74,7 @@ async function settle(until: () => boolean, ms = 3000): Promise<void> {
 }
 
 beforeAll(async () => {
-  workerUrl = pathToFileURL(join(transpiledSources(), 'src', 'hooks', 'service-worker.js'));
+  workerUrl = pathToFileURL(join(transpiledSources(), 'src', 'engine', 'service-worker.js'));
   fhir = await startFhirServer({ fixtures: [], resources: resourcesOf(example('order-sign')) });
 });
 afterEach(() => fhir.setFault(undefined));
@@ -292,7 +292,7 @@ describe('a worker that dies', () => {
     // after its first call (the only stand-in in this file).
     const dir = mkdtempSync(join(tmpdir(), 'aibl-stuck-worker-'));
     const stuck = join(dir, 'stuck-worker.mjs');
-    writeFileSync(stuck, "import { parentPort } from 'node:worker_threads';\nparentPort.on('message', (m) => { if (m.type === 'call') for (;;); });\nparentPort.postMessage({ ready: true });\n");
+    writeFileSync(stuck, "import { parentPort } from 'node:worker_threads';\nparentPort.on('message', (m) => { if (m.type === 'call') for (;;); });\nparentPort.postMessage({ type: 'ready' });\n");
     try {
       const w = workerApp({ engineOptions: { workerUrl: pathToFileURL(stuck), stallMs: 300 } });
       const t0 = performance.now();

@@ -1,4 +1,4 @@
-import type { CallAnswer, CallEvents, ServiceCall } from './answer.js';
+import type { CallAnswer, CallEvents, ServiceCall } from '../hooks/answer.js';
 import type { ServiceCallEngine } from './engine.js';
 
 /** An engine that can say how busy it is: a WorkerEngine. */
@@ -7,8 +7,8 @@ export interface PoolMember extends ServiceCallEngine {
 }
 
 /**
- * The service workers behind one engine: SERVICE_WORKERS of them (one by default; more for hosts
- * with a core per worker beyond the event loop's). Each call goes to the member with the fewest
+ * The service workers behind one engine when SERVICE_WORKERS > 1 (for hosts with a core per worker
+ * beyond the event loop's). Each call goes to the member with the fewest
  * calls in flight: a call's cost is mostly CPU (parse, evaluate, render), so the shortest queue
  * answers soonest; ties rotate, so a quiet service still uses, and keeps warm, every worker. Each member recovers on its
  * own from a worker that dies or stalls (WorkerEngine); the others keep answering meanwhile.
