@@ -3,7 +3,8 @@ import helmet from 'helmet';
 import type { Logger } from 'pino';
 import type { Authenticator } from './auth/authenticator.js';
 import { prefetchTemplates } from './fhir/queries.js';
-import type { Config } from './config.js';
+import type { Config, SmartConfig } from './config.js';
+import { defaultPolicy, type Policy } from './core/index.js';
 import type { Metrics } from './metrics.js';
 import type { FeedbackStore } from './store/feedback-store.js';
 import { authenticate } from './http/authenticate.js';
@@ -15,6 +16,7 @@ import { healthz, metricsEndpoint, readyz } from './http/operations.js';
 import { Readiness, type ReadinessCheck } from './http/readiness.js';
 import { requestContext } from './http/request-context.js';
 import { webAssetsRouter, webBuildPresent, webPageRouter } from './http/web-assets.js';
+import { smartConfigRouter } from './http/smart-config.js';
 import { consoleGuard, type ConsoleAccess } from './http/console.js';
 import { createAnalyticsRouter } from './http/analytics.js';
 import { registerFeedbackMetrics, withFeedbackMetrics } from './store/feedback-metrics.js';
@@ -46,6 +48,11 @@ export interface AppDeps {
   now?: () => Date;
   /** The built browser pages (dist/web); pages are served only when given and built. */
   web?: { dir: string };
+  /**
+   * SMART_CLIENT_ID and friends: the bone-health view's settings, and the card links to it; the
+   * site policy goes to the app with them (default: the built-in policy).
+   */
+  smart?: SmartConfig & { policy?: Policy };
   /** The web console at /console (from `consoleAccess`): left out when not given; with a token, locked by it. */
   console?: ConsoleAccess;
 }
@@ -55,7 +62,7 @@ const DISCOVERY_MAX_AGE_S = 300;
 export function createApp(deps: AppDeps): Express {
   const { config, logger, metrics, engine } = deps;
   const now = deps.now ?? (() => new Date());
-  const discovery = discoveryDocument(prefetchTemplates());
+  const discovery = discoveryDocument(prefetchTemplates(), deps.smart?.launchUrl);
   const feedbackStore = withFeedbackMetrics(deps.feedbackStore, registerFeedbackMetrics(metrics.registry));
 
   const app = express();
@@ -132,7 +139,8 @@ export function createApp(deps: AppDeps): Express {
       const token = deps.console.token;
       app.use(webPageRouter({ dir, page: 'console', ...(token !== undefined && { guard: consoleGuard(token) }) }));
     }
-    app.use(webPageRouter({ dir, page: 'smart' }));
+    app.use(smartConfigRouter(deps.smart, deps.smart?.policy ?? defaultPolicy));
+    app.use(webPageRouter({ dir, page: 'smart', connectSrc: deps.smart?.connectSrc ?? [] }));
   }
 
   app.use(notFound);

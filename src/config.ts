@@ -124,6 +124,22 @@ const envSchema = z.object({
   CDS_JWT_MAX_LIFETIME_SECONDS: integer(0, 86_400, DEFAULT_MAX_LIFETIME_SEC),
   CDS_JWKS_CACHE_TTL_SECONDS: integer(0, 604_800, 600),
   CDS_JWKS_FETCH_TIMEOUT_MS: integer(1, 60_000, 1500),
+  SMART_CLIENT_ID: optionalString,
+  SMART_CONNECT_SRC: z.preprocess(
+    blankToUndefined,
+    z
+      .string()
+      .transform((s) =>
+        s
+          .split(',')
+          .map((o) => o.trim().replace(/\/+$/, ''))
+          .filter((o) => o.length > 0),
+      )
+      .refine((list) => list.every(isOrigin), {
+        error: 'must be a comma-separated list of origins like https://fhir.hospital.org,https://auth.hospital.org',
+      })
+      .optional(),
+  ),
   CONSOLE_ENABLED: z.preprocess(
     (v) => (typeof v === 'string' ? blankToUndefined(v.trim().toLowerCase()) : v),
     z.enum(['true', 'false'], { error: 'must be true or false' }).optional(),
@@ -183,12 +199,23 @@ export interface Config {
    * memory it held (docs/decisions/0001-service-calls-on-worker-threads.md).
    */
   serviceWorkers: number;
+  /** The SMART bone-health view (SMART_CLIENT_ID set); cards about the DXA trend link to it. */
+  smart?: SmartConfig;
   /**
    * CONSOLE_ENABLED, when set: serve the web console at /console. Unset, the console is served
    * outside production only; in production it needs ANALYTICS_TOKEN, which guards it.
    */
   consoleEnabled?: boolean;
   auth: AuthConfig;
+}
+
+export interface SmartConfig {
+  /** The client id the EHR's authorization server registered for the app. */
+  clientId: string;
+  /** `<PUBLIC_BASE_URL>/smart/launch`: the card links' url and the EHR's launch URI. */
+  launchUrl: string;
+  /** SMART_CONNECT_SRC: the FHIR and authorization server origins the app's page may fetch from. */
+  connectSrc: string[];
 }
 
 /** Reads and validates the environment. Throws ConfigError naming every invalid variable. */
@@ -217,6 +244,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   }
   const publicBaseUrl = (e.PUBLIC_BASE_URL ?? `http://localhost:${e.PORT}`).replace(/\/+$/, '');
   const corsOrigins = e.CDS_CORS_ORIGINS ?? (production ? [] : ['*']);
+  if (e.SMART_CLIENT_ID !== undefined && (e.SMART_CONNECT_SRC ?? []).length === 0) {
+    // The page's Content-Security-Policy would refuse every FHIR and token request.
+    throw new ConfigError(['SMART_CONNECT_SRC: required with SMART_CLIENT_ID (the origins of the FHIR and authorization servers)']);
+  }
   return {
     port: e.PORT,
     host: e.HOST,
@@ -249,6 +280,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     ...(e.DATABASE_URL !== undefined && { databaseUrl: e.DATABASE_URL }),
     ...(e.REDIS_URL !== undefined && { redisUrl: e.REDIS_URL }),
     ...(e.ANALYTICS_TOKEN !== undefined && { analyticsToken: e.ANALYTICS_TOKEN }),
+    ...(e.SMART_CLIENT_ID !== undefined && {
+      smart: { clientId: e.SMART_CLIENT_ID, launchUrl: `${publicBaseUrl}/smart/launch`, connectSrc: e.SMART_CONNECT_SRC ?? [] },
+    }),
     ...(e.CONSOLE_ENABLED !== undefined && { consoleEnabled: e.CONSOLE_ENABLED === 'true' }),
   };
 }

@@ -59,7 +59,13 @@ async function start(): Promise<void> {
   const authenticator = createAuthenticator({ clients, replayStore, ...jwt });
   warnIfOpenMode(authenticator, logger);
   const fhirLimits = { maxResponseBytes: config.fhirMaxResponseBytes, maxRequestBytes: config.fhirMaxRequestBytes };
-  const engine = createEngine({ workers: config.serviceWorkers, policy, logger, fhirLimits });
+  const engine = createEngine({
+    workers: config.serviceWorkers,
+    policy,
+    logger,
+    fhirLimits,
+    ...(config.smart !== undefined && { smartLaunchUrl: config.smart.launchUrl }),
+  });
 
   let draining = false;
   const consolePage = consoleAccess(config);
@@ -71,6 +77,7 @@ async function start(): Promise<void> {
     feedbackStore,
     engine,
     ...(config.analyticsToken !== undefined && { analyticsToken: config.analyticsToken }),
+    ...(config.smart !== undefined && { smart: { ...config.smart, policy } }),
     // npm run build puts the browser pages beside this file (dist/web).
     web: { dir: fileURLToPath(new URL('./web', import.meta.url)) },
     ...(consolePage && { console: consolePage }),

@@ -38,7 +38,13 @@ export interface RenderContext {
   /** `Patient/<id>`: the subject of every suggested resource. */
   patientReference: string;
   newId: () => string;
+  /** The SMART app's launch URL (`<PUBLIC_BASE_URL>/smart/launch`), when SMART_CLIENT_ID is set. */
+  smartLaunchUrl?: string;
 }
+
+/** The topics whose card opens the bone-health view: it shows the DXA trend they are about. */
+export const SMART_LINK_TOPICS: ReadonlySet<Topic> = new Set<Topic>(['baseline-dxa', 'dxa-follow-up', 'bone-agent', 'bmd-decline']);
+export const SMART_LINK_LABEL = 'Open bone health view';
 
 function suggestion(s: SuggestionDraft, ctx: RenderContext): Suggestion {
   const { resourceType, ...rest } = s.action.resource;
@@ -71,6 +77,9 @@ export function renderCard(rec: Recommendation, ctx: RenderContext): Card {
   }
   if (rec.overrideReasons.length) card.overrideReasons = rec.overrideReasons.map((o) => ({ ...o }));
   const links: Link[] = rec.guidelines.map((g) => GUIDELINE_LINKS.get(g) ?? { label: g.label, url: g.url, type: 'absolute' });
+  if (ctx.smartLaunchUrl !== undefined && SMART_LINK_TOPICS.has(rec.topic)) {
+    links.push(Object.freeze<Link>({ label: SMART_LINK_LABEL, url: ctx.smartLaunchUrl, type: 'smart', appContext: rec.topic }));
+  }
   if (links.length) card.links = links;
   // Almost every card holds no empty member, and pruning would only copy it: a walk that
   // allocates nothing tells, and only a card with something empty is pruned.

@@ -11,3 +11,5 @@ export { OVERRIDE_REASON_SYSTEM } from './override-reasons.js';
 export { GUIDELINES } from './guidelines.js';
 export { TOPICS, RISK_FACTOR_IDS } from './types.js';
 export type * from './types.js';
+export { boneHistory } from './bone-history.js';
+export type { BoneHistory, BmdChange, DxaScan, DxaSiteSeries } from './bone-history.js';

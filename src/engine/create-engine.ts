@@ -15,6 +15,8 @@ export interface EngineConfig {
   newId?: () => string;
   /** FHIR_MAX_RESPONSE_BYTES and FHIR_MAX_REQUEST_BYTES, for every engine. */
   fhirLimits?: FhirLimits;
+  /** The SMART app's launch URL: DXA-trend cards link to it (SMART_CLIENT_ID set). */
+  smartLaunchUrl?: string;
   /** Options of each worker (tests: the worker module, its limits, the stall time). */
   worker?: Omit<WorkerEngineOptions, 'policy' | 'logger'>;
 }
@@ -33,9 +35,16 @@ export function createEngine(config: EngineConfig): ServiceCallEngine {
       ...(config.now && { now: config.now }),
       ...(config.newId && { newId: config.newId }),
       ...(config.fhirLimits && { fhirLimits: config.fhirLimits }),
+      ...(config.smartLaunchUrl !== undefined && { smartLaunchUrl: config.smartLaunchUrl }),
     });
   }
   const one = () =>
-    new WorkerEngine({ ...config.worker, policy, logger, ...(config.fhirLimits && { fhirLimits: config.fhirLimits }) });
+    new WorkerEngine({
+      ...config.worker,
+      policy,
+      logger,
+      ...(config.fhirLimits && { fhirLimits: config.fhirLimits }),
+      ...(config.smartLaunchUrl !== undefined && { smartLaunchUrl: config.smartLaunchUrl }),
+    });
   return workers === 1 ? one() : new WorkerPool(Array.from({ length: workers }, one));
 }

@@ -24,6 +24,8 @@ export interface InProcessEngineOptions {
   newId?: () => string;
   /** FHIR_MAX_RESPONSE_BYTES and FHIR_MAX_REQUEST_BYTES; defaults otherwise. */
   fhirLimits?: FhirLimits;
+  /** See AnswerDeps.smartLaunchUrl. */
+  smartLaunchUrl?: string;
 }
 
 /**
@@ -44,6 +46,7 @@ export class InProcessEngine implements ServiceCallEngine {
       newId: opts.newId ?? (() => timeOrderedId()),
       fhirAgents: this.fhirAgents,
       ...(opts.fhirLimits && { fhirLimits: opts.fhirLimits }),
+      ...(opts.smartLaunchUrl !== undefined && { smartLaunchUrl: opts.smartLaunchUrl }),
     };
   }
 

@@ -11,8 +11,15 @@ import type { FromWorker, ToWorker, WorkerEvent, WorkerSettings } from './worker
 
 const port = parentPort;
 if (port === null) throw new Error('service-worker.js runs only as a worker thread');
-const { policy, fhirLimits } = workerData as WorkerSettings;
-const deps = { policy, now: () => new Date(), newId: timeOrderedId, fhirAgents: new FhirAgents(), ...(fhirLimits && { fhirLimits }) };
+const { policy, fhirLimits, smartLaunchUrl } = workerData as WorkerSettings;
+const deps = {
+  policy,
+  now: () => new Date(),
+  newId: timeOrderedId,
+  fhirAgents: new FhirAgents(),
+  ...(fhirLimits && { fhirLimits }),
+  ...(smartLaunchUrl !== undefined && { smartLaunchUrl }),
+};
 const inFlight = new Map<number, AbortController>();
 
 function reply(msg: FromWorker, transfer: ArrayBuffer[] = []): void {

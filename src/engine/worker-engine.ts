@@ -11,6 +11,8 @@ export interface WorkerEngineOptions {
   logger: Logger;
   /** FHIR_MAX_RESPONSE_BYTES and FHIR_MAX_REQUEST_BYTES for the worker's FHIR calls (defaults otherwise). */
   fhirLimits?: FhirLimits;
+  /** See AnswerDeps.smartLaunchUrl. */
+  smartLaunchUrl?: string;
   /** The worker's module; by default service-worker.js beside this file (in dist/). */
   workerUrl?: URL;
   resourceLimits?: ResourceLimits;
@@ -115,7 +117,11 @@ export class WorkerEngine implements ServiceCallEngine {
   }
 
   private spawn(): Worker {
-    const workerData: WorkerSettings = { policy: this.opts.policy, ...(this.opts.fhirLimits && { fhirLimits: this.opts.fhirLimits }) };
+    const workerData: WorkerSettings = {
+      policy: this.opts.policy,
+      ...(this.opts.fhirLimits && { fhirLimits: this.opts.fhirLimits }),
+      ...(this.opts.smartLaunchUrl !== undefined && { smartLaunchUrl: this.opts.smartLaunchUrl }),
+    };
     const worker = new Worker(this.opts.workerUrl ?? new URL('./service-worker.js', import.meta.url), {
       workerData,
       ...(this.opts.resourceLimits !== undefined && { resourceLimits: this.opts.resourceLimits }),

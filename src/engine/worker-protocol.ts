@@ -7,6 +7,7 @@ import type { CallAnswer, ServiceCall } from '../hooks/answer.js';
 export interface WorkerSettings {
   policy: Policy;
   fhirLimits?: FhirLimits;
+  smartLaunchUrl?: string;
 }
 
 export type ToWorker = { type: 'call'; id: number; call: ServiceCall } | { type: 'abort'; id: number } | { type: 'ping' };

@@ -63,6 +63,8 @@ export interface AnswerDeps {
   fhirAgents: FhirAgents;
   /** Bounds on what FHIR answers may decode to (defaults: 32 MiB each, 64 MiB per call). */
   fhirLimits?: FhirLimits;
+  /** Cards about the DXA trend link to the SMART app here (SMART_CLIENT_ID set). */
+  smartLaunchUrl?: string;
 }
 
 const NOT_JSON = operationOutcome([BODY_NOT_JSON]);
@@ -157,7 +159,11 @@ export async function answerServiceCall(call: ServiceCall, deps: AnswerDeps, eve
     { hook: service.hook, now: deps.now(), record: gathered.record, aiOrders, draftMedicationRequests: otherDrafts },
     deps.policy,
   );
-  const cards = renderCards(evaluation.recommendations, { patientReference: `Patient/${request.context.patientId}`, newId: deps.newId });
+  const cards = renderCards(evaluation.recommendations, {
+    patientReference: `Patient/${request.context.patientId}`,
+    newId: deps.newId,
+    ...(deps.smartLaunchUrl !== undefined && { smartLaunchUrl: deps.smartLaunchUrl }),
+  });
   return {
     status: 200,
     json: utf8(JSON.stringify({ cards })),

@@ -56,7 +56,16 @@ export function findService(id: string): ServiceDefinition | undefined {
   return SERVICES.find((s) => s.id === id);
 }
 
+/** Added to usageRequirements when the SMART app is configured: the EHR must register it for the card links to open. */
+export function smartUsage(launchUrl: string): string {
+  return (
+    ` Cards about DXA, bone-protective treatment and BMD decline link to the bone-health SMART app ` +
+    `(launch URL ${launchUrl}); register it in the EHR for the links to open.`
+  );
+}
+
 /** `GET /cds-services` body. Every service announces the same templates: they come from the data queries. */
-export function discoveryDocument(prefetch: Record<string, string>): { services: DiscoveryService[] } {
-  return { services: SERVICES.map((s) => ({ ...s, prefetch: { ...prefetch } })) };
+export function discoveryDocument(prefetch: Record<string, string>, smartLaunchUrl?: string): { services: DiscoveryService[] } {
+  const extra = smartLaunchUrl === undefined ? '' : smartUsage(smartLaunchUrl);
+  return { services: SERVICES.map((s) => ({ ...s, usageRequirements: s.usageRequirements + extra, prefetch: { ...prefetch } })) };
 }

@@ -113,6 +113,20 @@ describe('a worker engine answers as the in-thread engine does', () => {
     ]);
   });
 
+  test('the SMART launch URL reaches the worker: its cards link to the bone-health view as the in-thread ones do', async () => {
+    const smart = { clientId: 'bone-view', launchUrl: 'https://cds.test.example/smart/launch', connectSrc: ['https://fhir.example.org'] };
+    const linked = workerApp({ smart, engineOptions: { smartLaunchUrl: smart.launchUrl } });
+    const body = example('order-sign');
+    const [a, b] = await Promise.all([
+      request(linked.app).post(SIGN).send(body),
+      request(testApp({ smart }).app).post(SIGN).send(body),
+    ]);
+    expect(a.status).toBe(200);
+    expect(withoutUuids(a.body)).toEqual(withoutUuids(b.body));
+    const baseline = a.body.cards.find((c: any) => c.source.topic.code === 'baseline-dxa');
+    expect(baseline.links).toContainEqual({ label: 'Open bone health view', url: smart.launchUrl, type: 'smart', appContext: 'baseline-dxa' });
+  });
+
   test('no aromatase-inhibitor order: no cards, nothing recorded', async () => {
     const body = example('order-sign');
     body.context.draftOrders.entry = body.context.draftOrders.entry.filter((e: any) => e.resource.resourceType !== 'MedicationRequest');

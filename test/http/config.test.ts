@@ -96,6 +96,27 @@ describe('loadConfig', () => {
     });
   });
 
+  it('configures the SMART app from SMART_CLIENT_ID and SMART_CONNECT_SRC, its launch URL under PUBLIC_BASE_URL', () => {
+    const c = loadConfig({
+      PUBLIC_BASE_URL: 'https://cds.example.org/',
+      SMART_CLIENT_ID: 'bone-view',
+      SMART_CONNECT_SRC: 'https://fhir.example.org, https://auth.example.org/',
+    });
+    expect(c.smart).toEqual({
+      clientId: 'bone-view',
+      launchUrl: 'https://cds.example.org/smart/launch',
+      connectSrc: ['https://fhir.example.org', 'https://auth.example.org'],
+    });
+    expect(loadConfig({}).smart).toBeUndefined();
+  });
+
+  it('refuses SMART_CLIENT_ID without the origins the app fetches from, and a SMART_CONNECT_SRC entry that is no origin', () => {
+    expect(problems({ SMART_CLIENT_ID: 'bone-view' })).toContain('SMART_CONNECT_SRC: required with SMART_CLIENT_ID');
+    expect(problems({ SMART_CLIENT_ID: 'bone-view', SMART_CONNECT_SRC: 'https://fhir.example.org/r4' })).toContain(
+      'SMART_CONNECT_SRC: must be a comma-separated list of origins',
+    );
+  });
+
   it('defaults PUBLIC_BASE_URL to the port and treats empty variables as unset', () => {
     const c = loadConfig({
       PORT: '18080',

@@ -4,6 +4,8 @@ import type { AddressInfo } from 'node:net';
 import express from 'express';
 import type { Browser } from 'playwright-core';
 import { webAssetsRouter, webPageRouter } from '../../src/http/web-assets.js';
+import { smartConfigRouter } from '../../src/http/smart-config.js';
+import { defaultPolicy } from '../../src/core/index.js';
 import { axeViolations, launchBrowser, seriousOrCritical } from '../support/browser.js';
 
 // The pages `npm run build:web` wrote (npm test builds them first).
@@ -17,6 +19,7 @@ describe('the built pages in headless Chromium', () => {
     const app = express();
     app.use(webAssetsRouter(dir));
     app.use(webPageRouter({ dir, page: 'console' }));
+    app.use(smartConfigRouter(undefined, defaultPolicy));
     app.use(webPageRouter({ dir, page: 'smart' }));
     server = app.listen(0, '127.0.0.1');
     await new Promise((r) => server.once('listening', r));

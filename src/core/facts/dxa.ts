@@ -8,7 +8,7 @@ import * as units from '../units.js';
 import { isConcept, lookup, type Concept } from '../valuesets/index.js';
 import type { Ctx } from './context.js';
 
-const SITE_LABELS: Record<string, string> = {
+export const SITE_LABELS: Record<string, string> = {
   'lumbar-spine': 'lumbar spine',
   'total-hip': 'total hip',
   'femoral-neck': 'femoral neck',

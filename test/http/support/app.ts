@@ -53,8 +53,16 @@ export function testApp(opts: TestAppOptions = {}): TestApp {
   const app = createApp({
     logger,
     authenticator: new OpenAuthenticator(),
-    engine: rest.engine ?? createEngine({ workers: 0, policy: policy ?? defaultPolicy, logger }),
+    engine:
+      rest.engine ??
+      createEngine({
+        workers: 0,
+        policy: policy ?? defaultPolicy,
+        logger,
+        ...(rest.smart !== undefined && { smartLaunchUrl: rest.smart.launchUrl }),
+      }),
     ...rest,
+    ...(rest.smart !== undefined && { smart: { policy: policy ?? defaultPolicy, ...rest.smart } }),
     metrics,
     feedbackStore: store,
     config: {
