@@ -1,3 +1,4 @@
+import { fileURLToPath } from 'node:url';
 import request from 'supertest';
 import { MemoryReplayStore } from '../../src/auth/memory-replay-store.js';
 import { createAuthenticator } from '../../src/auth/create-authenticator.js';
@@ -62,6 +63,10 @@ describe('openapi.yaml holds for every answer', () => {
     check('GET', '/healthz', await request(open.app).get('/healthz'));
     check('GET', '/readyz', await request(open.app).get('/readyz'));
     check('GET', '/metrics', await request(open.app).get('/metrics'));
+    // The SMART app's settings, served beside the built pages (npm test builds them first).
+    const web = { dir: fileURLToPath(new URL('../../dist/web', import.meta.url)) };
+    const smart = { clientId: 'bone-view', launchUrl: `${BASE_URL}/smart/launch`, connectSrc: [] };
+    check('GET', '/smart/config.json', await request(testApp({ web, smart }).app).get('/smart/config.json'));
     const notReady = testApp({
       readinessChecks: [{ name: 'replay-store', required: true, dependency: true, check: () => Promise.reject(new Error('down')) }],
     });
