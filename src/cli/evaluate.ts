@@ -289,7 +289,7 @@ export function formatText(p: Prepared): string {
     '',
   ];
   if (p.cards.length === 0) {
-    lines.push('No cards: no rule of rules.md applies to this patient.');
+    lines.push('No cards: no rule of the rule set applies to this patient.');
     return lines.join('\n') + '\n';
   }
   lines.push(`${p.cards.length} card${p.cards.length === 1 ? '' : 's'}`, '');

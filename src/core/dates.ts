@@ -10,7 +10,7 @@ export type DayNumber = number;
  * FHIR dates are read by scanning their characters rather than by regular expressions: every date
  * of every resource of a request is read, and the regexes (quoted in the doc comments below) were
  * among the hottest functions. The scans accept exactly what they accepted;
- * test/perf/fast-paths.test.ts and test/perf/core-fast-paths.test.ts hold the two forms equal.
+ * test/equivalence/fast-paths.test.ts and test/equivalence/core-fast-paths.test.ts hold the two forms equal.
  */
 
 /** The digit at `i` (0–9), or -1 for anything else, including past the end. */
@@ -108,7 +108,7 @@ function daysInMonth(y: number, month: number): number {
 /*
  * Calendar ↔ day number by arithmetic (the proleptic Gregorian "days from civil" algorithm) rather
  * than through Date objects: these run for every date of every resource of a request, and were
- * among its hottest functions. test/perf/fast-paths.test.ts holds them equal to the Date forms.
+ * among its hottest functions. test/equivalence/fast-paths.test.ts holds them equal to the Date forms.
  */
 function daysFromCivil(year: number, month: number, day: number): DayNumber {
   const y = month <= 2 ? year - 1 : year;

@@ -122,7 +122,7 @@ export function containsWholeWord(text: string, word: string): boolean {
 
 const NEVER_COUNTS = new Set(['refuted', 'entered-in-error']);
 
-/** rules.md §2: a Condition refuted or entered in error never counts. */
+/** docs/clinical-logic.md#facts: a Condition refuted or entered in error never counts. */
 export function conditionCounts(c: Condition): boolean {
   for (const code of codingsOf(c.verificationStatus)) if (NEVER_COUNTS.has(String(code.code))) return false;
   return true;

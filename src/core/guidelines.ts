@@ -1,4 +1,4 @@
-/** The sources of rules.md §5 that cards cite, with stable links. */
+/** The sources of docs/clinical-logic.md#sources that cards cite, with stable links. */
 import type { GuidelineRef } from './types.js';
 
 export const GUIDELINES = {

@@ -1,5 +1,5 @@
 /**
- * Medication classes (rules.md §1–§2): a product belongs to a class by an RxNorm code whose
+ * Medication classes (docs/clinical-logic.md#medication-classes): a product belongs to a class by an RxNorm code whose
  * verification status the policy trusts, and otherwise by an ingredient name in its text, coding
  * display or Medication.ingredient. The medication may be a CodeableConcept, a contained
  * Medication, or a Medication resolved from medicationReference.

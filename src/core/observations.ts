@@ -1,5 +1,5 @@
 /**
- * One pass over the Observations: each counted result (status final/amended/corrected, rules.md
+ * One pass over the Observations: each counted result (status final/amended/corrected, docs/clinical-logic.md#facts
  * §2) is filed under every value set its code (or a component's code) belongs to, latest first.
  */
 import type { CodeableConcept, Coding, Observation, ObservationComponent, Quantity as FhirQuantity } from 'fhir/r4.js';
@@ -9,10 +9,10 @@ import type { Measurement, Provenance } from './types.js';
 import { conceptsFor, type Concept, type ValueSetName } from './valuesets/index.js';
 import type { Quantity } from './units.js';
 
-/** DXA results: BMD, T-score and Z-score at every site (rules.md §2 lastDxa, minT, BMD loss). */
+/** DXA results: BMD, T-score and Z-score at every site (docs/clinical-logic.md#dxa lastDxa, minT, BMD loss). */
 export const DXA_OBSERVATION_VALUE_SETS = ['dxa-bmd', 'dxa-t-score', 'dxa-z-score'] as const satisfies readonly ValueSetName[];
 
-/** Every other observation a rule reads (rules.md §2 risk factors and safety facts). */
+/** Every other observation a rule reads (docs/clinical-logic.md#risk-factors and #safety). */
 export const LAB_OBSERVATION_VALUE_SETS = [
   'estradiol',
   'bmi',

@@ -25,13 +25,13 @@ export const DATA_KEYS = [
   'procedures',
   'dxaOrders',
   'familyHistory',
-  // rules.md §2 onBoneAgent (v2): recent long-acting doses (docs/clinical-logic.md#bone-agent-status).
+  // docs/clinical-logic.md#bone-agent-status onBoneAgent (v2): recent long-acting doses (docs/clinical-logic.md#bone-agent-status).
   'boneAgentOrders',
   'medicationAdministrations',
 ] as const;
 export type DataKey = (typeof DATA_KEYS)[number];
 
-/** Without these there is no safe answer: the service answers 412 (rules.md §4). */
+/** Without these there is no safe answer: the service answers 412 (docs/clinical-logic.md#missing-data). */
 export const REQUIRED_DATA_KEYS: readonly DataKey[] = ['patient', 'dxa', 'medicationRequests'];
 
 /** Plain FHIR R4 resources for one patient, already gathered (prefetch or FHIR server). */

@@ -1,5 +1,5 @@
 /**
- * Every number of rules.md in one validated object. The defaults are rules.md's; a site overrides
+ * Every number of the rule set in one validated object. The defaults are the rule set's; a site overrides
  * any subset with a JSON file (deep-partial, merged over the defaults). Comparison direction
  * (strict or inclusive) is fixed by the rules, not by the policy.
  */
@@ -29,26 +29,26 @@ const verification = z.enum(VERIFICATIONS as [Verification, ...Verification[]]);
 
 export const PolicySchema = z
   .object({
-    /** rules.md §2 `dxaIntervalMonths`: DXA recency for minT, baseline-dxa and dxa-follow-up. */
+    /** docs/clinical-logic.md#dxa `dxaIntervalMonths`: DXA recency for minT, baseline-dxa and dxa-follow-up. */
     dxaIntervalMonths: months,
     bmdDecline: z
       .object({
-        /** rules.md §2: the earlier BMD must be at least this long before the latest. */
+        /** docs/clinical-logic.md#bmd-loss: the earlier BMD must be at least this long before the latest. */
         minGapMonths: months,
-        /** rules.md §3 bmd-decline: loss ≥ this %/year. */
+        /** docs/clinical-logic.md#card-bmd-decline bmd-decline: loss ≥ this %/year. */
         percentPerYear: positive,
       })
       .strict(),
     boneAgent: z
       .object({
-        /** rules.md §3 bone-agent: minT < this. */
+        /** docs/clinical-logic.md#card-bone-agent bone-agent: minT < this. */
         tScoreBelow: finite,
-        /** rules.md §3 bone-agent: ≥ this many risk factors. */
+        /** docs/clinical-logic.md#card-bone-agent bone-agent: ≥ this many risk factors. */
         minRiskFactors: z.number().int().min(1).max(7),
-        /** rules.md §3 bone-agent: critical when minT ≤ this. */
+        /** docs/clinical-logic.md#card-bone-agent bone-agent: critical when minT ≤ this. */
         criticalTScoreAtOrBelow: finite,
         /**
-         * rules.md §2 onBoneAgent (v2): a dose of a long-acting agent this many months ago still
+         * docs/clinical-logic.md#bone-agent-status onBoneAgent (v2): a dose of a long-acting agent this many months ago still
          * counts — denosumab 7 (dosed every 6 months), zoledronic acid 13 (every 6 or 12 months).
          * docs/clinical-logic.md#bone-agent-status
          */
@@ -66,7 +66,7 @@ export const PolicySchema = z
         ageAbove: z.number().int().min(0).max(130),
         /** Hadji risk factor 3: BMI < this (kg/m²). */
         bmiBelow: positive,
-        /** rules.md §2 risk factor 3: BMI, weight and height within this many months. */
+        /** docs/clinical-logic.md#risk-factors risk factor 3: BMI, weight and height within this many months. */
         bmiLookbackMonths: months,
         /** Hadji risk factor 5: fracture at this age or later (onset earlier excludes it). */
         fractureMinAge: z.number().int().min(0).max(130),
@@ -76,15 +76,15 @@ export const PolicySchema = z
       .strict(),
     estradiol: z
       .object({
-        /** rules.md §3 estradiol-low: below this (pg/mL) → warning. */
+        /** docs/clinical-logic.md#card-estradiol estradiol-low: below this (pg/mL) → warning. */
         lowBelowPgMl: positive,
-        /** rules.md §3 estradiol-low: below this (pg/mL) → critical. */
+        /** docs/clinical-logic.md#card-estradiol estradiol-low: below this (pg/mL) → critical. */
         criticalBelowPgMl: positive,
-        /** rules.md §3 estradiol-low: the result must be within this many months. */
+        /** docs/clinical-logic.md#card-estradiol estradiol-low: the result must be within this many months. */
         lowWindowMonths: months,
-        /** rules.md §3 estradiol-check: no result within this many months. */
+        /** docs/clinical-logic.md#card-estradiol estradiol-check: no result within this many months. */
         checkWindowMonths: months,
-        /** rules.md §2: pmol/L per pg/mL (E2 molar mass 272.38 g/mol). */
+        /** docs/clinical-logic.md#estradiol: pmol/L per pg/mL (E2 molar mass 272.38 g/mol). */
         pmolPerLPerPgMl: positive,
       })
       .strict()
@@ -94,26 +94,26 @@ export const PolicySchema = z
       }),
     safety: z
       .object({
-        /** rules.md §3: omit zoledronic acid and alendronate when eGFR < this. */
+        /** docs/clinical-logic.md#card-bone-agent: omit zoledronic acid and alendronate when eGFR < this. */
         egfrBelow: positive,
-        /** rules.md §3: warn to correct calcium below this (mg/dL, albumin-corrected). */
+        /** docs/clinical-logic.md#card-bone-agent: warn to correct calcium below this (mg/dL, albumin-corrected). */
         calciumBelowMgDl: positive,
-        /** rules.md §3: warn to replete vitamin D below this (ng/mL). */
+        /** docs/clinical-logic.md#card-bone-agent: warn to replete vitamin D below this (ng/mL). */
         vitaminDBelowNgMl: positive,
         /** Corrected Ca = Ca + factor × (reference − albumin g/dL) (clinical-codes-and-evidence.md §5b). */
         albuminReferenceGdl: positive,
         albuminFactor: positive,
         /** An albumin counts for the correction when measured within this many days of the calcium. */
         albuminPairingDays: z.number().int().min(0).max(365),
-        /** Safety labs older than this are not used (rules.md gives no window: a site choice). */
+        /** Safety labs older than this are not used (the rule set gives no window: a site choice). */
         labLookbackMonths: months,
       })
       .strict(),
     regimens: z
       .object({
-        /** rules.md §3 calcium-vitamin-d: total calcium intake per day (mg). */
+        /** docs/clinical-logic.md#card-calcium-vitamin-d calcium-vitamin-d: total calcium intake per day (mg). */
         calciumMgPerDay: range,
-        /** rules.md §3 calcium-vitamin-d: vitamin D3 per day (IU). */
+        /** docs/clinical-logic.md#card-calcium-vitamin-d calcium-vitamin-d: vitamin D3 per day (IU). */
         vitaminDIuPerDay: range,
         denosumab: regimen,
         zoledronicAcid: regimen,
@@ -123,14 +123,14 @@ export const PolicySchema = z
     terminology: z
       .object({
         /**
-         * rules.md §1: an AI order is recognised by an RxNorm code of an AI "at any level" — every
+         * docs/clinical-logic.md#trigger: an AI order is recognised by an RxNorm code of an AI "at any level" — every
          * code of the aromatase-inhibitors set (only the three drugs' codes, as the reference lists
          * them) triggers by default, whatever its status; a site may narrow it.
          */
         triggerCodeStatuses: z.array(verification).min(1),
-        /** rules.md §2: a medication class is recognised by code only for codes with these statuses; otherwise by name. */
+        /** docs/clinical-logic.md#medication-classes: a medication class is recognised by code only for codes with these statuses; otherwise by name. */
         medicationCodeStatuses: z.array(verification).min(1),
-        /** Condition codes used with these statuses (rules.md names Z79.52 and Z87.310 itself). */
+        /** Condition codes used with these statuses (the rule set names Z79.52 and Z87.310 itself). */
         conditionCodeStatuses: z.array(verification).min(1),
       })
       .strict(),
@@ -149,7 +149,7 @@ export type DeepPartial<T> = T extends readonly unknown[]
     ? { [K in keyof T]?: DeepPartial<T[K]> }
     : T;
 
-/** rules.md version 1 defaults. */
+/** The rule set's defaults. */
 export const defaultPolicy: Policy = Object.freeze({
   dxaIntervalMonths: 24,
   bmdDecline: { minGapMonths: 9, percentPerYear: 5 },

@@ -1,5 +1,5 @@
 /**
- * rules.md §3: facts → recommendations. Each rule reads like its row in the table; the numbers
+ * recommendations → docs/clinical-logic.md: facts → recommendations → recommendations. Each rule reads like its row in the table; the numbers
  * come from the policy (named there once, with their source). Comparisons are exactly as written:
  * "<" is strict, "≥"/"≤" inclusive, "within N months" includes the day N months ago.
  */
@@ -84,7 +84,7 @@ function onAiFact(facts: Facts): FactRef[] {
   return facts.establishedOn ? [{ fact: 'on-ai', medication: facts.establishedOn }] : [];
 }
 
-// rules.md §3 baseline-dxa (new start) and dxa-follow-up (established): no DXA within dxaIntervalMonths.
+// docs/clinical-logic.md#card-baseline-dxa baseline-dxa (new start) and dxa-follow-up (established): no DXA within dxaIntervalMonths.
 function dxaRule(facts: Facts, policy: Policy): Recommendation | undefined {
   if (facts.dxaWithinInterval) return undefined;
   const refs: FactRef[] = facts.lastDxa
@@ -106,7 +106,7 @@ function dxaRule(facts: Facts, policy: Policy): Recommendation | undefined {
   });
 }
 
-// rules.md §3 calcium-vitamin-d: not onCalciumOrVitaminD.
+// docs/clinical-logic.md#card-calcium-vitamin-d calcium-vitamin-d: not onCalciumOrVitaminD.
 function calciumVitaminDRule(facts: Facts, policy: Policy): Recommendation | undefined {
   if (facts.onCalciumOrVitaminD) return undefined;
   return recommend('calcium-vitamin-d', facts, {
@@ -118,7 +118,7 @@ function calciumVitaminDRule(facts: Facts, policy: Policy): Recommendation | und
   });
 }
 
-/** The bone-agent card's safety notes (rules.md §3: renal, calcium, vitamin D, ONJ). */
+/** The bone-agent card's safety notes (docs/clinical-logic.md#card-bone-agent: renal, calcium, vitamin D, ONJ). */
 function boneAgentCautions(facts: Facts, policy: Policy, renalOmission: boolean): Caution[] {
   const s = facts.safety;
   const p = policy.safety;
@@ -151,7 +151,7 @@ function boneAgentCautions(facts: Facts, policy: Policy, renalOmission: boolean)
   return out;
 }
 
-// rules.md §3 bone-agent: not onBoneAgent, and (minT < −2.0 or ≥ 2 risk factors).
+// docs/clinical-logic.md#card-bone-agent bone-agent: not onBoneAgent, and (minT < −2.0 or ≥ 2 risk factors).
 function boneAgentRule(facts: Facts, policy: Policy): Recommendation | undefined {
   if (facts.onBoneAgent) return undefined;
   const ba = policy.boneAgent;
@@ -207,7 +207,7 @@ function boneAgentRule(facts: Facts, policy: Policy): Recommendation | undefined
   });
 }
 
-// rules.md §3 bmd-decline: bmdLossPerYear ≥ 5 % per year.
+// docs/clinical-logic.md#card-bmd-decline bmd-decline: bmdLossPerYear ≥ 5 % per year.
 function bmdDeclineRule(facts: Facts, policy: Policy): Recommendation | undefined {
   const loss = facts.bmdLoss;
   if (!loss || !ge(loss.percentPerYear, policy.bmdDecline.percentPerYear)) return undefined;
@@ -220,7 +220,7 @@ function bmdDeclineRule(facts: Facts, policy: Policy): Recommendation | undefine
   });
 }
 
-// rules.md §3 estradiol-low (male, latest estradiol within 12 months below 20 pg/mL; critical below 10)
+// docs/clinical-logic.md#card-estradiol estradiol-low (male, latest estradiol within 12 months below 20 pg/mL; critical below 10)
 // and estradiol-check (male, no estradiol within 6 months, and no estradiol-low).
 // v2: not for a man treated for breast cancer — "review the AI dose" would undercut his cancer
 // treatment (docs/clinical-logic.md#estradiol).
@@ -264,7 +264,7 @@ function estradiolRules(facts: Facts, policy: Policy): Recommendation | undefine
 
 const SEVERITY: Record<Indicator, number> = { critical: 0, warning: 1, info: 2 };
 
-/** Every rule of rules.md §3 for one patient; most severe first, then in the rules' topic order. */
+/** Every rule of docs/clinical-logic.md for one patient; most severe first, then in the rules' topic order. */
 export function evaluateRules(facts: Facts, policy: Policy): Recommendation[] {
   if (facts.drugs.length === 0) return [];
   const recs = [

@@ -1,5 +1,5 @@
 /**
- * Ready-to-sign FHIR R4 drafts for card suggestions (rules.md §3): codes from the value sets,
+ * Ready-to-sign FHIR R4 drafts for card suggestions (docs/clinical-logic.md, card sections): codes from the value sets,
  * doses and intervals from the policy. `subject` is added by the renderer, which knows the patient.
  */
 import type { Dosage, MedicationRequest, ServiceRequest } from 'fhir/r4.js';
@@ -58,7 +58,7 @@ function dosage(text: string, dose: { value: number; unit: string } | { low: num
   return d;
 }
 
-/** rules.md §3 baseline-dxa / dxa-follow-up: DXA, axial (CPT 77080, LOINC 38268-9, SNOMED 241686001). */
+/** docs/clinical-logic.md#card-baseline-dxa baseline-dxa / dxa-follow-up: DXA, axial (CPT 77080, LOINC 38268-9, SNOMED 241686001). */
 export function dxaOrder(drugs: AiDrug[], followUp: boolean): SuggestionDraft {
   const resource: Omit<ServiceRequest, 'subject'> = {
     resourceType: 'ServiceRequest',
@@ -84,7 +84,7 @@ export function dxaOrder(drugs: AiDrug[], followUp: boolean): SuggestionDraft {
   };
 }
 
-/** rules.md §3 estradiol-check: serum estradiol (LOINC 2243-4), sensitive assay. */
+/** docs/clinical-logic.md#card-estradiol estradiol-check: serum estradiol (LOINC 2243-4), sensitive assay. */
 export function estradiolOrder(drugs: AiDrug[]): SuggestionDraft {
   const resource: Omit<ServiceRequest, 'subject'> = {
     resourceType: 'ServiceRequest',
@@ -103,7 +103,7 @@ export function estradiolOrder(drugs: AiDrug[]): SuggestionDraft {
 }
 
 /**
- * rules.md §3 calcium-vitamin-d: calcium 1000–1200 mg/day total intake with vitamin D3 800–1000 IU/day.
+ * docs/clinical-logic.md#card-calcium-vitamin-d calcium-vitamin-d: calcium 1000–1200 mg/day total intake with vitamin D3 800–1000 IU/day.
  * The calcium figure is total intake, diet included (ASCO Rec 3.1): as a structured dose a pharmacy
  * would read it as the supplement, so only vitamin D3 is structured and calcium is instruction text.
  */
@@ -143,7 +143,7 @@ export function boneAgentLabel(agent: BoneAgent, policy: Policy): string {
   return `${a.name} ${reg.dose} ${reg.doseUnit} ${ROUTE_TEXT[reg.route][0]} ${intervalText(reg.every, reg.everyUnit)}`;
 }
 
-/** rules.md §3 bone-agent options. The product code is included only when its status is trusted. */
+/** docs/clinical-logic.md#card-bone-agent bone-agent options. The product code is included only when its status is trusted. */
 export function boneAgentOrder(agent: BoneAgent, drugs: AiDrug[], policy: Policy, isRecommended: boolean): SuggestionDraft {
   const a = AGENT_NAMES[agent];
   const reg = policy.regimens[a.policyKey];

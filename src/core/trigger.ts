@@ -1,5 +1,5 @@
 /**
- * rules.md §1: which draft orders are aromatase-inhibitor orders, which orders are already active,
+ * docs/clinical-logic.md#trigger: which draft orders are aromatase-inhibitor orders, which orders are already active,
  * and which medicationReferences the FHIR layer still has to read.
  */
 import type { Bundle, Medication, MedicationRequest, MedicationStatement } from 'fhir/r4.js';
@@ -32,7 +32,7 @@ export function aiDrugOf(
   index: MedicationIndex,
   policy: Policy = defaultPolicy,
 ): { drug: AiDrug; matchedBy: 'code' | 'text' } | undefined {
-  // rules.md §1 "an RxNorm code of an AI at any level": the trigger has its own status list.
+  // docs/clinical-logic.md#trigger "an RxNorm code of an AI at any level": the trigger has its own status list.
   const m = classify(request, 'aromatase-inhibitors', index, policy.terminology.triggerCodeStatuses);
   const drug = asAiDrug(m?.ingredient);
   return m && drug ? { drug, matchedBy: m.matchedBy } : undefined;

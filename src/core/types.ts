@@ -137,7 +137,7 @@ export interface IgnoredRecord {
   code?: SimpleCoding;
 }
 
-/** The latest tobacco smoking status answer (rules.md §2 factor 7; docs/clinical-logic.md#risk-factors). */
+/** The latest tobacco smoking status answer (docs/clinical-logic.md#risk-factors factor 7; docs/clinical-logic.md#risk-factors). */
 export interface SmokingFact {
   answer: string;
   /** `unreadable`: an answer in no list (never shown as absent). */
@@ -164,7 +164,7 @@ export interface Facts {
   birthDate?: string;
   sex?: string;
   drugs: AiDrug[];
-  /** rules.md §1: no active AI MedicationRequest other than the draft orders. */
+  /** docs/clinical-logic.md#established-therapy: no active AI MedicationRequest other than the draft orders. */
   newStart: boolean;
   /** The active AI order that makes the patient established, when there is one. */
   establishedOn?: MedicationUse;
@@ -321,7 +321,7 @@ export interface Recommendation {
   guidelines: GuidelineRef[];
   /** Records this card would have used but left out, named on it. */
   ignored?: IgnoredRecord[];
-  /** rules.md §4: inputs that could not be obtained. */
+  /** docs/clinical-logic.md#missing-data: inputs that could not be obtained. */
   notChecked: DataKey[];
 }
 

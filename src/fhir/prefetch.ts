@@ -1,5 +1,5 @@
 /**
- * What one prefetch value means (cds-hooks-2.0.md §2.2, rules.md §4):
+ * What one prefetch value means (cds-hooks-2.0.md §2.2, docs/clinical-logic.md#missing-data):
  * absent → fetch it; `null` → the client has no data (do not refetch); an OperationOutcome → the
  * client failed to prefetch, fetch it; a searchset Bundle (maybe with a `next` link) or, for the
  * Patient read, the resource itself → use it.

@@ -11,7 +11,7 @@ function errorOf(json: unknown): PolicyError {
 }
 
 describe('policy', () => {
-  test('defaults are the numbers of rules.md version 2', () => {
+  test('defaults are the numbers of the rule set version 2', () => {
     expect(defaultPolicy.dxaIntervalMonths).toBe(24);
     expect(defaultPolicy.bmdDecline).toEqual({ minGapMonths: 9, percentPerYear: 5 });
     expect(defaultPolicy.boneAgent).toEqual({

@@ -1,5 +1,5 @@
 /**
- * Table-driven clinical scenarios (rules.md §2–§3): DXA, calcium/vitamin D, bone agent and BMD
+ * Table-driven clinical scenarios (docs/clinical-logic.md): DXA, calcium/vitamin D, bone agent and BMD
  * decline, with every boundary of the rule table. NOW is 2025-06-15.
  */
 import type { Medication } from 'fhir/r4.js';
@@ -345,7 +345,7 @@ const scenarios: Scenario[] = [
     expect: ['bone-agent:warning'],
   },
   {
-    name: '70-year-old smoker, no DXA, no supplements → three cards (rules.md example)',
+    name: '70-year-old smoker, no DXA, no supplements → three cards (the rule set example)',
     patient: AGE_70,
     resources: [bmiObs(24, '2025-01-01'), smoking(SMOKER, '2025-01-01')],
     expect: ['baseline-dxa:warning', 'bone-agent:warning', 'calcium-vitamin-d:info'],

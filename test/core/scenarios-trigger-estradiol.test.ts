@@ -1,5 +1,5 @@
 /**
- * Table-driven scenarios (rules.md §1, §3, §4): every medication recognition path of the trigger,
+ * Table-driven scenarios (docs/clinical-logic.md#trigger, #card-estradiol, #missing-data): every medication recognition path of the trigger,
  * order-select selections, patient-view, estradiol in men (pg/mL and pmol/L boundaries, 6- and
  * 12-month windows), and incomplete data. NOW is 2025-06-15.
  */
@@ -39,7 +39,7 @@ const scenarios: Scenario[] = [
   { name: 'SBD 151124 (Arimidex) triggers', resources: quiet(['dxa']), draft: draftOf(rx('151124')), expect: ['baseline-dxa:warning'] },
   { name: 'BN 262485 (Synthea "Arimidex") triggers', resources: quiet(['dxa']), draft: draftOf(rx('262485')), expect: ['baseline-dxa:warning'] },
   { name: 'GPCK 1098617 triggers', resources: quiet(['dxa']), draft: draftOf(rx('1098617')), expect: ['baseline-dxa:warning'] },
-  // rules.md §1: an AI code at any level triggers, whatever its verification status (policy default).
+  // docs/clinical-logic.md#trigger: an AI code at any level triggers, whatever its verification status (policy default).
   { name: 'IN 84857 (anastrozole, [U]) alone triggers by code', resources: quiet(['dxa']), draft: draftOf(rx('84857')), expect: ['baseline-dxa:warning'] },
   { name: 'IN 72965 (letrozole, [U]) alone triggers by code', resources: quiet(['dxa']), draft: draftOf(rx('72965')), expect: ['baseline-dxa:warning'] },
   { name: 'IN 258494 (exemestane, [U]) alone triggers by code', resources: quiet(['dxa']), draft: draftOf(rx('258494')), expect: ['baseline-dxa:warning'] },

@@ -56,7 +56,7 @@ describe('value sets', () => {
     );
   });
 
-  test('the DXA order codes of rules.md are present and verified', () => {
+  test('the DXA order codes of the rule set are present and verified', () => {
     const want = ['77080', '38268-9', '241686001'];
     const have = codings('dxa-procedures', ['verified']).map((c) => c.code);
     expect(have).toEqual(expect.arrayContaining(want));
@@ -89,11 +89,11 @@ describe('value sets', () => {
     );
   });
 
-  // rules.md v2 names codes of its own (the eGFR family, the US Core smoking answers): those cite it.
-  test('every verified or weak code names clinical-codes-and-evidence.md or rules.md as its source', () => {
+  // The rule set (v2) names codes of its own (the eGFR family, the US Core smoking answers): those cite it.
+  test('every verified or weak code names clinical-codes-and-evidence.md or docs/clinical-logic.md as its source', () => {
     for (const n of VALUE_SET_NAMES) {
       for (const c of [...concepts(n), ...prefixes(n)]) {
-        if (c.verification !== 'unverified') expect(`${n} ${'code' in c ? c.code : c.prefix}: ${c.source}`).toMatch(/: (clinical-codes-and-evidence|rules)\.md/);
+        if (c.verification !== 'unverified') expect(`${n} ${'code' in c ? c.code : c.prefix}: ${c.source}`).toMatch(/: (clinical-codes-and-evidence\.md|docs\/clinical-logic\.md)/);
       }
     }
   });

@@ -1,4 +1,4 @@
-/** rules.md §2 condition facts: fragility fracture, osteoporosis, osteopenia, family hip fracture; the matcher the safety facts share. */
+/** docs/clinical-logic.md#facts condition facts: fragility fracture, osteoporosis, osteopenia, family hip fracture; the matcher the safety facts share. */
 import type { Condition, FamilyMemberHistory } from 'fhir/r4.js';
 import { isoDay, wholeYears } from '../dates.js';
 import {
@@ -127,14 +127,14 @@ export function familyHipFracture(ctx: Ctx): ConditionFinding | undefined {
 }
 
 export function conditionFacts(ctx: Ctx): Pick<Facts, 'fragilityFracture' | 'osteoporosis' | 'osteopenia' | 'breastCancer'> {
-  // rules.md §2 factor 5: any clinicalStatus; onset before fractureMinAge excludes it, unknown onset counts.
+  // docs/clinical-logic.md#risk-factors factor 5: any clinicalStatus; onset before fractureMinAge excludes it, unknown onset counts.
   const fracture = findCondition(ctx, 'fragility-fracture', {
     activeOnly: false,
     accept: (f) => f.onsetAge === undefined || f.onsetAge >= ctx.policy.riskFactors.fractureMinAge,
   });
   const op = findCondition(ctx, 'osteoporosis', { activeOnly: true });
   const opn = findCondition(ctx, 'osteopenia', { activeOnly: true });
-  // rules.md §3 (v2): any clinical status counts (docs/clinical-logic.md#estradiol).
+  // docs/clinical-logic.md (v2): any clinical status counts (docs/clinical-logic.md#estradiol).
   const breast = findCondition(ctx, 'breast-cancer', { activeOnly: false });
   return {
     ...(fracture && { fragilityFracture: fracture }),

@@ -92,7 +92,7 @@ function aiUseOf(ctx: Ctx, r: MedicationRequest | MedicationStatement, day: DayN
 }
 
 /**
- * rules.md §1 (v2): a draft that renews earlier therapy — its priorPrescription or basedOn names
+ * docs/clinical-logic.md#trigger (v2): a draft that renews earlier therapy — its priorPrescription or basedOn names
  * a MedicationRequest that is an AI order in the record, or one the record does not hold (an AI
  * draft's prior prescription is the order it renews). docs/clinical-logic.md#established-therapy
  */
@@ -117,7 +117,7 @@ function renewedOrder(ctx: Ctx, input: FactsInput): AiUse | 'unresolved' | undef
 }
 
 /**
- * rules.md §1: established = an active AI order that is not one of the drafts being signed; the
+ * docs/clinical-logic.md#established-therapy: established = an active AI order that is not one of the drafts being signed; the
  * drugs are the drafts' (order hooks) or the active orders' (patient-view). v2: also when the
  * draft renews earlier therapy — an active AI order or statement in the record started before
  * today (even under the draft's own id: EHRs re-sign active orders), or a draft pointing at the

@@ -1,4 +1,4 @@
-/** rules.md §2 DXA facts: the last DXA (axial, and peripheral apart), T-scores, annual BMD loss. */
+/** docs/clinical-logic.md#facts DXA facts: the last DXA (axial, and peripheral apart), T-scores, annual BMD loss. */
 import type { Procedure, ServiceRequest } from 'fhir/r4.js';
 import { DAYS_PER_YEAR, dayOf, isoDay, monthsBefore, type DayNumber } from '../dates.js';
 import { asArray, codingsOf, referenceOf } from '../fhir-read.js';
@@ -32,7 +32,7 @@ function dxaDay(r: Procedure | ServiceRequest): DayNumber | undefined {
 
 type DatedProvenance = Provenance & { date: string; day: DayNumber };
 
-/** rules.md §2 minT sites: spine, total hip, femur/femoral neck, radius, either side (not the calcaneus, nor an unspecified site). */
+/** docs/clinical-logic.md#dxa minT sites: spine, total hip, femur/femoral neck, radius, either side (not the calcaneus, nor an unspecified site). */
 const MIN_T_SITES: ReadonlySet<string> = new Set(['lumbar-spine', 'total-hip', 'femoral-neck', 'radius']);
 
 function atMinTSite(c: Concept): boolean {
@@ -40,7 +40,7 @@ function atMinTSite(c: Concept): boolean {
 }
 
 /**
- * The DXA that baseline-dxa asks for is axial (rules.md §3; evidence §5b R1: "no T-score and no
+ * The DXA that baseline-dxa asks for is axial (docs/clinical-logic.md#dxa; evidence §5b R1: "no T-score and no
  * 77080/77085"): a result at a minT site, or a study whose code the value set marks axial.
  */
 function countsAsDxa(c: Concept): boolean {
@@ -103,7 +103,7 @@ function tScores(ctx: Ctx, from: DayNumber): Measurement[] {
 }
 
 /**
- * rules.md §2 bmdLossPerYear, per BMD code at a minT site: latest vs the latest result at least
+ * docs/clinical-logic.md#bmd-loss bmdLossPerYear, per BMD code at a minT site: latest vs the latest result at least
  * `minGapMonths` before it. Unrounded (rounding would move the ≥ 5 %/yr boundary).
  */
 function bmdLosses(ctx: Ctx): BmdLoss[] {

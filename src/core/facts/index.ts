@@ -1,5 +1,5 @@
 /**
- * rules.md §2: the facts of one request, normalised once, each with the resource, code, date and
+ * docs/clinical-logic.md#facts: the facts of one request, normalised once, each with the resource, code, date and
  * value it came from. Pure: `now` is injected, nothing is read from the outside. Each part lives
  * in its own file and returns its piece of `Facts`.
  */

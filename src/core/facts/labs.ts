@@ -1,4 +1,4 @@
-/** rules.md §2 lab and vital facts: estradiol, BMI (direct or from weight and height), smoking status. */
+/** docs/clinical-logic.md#facts lab and vital facts: estradiol, BMI (direct or from weight and height), smoking status. */
 import { isoDay, monthsBefore, type DayNumber } from '../dates.js';
 import { isString } from '../fhir-read.js';
 import { measure, provenanceOf, type ObservationIndex } from '../observations.js';
@@ -36,7 +36,7 @@ function bmi(ctx: Ctx): Facts['bmi'] {
 const SMOKING_KINDS: ReadonlySet<string> = new Set(['current', 'former', 'never', 'unknown']);
 
 /**
- * The latest smoking status with an answer. rules.md §2 factor 7 (v2): the US Core answers are
+ * The latest smoking status with an answer. docs/clinical-logic.md#risk-factors factor 7 (v2): the US Core answers are
  * read by code; an answer in no list is "not readable", never "absent"
  * (docs/clinical-logic.md#risk-factors).
  */

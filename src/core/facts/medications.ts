@@ -1,4 +1,4 @@
-/** rules.md §2 medication facts: bone agent, calcium or vitamin D, testosterone — each with the order or statement that shows it. */
+/** docs/clinical-logic.md#facts medication facts: bone agent, calcium or vitamin D, testosterone — each with the order or statement that shows it. */
 import type { MedicationAdministration, MedicationRequest, MedicationStatement } from 'fhir/r4.js';
 import { dayOf, isoDay, monthsBefore, type DayNumber } from '../dates.js';
 import { asArray, referenceOf } from '../fhir-read.js';
@@ -32,7 +32,7 @@ export function medicationUse(
   };
 }
 
-/** rules.md §2 onBoneAgent / onCalciumOrVitaminD: an active order or statement of the class. */
+/** docs/clinical-logic.md#bone-agent-status onBoneAgent / onCalciumOrVitaminD: an active order or statement of the class. */
 function onClass(ctx: Ctx, cls: MedicationClass, drafts: readonly MedicationRequest[]): MedicationUse | undefined {
   for (const list of [ctx.activeUses, drafts]) {
     for (const r of list) {
@@ -70,14 +70,14 @@ function recentDoseDay(ctx: Ctx, r: AnyUse): DayNumber | undefined {
 }
 
 /**
- * Statuses that say no dose was given or ordered: rules.md §2 (v2) names entered-in-error and
+ * Statuses that say no dose was given or ordered: docs/clinical-logic.md#facts (v2) names entered-in-error and
  * cancelled; not-done (an administration) and not-taken (a statement) say the same in their
  * resource's words.
  */
 const NO_DOSE = new Set(['entered-in-error', 'cancelled', 'not-done', 'not-taken']);
 
 /**
- * rules.md §2 onBoneAgent (v2): a long-acting agent given or ordered recently counts as taken —
+ * docs/clinical-logic.md#bone-agent-status onBoneAgent (v2): a long-acting agent given or ordered recently counts as taken —
  * denosumab within 7 months, zoledronic acid within 13 (policy), from an administration, an order
  * of any status, or a statement (docs/clinical-logic.md#bone-agent-status). The most recent wins.
  */

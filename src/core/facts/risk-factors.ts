@@ -1,4 +1,4 @@
-/** rules.md §2: the seven Hadji risk factors, each present, absent, or not assessable from the data. */
+/** docs/clinical-logic.md#facts: the seven Hadji risk factors, each present, absent, or not assessable from the data. */
 import { monthsBefore } from '../dates.js';
 import { lt } from '../compare.js';
 import { classify } from '../medication.js';

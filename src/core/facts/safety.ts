@@ -1,4 +1,4 @@
-/** rules.md §2 safety facts: corrected calcium, 25-OH vitamin D, eGFR, and the conditions that change the bone-agent choice. */
+/** docs/clinical-logic.md#safety: corrected calcium, 25-OH vitamin D, eGFR, and the conditions that change the bone-agent choice. */
 import { isoDay, monthsBefore, type DayNumber } from '../dates.js';
 import { measure, type ObsPoint } from '../observations.js';
 import type { Measurement, SafetyFacts } from '../types.js';
@@ -7,7 +7,7 @@ import { findCondition } from './conditions.js';
 import type { Ctx } from './context.js';
 
 /**
- * A safety lab (rules.md §2 safety facts) from the latest day that has a usable result. Several
+ * A safety lab (docs/clinical-logic.md#safety) from the latest day that has a usable result. Several
  * results that day (two eGFR equations, a repeat) → the lowest: the bone-agent checks all fire
  * below a threshold, so the worst value errs on the safe side whatever the resource ids.
  */
@@ -54,7 +54,7 @@ function correctedCalcium(ctx: Ctx, p: ObsPoint): SafetyFacts['calcium'] {
 }
 
 /**
- * rules.md sets no window for "omit when eGFR < 35": the latest eGFR counts whatever its age,
+ * the rule set sets no window for "omit when eGFR < 35": the latest eGFR counts whatever its age,
  * and is marked when older than the lab lookback so the card can say so.
  */
 function egfr(ctx: Ctx, labsFrom: DayNumber): Measurement | undefined {

@@ -127,7 +127,7 @@ export interface PrefixRule {
   source: string;
 }
 
-/** A word or ingredient name that recognises the class in free text (rules.md §2). */
+/** A word or ingredient name that recognises the class in free text (docs/clinical-logic.md#medication-classes). */
 export interface MatchName {
   name: string;
   ingredient?: string;
