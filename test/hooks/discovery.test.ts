@@ -1,7 +1,7 @@
 import request from 'supertest';
 import { DATA_KEYS } from '../../src/core/index.js';
 import { prefetchTemplates } from '../../src/fhir/queries.js';
-import { testApp } from './support/app.js';
+import { testApp } from '../http/support/app.js';
 
 /** The only tokens CDS Hooks 2.0 allows in templates (cds-hooks-2.0.md §2.1). */
 const TOKENS_2_0 = new Set([

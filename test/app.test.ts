@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import request from 'supertest';
-import { example, testApp } from './support/app.js';
+import { example, testApp } from './http/support/app.js';
 
 type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
 

@@ -1,6 +1,6 @@
 import { MemoryFeedbackStore } from '../../src/store/memory-store.js';
-import { accepted, card, overridden, SERVICE } from '../store/support/records.js';
-import { MARCH, MARCH_DAILY, MARCH_SUMMARY, OTHER_SERVICE as OTHER, SCENARIO_CARDS, SCENARIO_FEEDBACK } from '../store/support/summary-scenario.js';
+import { accepted, card, overridden, SERVICE } from './support/records.js';
+import { MARCH, MARCH_DAILY, MARCH_SUMMARY, OTHER_SERVICE as OTHER, SCENARIO_CARDS, SCENARIO_FEEDBACK } from './support/summary-scenario.js';
 
 
 describe('MemoryFeedbackStore', () => {

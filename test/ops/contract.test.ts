@@ -8,7 +8,7 @@ import { makeKey, mint, type TestKey } from '../auth/support.js';
 import { closedPort } from '../store/support/env.js';
 import { collectingLogger } from '../store/support/logger.js';
 import { documented, expectMatchesSpec, seen } from '../support/openapi-contract.js';
-import { BASE_URL, example, testApp, type TestApp } from './support/app.js';
+import { BASE_URL, example, testApp, type TestApp } from '../http/support/app.js';
 
 /**
  * Every operation of openapi.yaml exercised against the real app, each answer checked against the

@@ -1,6 +1,6 @@
 import request from 'supertest';
-import { example, testApp } from './support/app.js';
-import { expectWellFormedCards, topics } from './support/cards.js';
+import { example, testApp } from '../http/support/app.js';
+import { expectWellFormedCards, topics } from '../http/support/cards.js';
 
 const SIGN = '/cds-services/aibl-order-sign';
 const SELECT = '/cds-services/aibl-order-select';

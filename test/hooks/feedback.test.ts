@@ -1,6 +1,6 @@
 import request from 'supertest';
 import { MemoryFeedbackStore } from '../../src/store/memory-store.js';
-import { example, testApp } from './support/app.js';
+import { example, testApp } from '../http/support/app.js';
 
 const FEEDBACK = '/cds-services/aibl-order-sign/feedback';
 

@@ -1,5 +1,5 @@
 import { Writable } from 'node:stream';
-import { createLogger, serializeError } from '../../src/logger.js';
+import { createLogger, serializeError } from '../src/logger.js';
 
 function capture() {
   const chunks: string[] = [];

@@ -8,8 +8,8 @@ import request from 'supertest';
 import { prefetchFromServer } from '../support/prefetch-from-server.js';
 import { resourcesOf } from '../support/prefetch-resources.js';
 import { startFhirServer, type TestFhirServer } from '../support/fhir-server.js';
-import { example, testApp } from './support/app.js';
-import { expectWellFormedCards, topics } from './support/cards.js';
+import { example, testApp } from '../http/support/app.js';
+import { expectWellFormedCards, topics } from '../http/support/cards.js';
 
 const SIGN = '/cds-services/aibl-order-sign';
 const LOINC = 'http://loinc.org';

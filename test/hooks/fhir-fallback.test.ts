@@ -3,8 +3,8 @@ import { resourcesOf } from '../support/prefetch-resources.js';
 import request from 'supertest';
 import { prefetchTemplates } from '../../src/fhir/queries.js';
 import { startFhirServer, type TestFhirServer } from '../support/fhir-server.js';
-import { example, testApp } from './support/app.js';
-import { expectWellFormedCards, topics } from './support/cards.js';
+import { example, testApp } from '../http/support/app.js';
+import { expectWellFormedCards, topics } from '../http/support/cards.js';
 
 const SIGN = '/cds-services/aibl-order-sign';
 const VIEW = '/cds-services/aibl-patient-view';

@@ -1,5 +1,5 @@
 import request from 'supertest';
-import { example, testApp } from './support/app.js';
+import { example, testApp } from '../http/support/app.js';
 
 const SIGN = '/cds-services/aibl-order-sign';
 

@@ -3,9 +3,9 @@ import { createServer, request as httpRequest, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { transpiledSources } from '../store/support/transpile.js';
-import { listeningPort, runServer, type RunningServer as Running } from '../support/server-process.js';
-import { example } from './support/app.js';
+import { transpiledSources } from './store/support/transpile.js';
+import { listeningPort, runServer, type RunningServer as Running } from './support/server-process.js';
+import { example } from './http/support/app.js';
 
 let buildDir: string;
 let serverJs: string;
