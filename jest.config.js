@@ -18,7 +18,9 @@ function suitesNeedingServices(dir = join(ROOT, 'test')) {
     if (entry.isDirectory()) found.push(...suitesNeedingServices(path));
     else if (entry.name.endsWith('.test.ts')) {
       const header = readFileSync(path, 'utf8').slice(0, 4000);
-      const env = [...header.matchAll(/@requires-env\s+([A-Z0-9_ ,]+)/g)].flatMap((m) => m[1].split(/[\s,]+/).filter(Boolean));
+      const env = [...header.matchAll(/@requires-env\s+([A-Z0-9_ ,]+)/g)].flatMap((m) =>
+        m[1].split(/[\s,]+/).filter(Boolean),
+      );
       if (env.length > 0) found.push({ path: relative(ROOT, path), env });
     }
   }

@@ -11,7 +11,9 @@ import { parseArgs } from 'node:util';
 import { answerOrderSign } from './pipeline.js';
 import { benchOrderSignRequest } from './request.js';
 
-const { values } = parseArgs({ options: { requests: { type: 'string', default: '1000' }, top: { type: 'string', default: '40' } } });
+const { values } = parseArgs({
+  options: { requests: { type: 'string', default: '1000' }, top: { type: 'string', default: '40' } },
+});
 const N = Number(values.requests);
 const TOP = Number(values.top);
 const text = JSON.stringify(benchOrderSignRequest());
@@ -60,5 +62,9 @@ const out = (s: string) => process.stdout.write(`${s}\n`);
 out(`allocated per request (mean of ${N}): ${(total / N / 1024).toFixed(0)} KB`);
 out('\nself, by function:');
 for (const [k, v] of [...self].sort((a, b) => b[1] - a[1]).slice(0, TOP)) out(`${kb(v)}  ${k}`);
-out('\ninclusive, the project\'s functions:');
-for (const [k, v] of [...inclusive].filter(([k]) => k.includes('src/')).sort((a, b) => b[1] - a[1]).slice(0, TOP)) out(`${kb(v)}  ${k}`);
+out("\ninclusive, the project's functions:");
+for (const [k, v] of [...inclusive]
+  .filter(([k]) => k.includes('src/'))
+  .sort((a, b) => b[1] - a[1])
+  .slice(0, TOP))
+  out(`${kb(v)}  ${k}`);

@@ -19,7 +19,14 @@ function spin(): void {
 }
 
 const FIXED = JSON.stringify({
-  cards: [{ uuid: '00000000-0000-4000-8000-000000000000', summary: 'Order a baseline DXA before anastrozole', indicator: 'warning', source: { label: 'baseline' } }],
+  cards: [
+    {
+      uuid: '00000000-0000-4000-8000-000000000000',
+      summary: 'Order a baseline DXA before anastrozole',
+      indicator: 'warning',
+      source: { label: 'baseline' },
+    },
+  ],
 });
 
 const app = express();
@@ -33,7 +40,9 @@ app.post('/cds-services/:id', (req, res) => {
   spin();
   res.type('application/json').send(FIXED);
 });
-app.get('/healthz', (_req, res) => { res.json({ status: 'ok' }); });
+app.get('/healthz', (_req, res) => {
+  res.json({ status: 'ok' });
+});
 const port = Number(process.env.PORT ?? 0);
 const server = app.listen(port, '127.0.0.1', () => {
   const address = server.address();

@@ -16,7 +16,10 @@ import { benchOrderSignRequest } from './request.js';
 
 /** Every resource the benchmark request carries as prefetch, so the server holds the same patient. */
 function benchResources(): Resource[] {
-  const prefetch = benchOrderSignRequest()['prefetch'] as Record<string, { resourceType: string; entry?: { resource: Resource }[] }>;
+  const prefetch = benchOrderSignRequest()['prefetch'] as Record<
+    string,
+    { resourceType: string; entry?: { resource: Resource }[] }
+  >;
   const out: Resource[] = [];
   for (const value of Object.values(prefetch)) {
     if (value.resourceType === 'Bundle') out.push(...(value.entry ?? []).map((e) => e.resource));

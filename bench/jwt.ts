@@ -11,10 +11,20 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { makeKey, mint, type TestKey } from '../test/auth/support.js';
-import { freePort, LAUNCHER, load, machine, measureRound, roundLine, startNode, variantTable, type RoundFigures, type Started } from './lib.js';
+import {
+  freePort,
+  LAUNCHER,
+  load,
+  machine,
+  measureRound,
+  roundLine,
+  startNode,
+  variantTable,
+  type RoundFigures,
+  type Started,
+} from './lib.js';
 import { benchOrderSignRequest } from './request.js';
 
 const { values: args } = parseArgs({
@@ -64,10 +74,20 @@ async function main(): Promise<void> {
       for (let i = 0; i < perVariant; i++) v.tokens.push(await mint(v.key, ISSUER, `${PUBLIC_BASE_URL}${PATH}`));
     }
     for (const v of variants) {
-      const env: Record<string, string> = { NODE_ENV: 'development', LOG_LEVEL: 'warn', DATA_DIR: join(dir, v.name.replace(/\W+/g, '-')), PUBLIC_BASE_URL };
+      const env: Record<string, string> = {
+        NODE_ENV: 'development',
+        LOG_LEVEL: 'warn',
+        DATA_DIR: join(dir, v.name.replace(/\W+/g, '-')),
+        PUBLIC_BASE_URL,
+      };
       if (v.key) {
         const clients = join(dir, `clients-${v.key.alg}.json`);
-        writeFileSync(clients, JSON.stringify({ clients: [{ iss: ISSUER, jwks: { keys: [v.key.publicJwk] }, fhirServers: [request.fhirServer] }] }));
+        writeFileSync(
+          clients,
+          JSON.stringify({
+            clients: [{ iss: ISSUER, jwks: { keys: [v.key.publicJwk] }, fhirServers: [request.fhirServer] }],
+          }),
+        );
         env.CDS_CLIENTS_FILE = clients;
       }
       v.server = await startNode(LAUNCHER, env, await freePort());
@@ -105,6 +125,6 @@ async function main(): Promise<void> {
 }
 
 main().catch((err: unknown) => {
-  process.stderr.write(`bench:jwt failed: ${err instanceof Error ? err.stack ?? err.message : String(err)}\n`);
+  process.stderr.write(`bench:jwt failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
   process.exit(1);
 });

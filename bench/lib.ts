@@ -43,7 +43,12 @@ export function freePort(): Promise<number> {
  * Starts a Node script — or LAUNCHER, which execs node itself (its pid is then node's) — on a
  * loopback port and waits until /healthz answers.
  */
-export async function startNode(script: string, env: Record<string, string>, port: number, opts: StartOptions = {}): Promise<Started> {
+export async function startNode(
+  script: string,
+  env: Record<string, string>,
+  port: number,
+  opts: StartOptions = {},
+): Promise<Started> {
   const baseEnv = { ...process.env, ...env, PORT: String(port), HOST: '127.0.0.1' };
   const child =
     script === LAUNCHER
@@ -56,7 +61,10 @@ export async function startNode(script: string, env: Record<string, string>, por
           },
           stdio: ['ignore', 'ignore', 'inherit'],
         })
-      : spawn(process.execPath, [...(opts.nodeArgs ?? []), script], { env: baseEnv, stdio: ['ignore', 'ignore', 'inherit'] });
+      : spawn(process.execPath, [...(opts.nodeArgs ?? []), script], {
+          env: baseEnv,
+          stdio: ['ignore', 'ignore', 'inherit'],
+        });
   const deadline = Date.now() + 20_000;
   for (;;) {
     if (child.exitCode !== null) throw new Error(`${script} exited with ${child.exitCode}`);
@@ -202,7 +210,11 @@ export function table(rows: Record<string, string | number>[]): string {
   const cols = Object.keys(rows[0] ?? {});
   const widths = cols.map((c) => Math.max(c.length, ...rows.map((r) => String(r[c]).length)));
   const line = (cells: string[]) => '| ' + cells.map((c, i) => c.padEnd(widths[i]!)).join(' | ') + ' |';
-  return [line(cols), line(widths.map((w) => '-'.repeat(w))), ...rows.map((r) => line(cols.map((c) => String(r[c]))))].join('\n');
+  return [
+    line(cols),
+    line(widths.map((w) => '-'.repeat(w))),
+    ...rows.map((r) => line(cols.map((c) => String(r[c])))),
+  ].join('\n');
 }
 
 /** One round of load against a started server, per request: CPU of the process and of its main thread. */
@@ -218,7 +230,10 @@ export interface RoundFigures {
 export async function measureRound(name: string, s: Started, run: () => Promise<LoadResult>): Promise<RoundFigures> {
   const [cpu0, main0] = [cpuSeconds(s.pid), mainThreadCpuSeconds(s.pid)];
   const r = await run();
-  if (r.non2xx > 0 || r.errors > 0) throw new Error(`${name}: ${r.non2xx} non-2xx answers, ${r.errors} errors (statuses ${JSON.stringify(r.statusClasses)})`);
+  if (r.non2xx > 0 || r.errors > 0)
+    throw new Error(
+      `${name}: ${r.non2xx} non-2xx answers, ${r.errors} errors (statuses ${JSON.stringify(r.statusClasses)})`,
+    );
   return {
     rps: r.requestsPerSec,
     p99: r.p99,

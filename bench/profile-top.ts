@@ -19,7 +19,10 @@ interface Profile {
   timeDeltas: number[];
 }
 
-const { values, positionals } = parseArgs({ allowPositionals: true, options: { top: { type: 'string', default: '30' }, all: { type: 'boolean', default: false } } });
+const { values, positionals } = parseArgs({
+  allowPositionals: true,
+  options: { top: { type: 'string', default: '30' }, all: { type: 'boolean', default: false } },
+});
 const file = positionals[0];
 if (!file) {
   process.stderr.write('usage: profile-top <file.cpuprofile> [--top N]\n');
@@ -50,7 +53,8 @@ function group(key: (n: ProfileNode) => string): [string, number][] {
   return [...sums].sort((a, b) => b[1] - a[1]).slice(0, top);
 }
 
-const label = (n: ProfileNode) => `${n.callFrame.functionName || '(anonymous)'}  ${shortUrl(n.callFrame.url)}:${n.callFrame.lineNumber + 1}`;
+const label = (n: ProfileNode) =>
+  `${n.callFrame.functionName || '(anonymous)'}  ${shortUrl(n.callFrame.url)}:${n.callFrame.lineNumber + 1}`;
 const pct = (us: number) => `${((100 * us) / total).toFixed(1).padStart(5)} %`;
 process.stdout.write(`total sampled ${(total / 1e6).toFixed(1)} s\n\nself time by function:\n`);
 for (const [k, us] of group(label)) {
@@ -72,7 +76,10 @@ for (const [id, us] of selfUs) {
   }
 }
 process.stdout.write(`\ntotal (inclusive) time of ${values.all ? 'all' : "the project's"} functions:\n`);
-for (const [k, us] of [...inclusive].filter(([k]) => values.all || k.includes(' src/')).sort((a, b) => b[1] - a[1]).slice(0, top)) {
+for (const [k, us] of [...inclusive]
+  .filter(([k]) => values.all || k.includes(' src/'))
+  .sort((a, b) => b[1] - a[1])
+  .slice(0, top)) {
   process.stdout.write(`${pct(us)}  ${k}\n`);
 }
 process.stdout.write('\nself time by file:\n');

@@ -16,14 +16,24 @@ function isoMonthsAgo(months: number, now: Date): string {
   return d.toISOString();
 }
 
-function observation(now: Date, id: string, code: string, display: string, value: number, unit: string, monthsAgo: number) {
+function observation(
+  now: Date,
+  id: string,
+  code: string,
+  display: string,
+  value: number,
+  unit: string,
+  monthsAgo: number,
+) {
   return {
     fullUrl: `https://ehr.example.org/fhir/Observation/${id}`,
     resource: {
       resourceType: 'Observation',
       id,
       status: 'final',
-      category: [{ coding: [{ system: 'http://terminology.hl7.org/CodeSystem/observation-category', code: 'laboratory' }] }],
+      category: [
+        { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/observation-category', code: 'laboratory' }] },
+      ],
       code: { coding: [{ system: LOINC, code, display }], text: display },
       subject: { reference: 'Patient/bench-patient' },
       effectiveDateTime: isoMonthsAgo(monthsAgo, now),
@@ -87,11 +97,19 @@ export function benchOrderSignRequest(now = new Date(), hookInstance: string = r
     resource: {
       resourceType: 'Condition',
       id: `cond-${i}`,
-      clinicalStatus: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/condition-clinical', code: 'active' }] },
-      verificationStatus: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/condition-ver-status', code: 'confirmed' }] },
-      code: i === 0
-        ? { coding: [{ system: SNOMED, code: '254837009', display: 'Malignant neoplasm of breast' }] }
-        : { coding: [{ system: SNOMED, code: '38341003', display: 'Hypertensive disorder' }], text: `Condition ${i}` },
+      clinicalStatus: {
+        coding: [{ system: 'http://terminology.hl7.org/CodeSystem/condition-clinical', code: 'active' }],
+      },
+      verificationStatus: {
+        coding: [{ system: 'http://terminology.hl7.org/CodeSystem/condition-ver-status', code: 'confirmed' }],
+      },
+      code:
+        i === 0
+          ? { coding: [{ system: SNOMED, code: '254837009', display: 'Malignant neoplasm of breast' }] }
+          : {
+              coding: [{ system: SNOMED, code: '38341003', display: 'Hypertensive disorder' }],
+              text: `Condition ${i}`,
+            },
       subject: { reference: 'Patient/bench-patient' },
       onsetDateTime: isoMonthsAgo(24 + i, now),
     },
@@ -102,7 +120,10 @@ export function benchOrderSignRequest(now = new Date(), hookInstance: string = r
       id: `med-${i}`,
       status: 'active',
       intent: 'order',
-      medicationCodeableConcept: { coding: [{ system: RXNORM, code: '314076', display: 'lisinopril 10 MG Oral Tablet' }], text: 'lisinopril 10 MG Oral Tablet' },
+      medicationCodeableConcept: {
+        coding: [{ system: RXNORM, code: '314076', display: 'lisinopril 10 MG Oral Tablet' }],
+        text: 'lisinopril 10 MG Oral Tablet',
+      },
       subject: { reference: 'Patient/bench-patient' },
       authoredOn: isoMonthsAgo(12 + i, now),
     },
@@ -117,21 +138,32 @@ export function benchOrderSignRequest(now = new Date(), hookInstance: string = r
       draftOrders: {
         resourceType: 'Bundle',
         type: 'collection',
-        entry: [{
-          resource: {
-            resourceType: 'MedicationRequest',
-            id: 'draft-anastrozole',
-            status: 'draft',
-            intent: 'order',
-            medicationCodeableConcept: { coding: [{ system: RXNORM, code: '199224', display: 'anastrozole 1 MG Oral Tablet' }], text: 'anastrozole 1 MG Oral Tablet' },
-            subject: { reference: 'Patient/bench-patient' },
-            dosageInstruction: [{ text: '1 mg by mouth once daily' }],
+        entry: [
+          {
+            resource: {
+              resourceType: 'MedicationRequest',
+              id: 'draft-anastrozole',
+              status: 'draft',
+              intent: 'order',
+              medicationCodeableConcept: {
+                coding: [{ system: RXNORM, code: '199224', display: 'anastrozole 1 MG Oral Tablet' }],
+                text: 'anastrozole 1 MG Oral Tablet',
+              },
+              subject: { reference: 'Patient/bench-patient' },
+              dosageInstruction: [{ text: '1 mg by mouth once daily' }],
+            },
           },
-        }],
+        ],
       },
     },
     prefetch: {
-      patient: { resourceType: 'Patient', id: 'bench-patient', gender: 'female', birthDate: isoMonthsAgo(70 * 12 + 3, now).slice(0, 10), name: [{ family: 'Bench', given: ['Pat'] }] },
+      patient: {
+        resourceType: 'Patient',
+        id: 'bench-patient',
+        gender: 'female',
+        birthDate: isoMonthsAgo(70 * 12 + 3, now).slice(0, 10),
+        name: [{ family: 'Bench', given: ['Pat'] }],
+      },
       dxa: searchset(dxa),
       labs: searchset(labs),
       conditions: searchset(conditions),

@@ -86,7 +86,11 @@ async function startService(dataDir: string, profileDir?: string): Promise<Start
 
 /** The answer the service gives to a body, checked before anything is timed. */
 async function probe(port: number, body: string): Promise<{ status: number; topics: string[] }> {
-  const res = await fetch(`http://127.0.0.1:${port}${PATH}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+  const res = await fetch(`http://127.0.0.1:${port}${PATH}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body,
+  });
   const json = (await res.json()) as { cards?: { source?: { topic?: { code?: string } } }[] };
   return { status: res.status, topics: (json.cards ?? []).map((c) => c.source?.topic?.code ?? '?').sort() };
 }
@@ -119,11 +123,15 @@ function row(
 }
 
 async function throughput(body: string, dataDir: string): Promise<{ ok: boolean; service: Started }> {
-  const [baseline, service] = [await startNode(baselineJs, {}, await freePort()), await startService(dataDir, args['cpu-prof'])];
+  const [baseline, service] = [
+    await startNode(baselineJs, {}, await freePort()),
+    await startService(dataDir, args['cpu-prof']),
+  ];
   try {
     const answer = await probe(service.port, body);
     out(`service answer: ${answer.status}, cards ${answer.topics.join(', ')}`);
-    if (answer.status !== 200 || answer.topics.length < 2) throw new Error('the service did not answer the benchmark request with cards');
+    if (answer.status !== 200 || answer.topics.length < 2)
+      throw new Error('the service did not answer the benchmark request with cards');
     const base = await probe(baseline.port, body);
     if (base.status !== 200) throw new Error(`baseline answered ${base.status}`);
 
@@ -164,13 +172,21 @@ async function throughput(body: string, dataDir: string): Promise<{ ok: boolean;
     const ratio = s.requestsPerSec / b.requestsPerSec;
     const perRound = rounds.map((x) => {
       const other = rounds.find((y) => y.round === x.round && y.who !== x.who)!;
-      return row(`${x.who} #${x.round}`, x.r, x.rss, x.cpuMs, x.who === 'service' ? x.r.requestsPerSec / other.r.requestsPerSec : undefined);
+      return row(
+        `${x.who} #${x.round}`,
+        x.r,
+        x.rss,
+        x.cpuMs,
+        x.who === 'service' ? x.r.requestsPerSec / other.r.requestsPerSec : undefined,
+      );
     });
     out();
     out(`## Prefetch: ${CONNECTIONS} connections, ${ROUNDS} × ${DURATION} s each, alternating`);
     out(table([...perRound, row('baseline (all)', b, b.rss, b.cpuMs), row('service (all)', s, s.rss, s.cpuMs, ratio)]));
     out('(all: req/s and CPU are the means of the rounds, p50 the median, p99 the worst round)');
-    out(`CPU per request, service / baseline: ${(s.cpuMs / b.cpuMs).toFixed(2)} (i.e. a CPU-bound throughput ratio of ${(b.cpuMs / s.cpuMs).toFixed(2)})`);
+    out(
+      `CPU per request, service / baseline: ${(s.cpuMs / b.cpuMs).toFixed(2)} (i.e. a CPU-bound throughput ratio of ${(b.cpuMs / s.cpuMs).toFixed(2)})`,
+    );
     const ok = ratio >= TARGET.ratio && s.p99 < TARGET.p99Ms && s.bad === 0 && b.bad === 0;
     out(
       `targets: ratio ${ratio.toFixed(2)} ≥ ${TARGET.ratio} ${ratio >= TARGET.ratio ? 'OK' : 'MISSED'}; ` +
@@ -222,17 +238,28 @@ async function memory(body: string, dataDir: string): Promise<boolean> {
   const service = await startService(dataDir);
   try {
     const step = RSS_REQUESTS / 10;
-    const samples: { requests: number; rss: number; p99: number }[] = [{ requests: 0, rss: rssMb(service.pid), p99: 0 }];
+    const samples: { requests: number; rss: number; p99: number }[] = [
+      { requests: 0, rss: rssMb(service.pid), p99: 0 },
+    ];
     let bad = 0;
     for (let done = step; done <= RSS_REQUESTS; done += step) {
-      const r = await load({ url: `http://127.0.0.1:${service.port}${PATH}`, body, connections: CONNECTIONS, amount: step });
+      const r = await load({
+        url: `http://127.0.0.1:${service.port}${PATH}`,
+        body,
+        connections: CONNECTIONS,
+        amount: step,
+      });
       bad += r.non2xx + r.errors + r.timeouts;
       samples.push({ requests: done, rss: rssMb(service.pid), p99: r.p99 });
     }
     const end = samples[samples.length - 1]!.rss;
     out();
     out(`## Memory: RSS of a fresh service over ${RSS_REQUESTS} requests (${CONNECTIONS} connections)`);
-    out(table(samples.map((x) => ({ requests: x.requests, 'RSS MB': f1(x.rss), 'p99 ms': x.requests === 0 ? '' : x.p99 }))));
+    out(
+      table(
+        samples.map((x) => ({ requests: x.requests, 'RSS MB': f1(x.rss), 'p99 ms': x.requests === 0 ? '' : x.p99 })),
+      ),
+    );
     // Growth is the median of the second half's samples against the first half's (the start, before
     // any load, left out). RSS saws by several MB between major collections, so one sample against
     // another could call a trough-to-peak a leak, or hide one; a leak, growing with every request,
@@ -260,13 +287,21 @@ async function fallback(service: Started): Promise<boolean> {
     const request = benchOrderSignRequest();
     delete request['prefetch'];
     request['fhirServer'] = fhir.baseUrl;
-    request['fhirAuthorization'] = { access_token: 'bench-token', token_type: 'Bearer', expires_in: 300, scope: 'user/*.read', subject: 'aibl-cds' };
+    request['fhirAuthorization'] = {
+      access_token: 'bench-token',
+      token_type: 'Bearer',
+      expires_in: 300,
+      scope: 'user/*.read',
+      subject: 'aibl-cds',
+    };
     const body = JSON.stringify(request);
     const withPrefetch = await probe(service.port, JSON.stringify(benchOrderSignRequest()));
     const answer = await probe(service.port, body);
     out();
     out(`## Fallback: no prefetch, 9 queries to the test FHIR server (own process) with 20 ms latency each`);
-    out(`service answer: ${answer.status}, cards ${answer.topics.join(', ')} (with prefetch: ${withPrefetch.topics.join(', ')})`);
+    out(
+      `service answer: ${answer.status}, cards ${answer.topics.join(', ')} (with prefetch: ${withPrefetch.topics.join(', ')})`,
+    );
     if (answer.status !== 200 || answer.topics.join() !== withPrefetch.topics.join()) {
       throw new Error('the fallback answer differs from the prefetch answer');
     }
@@ -311,8 +346,14 @@ async function fallback(service: Started): Promise<boolean> {
 async function main(): Promise<number> {
   const m = machine();
   out(`# aibl-cds benchmark — ${new Date().toISOString()}`);
-  out(`machine: ${m.cores} cores (${m.cpu}), node ${process.version}, load average ${loadavg().map((x) => x.toFixed(2)).join(' ')}`);
-  out(`service: bin/aibl-cds-server${NODE_OPTIONS.length > 0 ? ` with NODE_OPTIONS ${NODE_OPTIONS.join(' ')}` : ''}; baseline: node, no flags`);
+  out(
+    `machine: ${m.cores} cores (${m.cpu}), node ${process.version}, load average ${loadavg()
+      .map((x) => x.toFixed(2))
+      .join(' ')}`,
+  );
+  out(
+    `service: bin/aibl-cds-server${NODE_OPTIONS.length > 0 ? ` with NODE_OPTIONS ${NODE_OPTIONS.join(' ')}` : ''}; baseline: node, no flags`,
+  );
   const body = JSON.stringify(benchOrderSignRequest());
   out(`request: order-sign, ${(Buffer.byteLength(body) / 1024).toFixed(1)} KiB, full prefetch`);
   const dataDir = mkdtempSync(join(tmpdir(), 'aibl-bench-'));
@@ -337,7 +378,7 @@ async function main(): Promise<number> {
 main().then(
   (code) => process.exit(code),
   (err: unknown) => {
-    process.stderr.write(`bench failed: ${err instanceof Error ? err.stack ?? err.message : String(err)}\n`);
+    process.stderr.write(`bench failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
     process.exit(1);
   },
 );

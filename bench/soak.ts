@@ -18,7 +18,18 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
-import { freePort, LAUNCHER, machine, median, rssMb, startFhirProcess, startNode, table, type FhirProcess, type Started } from './lib.js';
+import {
+  freePort,
+  LAUNCHER,
+  machine,
+  median,
+  rssMb,
+  startFhirProcess,
+  startNode,
+  table,
+  type FhirProcess,
+  type Started,
+} from './lib.js';
 import { benchOrderSignRequest } from './request.js';
 
 const { values: args } = parseArgs({
@@ -52,24 +63,69 @@ function mix(fhirBase: string): MixRequest[] {
   const noPrefetch = benchOrderSignRequest();
   delete noPrefetch['prefetch'];
   noPrefetch['fhirServer'] = fhirBase;
-  noPrefetch['fhirAuthorization'] = { access_token: 'soak-token', token_type: 'Bearer', expires_in: 300, scope: 'user/*.read', subject: 'aibl-cds' };
+  noPrefetch['fhirAuthorization'] = {
+    access_token: 'soak-token',
+    token_type: 'Bearer',
+    expires_in: 300,
+    scope: 'user/*.read',
+    subject: 'aibl-cds',
+  };
   const schemaBroken = benchOrderSignRequest();
   (schemaBroken['context'] as Record<string, unknown>)['patientId'] = 42;
   const sign = '/cds-services/aibl-order-sign';
   return [
-    { kind: 'valid, full prefetch', path: sign, contentType: 'application/json', body: JSON.stringify(valid), expect: [200] },
-    { kind: 'invalid JSON', path: sign, contentType: 'application/json', body: '{"hook":"order-sign","context":{', expect: [400] },
-    { kind: 'schema violation', path: sign, contentType: 'application/json', body: JSON.stringify(schemaBroken), expect: [400] },
-    { kind: 'unknown service id', path: '/cds-services/no-such-service', contentType: 'application/json', body: JSON.stringify(valid), expect: [404] },
+    {
+      kind: 'valid, full prefetch',
+      path: sign,
+      contentType: 'application/json',
+      body: JSON.stringify(valid),
+      expect: [200],
+    },
+    {
+      kind: 'invalid JSON',
+      path: sign,
+      contentType: 'application/json',
+      body: '{"hook":"order-sign","context":{',
+      expect: [400],
+    },
+    {
+      kind: 'schema violation',
+      path: sign,
+      contentType: 'application/json',
+      body: JSON.stringify(schemaBroken),
+      expect: [400],
+    },
+    {
+      kind: 'unknown service id',
+      path: '/cds-services/no-such-service',
+      contentType: 'application/json',
+      body: JSON.stringify(valid),
+      expect: [404],
+    },
     { kind: 'not JSON', path: sign, contentType: 'text/plain', body: 'hello', expect: [415] },
     {
       kind: 'feedback',
       path: `${sign}/feedback`,
       contentType: 'application/json',
-      body: JSON.stringify({ feedback: [{ card: randomUUID(), outcome: 'accepted', acceptedSuggestions: [{ id: randomUUID() }], outcomeTimestamp: new Date().toISOString() }] }),
+      body: JSON.stringify({
+        feedback: [
+          {
+            card: randomUUID(),
+            outcome: 'accepted',
+            acceptedSuggestions: [{ id: randomUUID() }],
+            outcomeTimestamp: new Date().toISOString(),
+          },
+        ],
+      }),
       expect: [200],
     },
-    { kind: 'no prefetch, flaky FHIR server', path: sign, contentType: 'application/json', body: JSON.stringify(noPrefetch), expect: [200, 412] },
+    {
+      kind: 'no prefetch, flaky FHIR server',
+      path: sign,
+      contentType: 'application/json',
+      body: JSON.stringify(noPrefetch),
+      expect: [200, 412],
+    },
   ];
 }
 
@@ -103,7 +159,9 @@ async function main(): Promise<number> {
     for (const r of requests) out(`  ${r.kind.padEnd(32)} → expect ${r.expect.join(' or ')}`);
 
     const svc = service;
-    const samples: { t: number; rss: number; healthz: number }[] = [{ t: 0, rss: rssMb(svc.pid), healthz: await probe(svc.port, '/healthz') }];
+    const samples: { t: number; rss: number; healthz: number }[] = [
+      { t: 0, rss: rssMb(svc.pid), healthz: await probe(svc.port, '/healthz') },
+    ];
     const started = Date.now();
     const timer = setInterval(() => {
       void probe(svc.port, '/healthz').then((healthz) => {
@@ -126,7 +184,11 @@ async function main(): Promise<number> {
       })),
     });
     clearInterval(timer);
-    const end = { t: Math.round((Date.now() - started) / 1000), rss: rssMb(svc.pid), healthz: await probe(svc.port, '/healthz') };
+    const end = {
+      t: Math.round((Date.now() - started) / 1000),
+      rss: rssMb(svc.pid),
+      healthz: await probe(svc.port, '/healthz'),
+    };
     samples.push(end);
     const readyz = await probe(svc.port, '/readyz');
     const fhirStats = await fhir.stats();
@@ -138,9 +200,13 @@ async function main(): Promise<number> {
     const expected = new Set(requests.flatMap((r) => r.expect.map(String)));
     const unexpected = byStatus.filter((s) => !expected.has(s.status));
     out();
-    out(`## Answers (${result.requests.total} requests, ${result.requests.average.toFixed(0)} req/s, latency p50 ${result.latency.p50} ms, p99 ${result.latency.p99} ms, max ${result.latency.max} ms)`);
+    out(
+      `## Answers (${result.requests.total} requests, ${result.requests.average.toFixed(0)} req/s, latency p50 ${result.latency.p50} ms, p99 ${result.latency.p99} ms, max ${result.latency.max} ms)`,
+    );
     out(table(byStatus.map((s) => ({ status: s.status, count: s.count }))));
-    out(`connection errors ${result.errors}, timeouts ${result.timeouts}, 5xx ${fiveXx}, unexpected statuses ${unexpected.map((s) => s.status).join(' ') || 'none'}`);
+    out(
+      `connection errors ${result.errors}, timeouts ${result.timeouts}, 5xx ${fiveXx}, unexpected statuses ${unexpected.map((s) => s.status).join(' ') || 'none'}`,
+    );
     out(`FHIR server: ${fhirStats.requests} requests on ${fhirStats.opened} connections (${fhirStats.open} open now)`);
     out();
     out('## RSS over time');
@@ -151,7 +217,8 @@ async function main(): Promise<number> {
     // taken after the load stopped is left out (garbage not collected yet).
     const judged = DURATION >= 120;
     const during = samples.filter((s) => s !== end);
-    const medianRss = (from: number, to: number) => median(during.filter((s) => s.t >= from && s.t < to).map((s) => s.rss));
+    const medianRss = (from: number, to: number) =>
+      median(during.filter((s) => s.t >= from && s.t < to).map((s) => s.rss));
     const lateGrowth = judged ? medianRss(DURATION * 0.75, Infinity) - medianRss(DURATION / 2, DURATION * 0.75) : 0;
     out(
       `after the run: /healthz ${end.healthz}, /readyz ${readyz}; ` +
@@ -181,7 +248,7 @@ async function main(): Promise<number> {
 main().then(
   (code) => process.exit(code),
   (err: unknown) => {
-    process.stderr.write(`soak failed: ${err instanceof Error ? err.stack ?? err.message : String(err)}\n`);
+    process.stderr.write(`soak failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
     process.exit(1);
   },
 );

@@ -31,15 +31,21 @@ if (!parsed.ok) throw new Error('invalid benchmark request');
 const request = parsed.request;
 const findAi = () => findAiOrders(request.context.draftOrders, { medications: [], policy: defaultPolicy });
 const aiOrders = findAi();
-const gather = () => gatherPatientData({ patientId: request.context.patientId, prefetch: request.prefetch ?? null, deadlineMs: 1500 });
+const gather = () =>
+  gatherPatientData({ patientId: request.context.patientId, prefetch: request.prefetch ?? null, deadlineMs: 1500 });
 const gathered = await gather();
 if (!gathered.ok) throw new Error('gathering failed');
 const record = gathered.record;
 const drafts = (request.context.draftOrders?.entry ?? [])
   .map((e) => e.resource)
-  .filter((r): r is MedicationRequest => r?.resourceType === 'MedicationRequest' && !aiOrders.some((o) => o.request === r));
+  .filter(
+    (r): r is MedicationRequest => r?.resourceType === 'MedicationRequest' && !aiOrders.some((o) => o.request === r),
+  );
 const evaluate = () =>
-  evaluatePatient({ hook: 'order-sign', now: new Date(), record, aiOrders, draftMedicationRequests: drafts }, defaultPolicy);
+  evaluatePatient(
+    { hook: 'order-sign', now: new Date(), record, aiOrders, draftMedicationRequests: drafts },
+    defaultPolicy,
+  );
 const recommendations = evaluate().recommendations;
 const render = () => renderCards(recommendations, { patientReference: 'Patient/bench-patient', newId: randomUUID });
 const cards = render();
@@ -67,7 +73,9 @@ async function cost(work: () => unknown, n: number): Promise<{ cpuUs: number; wa
 }
 
 const out = (s: string) => process.stdout.write(`${s}\n`);
-out(`per call, best of ${REPEAT} × ${N} (body ${(text.length / 1024).toFixed(1)} KiB, answer ${(answer.length / 1024).toFixed(1)} KiB, ${cards.length} cards):`);
+out(
+  `per call, best of ${REPEAT} × ${N} (body ${(text.length / 1024).toFixed(1)} KiB, answer ${(answer.length / 1024).toFixed(1)} KiB, ${cards.length} cards):`,
+);
 out(`  ${'stage'.padEnd(26)} ${'CPU µs'.padStart(7)} ${'wall µs'.padStart(8)}`);
 let sum = 0;
 let parseUs = 0;

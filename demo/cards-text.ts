@@ -25,7 +25,12 @@ function section(detail: string, heading: RegExp): string[] {
 /** Drops the provenance in parentheses after a value, `(Observation/x; LOINC … (CKD-EPI 2021))`. */
 function short(fact: string): string {
   let out = fact;
-  for (let at = out.search(/ \((?:Observation|Condition|MedicationRequest|MedicationStatement|Procedure|ServiceRequest)\//); at >= 0; ) {
+  for (
+    let at = out.search(
+      / \((?:Observation|Condition|MedicationRequest|MedicationStatement|Procedure|ServiceRequest)\//,
+    );
+    at >= 0;
+  ) {
     let depth = 0;
     let end = at + 1;
     for (; end < out.length; end++) {

@@ -92,7 +92,12 @@ export async function startDemo(opts: DemoOptions = {}): Promise<RunningDemo> {
 
   const logger = opts.logger ?? createLogger({ level: 'warn' });
   // In-thread: the demo serves a handful of calls and needs no transpiled worker module.
-  const engine = createEngine({ workers: 0, policy: defaultPolicy, logger, ...(opts.now !== undefined && { now: () => now }) });
+  const engine = createEngine({
+    workers: 0,
+    policy: defaultPolicy,
+    logger,
+    ...(opts.now !== undefined && { now: () => now }),
+  });
   const app = createApp({
     config: { publicBaseUrl: 'http://127.0.0.1', fhirTimeoutMs: 5000, corsOrigins: ['*'], maxBodyBytes: 1024 * 1024 },
     logger,

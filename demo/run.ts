@@ -15,15 +15,20 @@ const fhirPort = Number(process.env['DEMO_FHIR_PORT'] ?? 8081);
 
 const demo = await startDemo({ port, fhirPort });
 const out = process.stdout;
-out.write(`aibl-cds demo: order-sign for ${demo.results.length} demo patients, data read from the FHIR server (no prefetch)\n\n`);
+out.write(
+  `aibl-cds demo: order-sign for ${demo.results.length} demo patients, data read from the FHIR server (no prefetch)\n\n`,
+);
 for (const r of demo.results) {
-  out.write(`${cardsText(`${r.patient.slug} — ${r.patient.title}${r.status === 200 ? '' : ` (HTTP ${r.status})`}`, r.cards)}\n\n`);
+  out.write(
+    `${cardsText(`${r.patient.slug} — ${r.patient.title}${r.status === 200 ? '' : ` (HTTP ${r.status})`}`, r.cards)}\n\n`,
+  );
 }
 
 // Request bodies to send again by hand; .tmp/ is ignored by git.
 const dir = join(process.cwd(), '.tmp', 'demo-requests');
 mkdirSync(dir, { recursive: true });
-for (const r of demo.results) writeFileSync(join(dir, `${r.patient.slug}.json`), `${JSON.stringify(r.request, null, 2)}\n`);
+for (const r of demo.results)
+  writeFileSync(join(dir, `${r.patient.slug}.json`), `${JSON.stringify(r.request, null, 2)}\n`);
 const example = join(relative(process.cwd(), dir), `${demo.results[1]?.patient.slug ?? 'demo-smoker'}.json`);
 
 out.write(

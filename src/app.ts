@@ -103,7 +103,9 @@ export function createApp(deps: AppDeps): Express {
       const id = String(req.params.id);
       if (findService(id) === undefined) {
         res.locals.service = 'unknown';
-        throw HttpError.outcome(404, [{ code: 'not-found', diagnostics: 'No CDS service with this id; see GET /cds-services' }]);
+        throw HttpError.outcome(404, [
+          { code: 'not-found', diagnostics: 'No CDS service with this id; see GET /cds-services' },
+        ]);
       }
       res.locals.service = id;
       next();

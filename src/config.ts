@@ -1,6 +1,11 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
-import { DEFAULT_ALGORITHMS, DEFAULT_CLOCK_SKEW_SEC, DEFAULT_MAX_LIFETIME_SEC, SUPPORTED_ALGORITHMS } from './auth/jwt-authenticator.js';
+import {
+  DEFAULT_ALGORITHMS,
+  DEFAULT_CLOCK_SKEW_SEC,
+  DEFAULT_MAX_LIFETIME_SEC,
+  SUPPORTED_ALGORITHMS,
+} from './auth/jwt-authenticator.js';
 import { ConfigError } from './config-error.js';
 
 export { ConfigError } from './config-error.js';
@@ -17,7 +22,13 @@ const integer = (min: number, max: number, fallback: number) =>
       .string()
       .regex(/^\s*\d+\s*$/, { error: `must be a whole number between ${min} and ${max}` })
       .transform(Number)
-      .pipe(z.number().int().min(min, { error: `must be at least ${min}` }).max(max, { error: `must be at most ${max}` }))
+      .pipe(
+        z
+          .number()
+          .int()
+          .min(min, { error: `must be at least ${min}` })
+          .max(max, { error: `must be at most ${max}` }),
+      )
       .optional()
       .default(fallback),
   );
@@ -60,13 +71,18 @@ const envSchema = z.object({
   NODE_ENV: z.preprocess(blankToUndefined, z.string().optional().default('development')),
   LOG_LEVEL: z.preprocess(
     (v) => (typeof v === 'string' ? blankToUndefined(v.toLowerCase()) : v),
-    z.enum(LOG_LEVELS, { error: `must be one of ${LOG_LEVELS.join(', ')}` }).optional().default('info'),
+    z
+      .enum(LOG_LEVELS, { error: `must be one of ${LOG_LEVELS.join(', ')}` })
+      .optional()
+      .default('info'),
   ),
   PUBLIC_BASE_URL: z.preprocess(
     blankToUndefined,
     z
       .string()
-      .refine(isHttpUrl, { error: 'must be an absolute http(s) URL without query or fragment, e.g. https://cds.example.org' })
+      .refine(isHttpUrl, {
+        error: 'must be an absolute http(s) URL without query or fragment, e.g. https://cds.example.org',
+      })
       .optional(),
   ),
   FHIR_TIMEOUT_MS: integer(50, 60_000, 1500),
@@ -97,7 +113,9 @@ const envSchema = z.object({
   // Replaced by SERVICE_WORKERS=0; refused rather than ignored, so that `off` is not silently lost.
   SERVICE_WORKER: z.preprocess(
     blankToUndefined,
-    z.undefined({ error: 'no longer read: SERVICE_WORKERS=0 answers on the event loop, N ≥ 1 on N worker threads' }).optional(),
+    z
+      .undefined({ error: 'no longer read: SERVICE_WORKERS=0 answers on the event loop, N ≥ 1 on N worker threads' })
+      .optional(),
   ),
   SERVICE_WORKERS: integer(0, 16, 1),
   REQUEST_TIMEOUT_MS: integer(1000, 600_000, 30_000),
@@ -229,11 +247,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const production = e.NODE_ENV === 'production';
   if (production && e.PUBLIC_BASE_URL === undefined) {
     // JWT `aud` is the URL the EHR calls; a guessed localhost default would refuse every token.
-    throw new ConfigError(['PUBLIC_BASE_URL: required when NODE_ENV=production (the URL EHRs call, e.g. https://cds.hospital.org)']);
+    throw new ConfigError([
+      'PUBLIC_BASE_URL: required when NODE_ENV=production (the URL EHRs call, e.g. https://cds.hospital.org)',
+    ]);
   }
   if (production && e.CONSOLE_ENABLED === 'true' && e.ANALYTICS_TOKEN === undefined) {
     // In production the console is for the committee only: the analytics token is its lock.
-    throw new ConfigError(['CONSOLE_ENABLED: needs ANALYTICS_TOKEN when NODE_ENV=production (the token guards the console)']);
+    throw new ConfigError([
+      'CONSOLE_ENABLED: needs ANALYTICS_TOKEN when NODE_ENV=production (the token guards the console)',
+    ]);
   }
   if (e.HEADERS_TIMEOUT_MS > e.REQUEST_TIMEOUT_MS) {
     // Node refuses a server whose headers may take longer than the whole request.
@@ -246,7 +268,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const corsOrigins = e.CDS_CORS_ORIGINS ?? (production ? [] : ['*']);
   if (e.SMART_CLIENT_ID !== undefined && (e.SMART_CONNECT_SRC ?? []).length === 0) {
     // The page's Content-Security-Policy would refuse every FHIR and token request.
-    throw new ConfigError(['SMART_CONNECT_SRC: required with SMART_CLIENT_ID (the origins of the FHIR and authorization servers)']);
+    throw new ConfigError([
+      'SMART_CONNECT_SRC: required with SMART_CLIENT_ID (the origins of the FHIR and authorization servers)',
+    ]);
   }
   return {
     port: e.PORT,
@@ -281,7 +305,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     ...(e.REDIS_URL !== undefined && { redisUrl: e.REDIS_URL }),
     ...(e.ANALYTICS_TOKEN !== undefined && { analyticsToken: e.ANALYTICS_TOKEN }),
     ...(e.SMART_CLIENT_ID !== undefined && {
-      smart: { clientId: e.SMART_CLIENT_ID, launchUrl: `${publicBaseUrl}/smart/launch`, connectSrc: e.SMART_CONNECT_SRC ?? [] },
+      smart: {
+        clientId: e.SMART_CLIENT_ID,
+        launchUrl: `${publicBaseUrl}/smart/launch`,
+        connectSrc: e.SMART_CONNECT_SRC ?? [],
+      },
     }),
     ...(e.CONSOLE_ENABLED !== undefined && { consoleEnabled: e.CONSOLE_ENABLED === 'true' }),
   };

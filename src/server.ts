@@ -54,7 +54,10 @@ async function start(): Promise<void> {
 
   const metrics = createMetrics({ processMetrics: true });
   // Redis when REDIS_URL is set, so that a token replayed to another replica is refused.
-  const replayStore = await createReplayStore({ ...(config.redisUrl !== undefined && { redisUrl: config.redisUrl }), logger });
+  const replayStore = await createReplayStore({
+    ...(config.redisUrl !== undefined && { redisUrl: config.redisUrl }),
+    logger,
+  });
   const { clientsFile: _, ...jwt } = config.auth;
   const authenticator = createAuthenticator({ clients, replayStore, ...jwt });
   warnIfOpenMode(authenticator, logger);
@@ -97,7 +100,8 @@ async function start(): Promise<void> {
   });
 
   // METRICS_PORT: /metrics on a listener of its own, which the ingress does not route to.
-  const metricsServer = config.metricsPort === undefined ? undefined : createMetricsApp(metrics).listen(config.metricsPort, config.host);
+  const metricsServer =
+    config.metricsPort === undefined ? undefined : createMetricsApp(metrics).listen(config.metricsPort, config.host);
   const metricsListening = new Promise<number | undefined>((resolve) => {
     if (!metricsServer) return resolve(undefined);
     metricsServer.on('listening', () => resolve(portOf(metricsServer, config.metricsPort!)));

@@ -38,15 +38,20 @@ describe('the service survives whatever it is sent', () => {
     const docPaths = docs.map((d) => paths(d).filter(select));
     await fc.assert(
       fc.asyncProperty(
-        fc.integer({ min: 0, max: 2 }).chain((i) =>
-          fc.tuple(
-            fc.constant(i),
-            fc.array(
-              fc.tuple(fc.constantFrom(...docPaths[i]!), fc.option(fc.jsonValue({ maxDepth: 3 }) as fc.Arbitrary<Json>, { nil: undefined })),
-              { minLength: 1, maxLength: 3 },
+        fc
+          .integer({ min: 0, max: 2 })
+          .chain((i) =>
+            fc.tuple(
+              fc.constant(i),
+              fc.array(
+                fc.tuple(
+                  fc.constantFrom(...docPaths[i]!),
+                  fc.option(fc.jsonValue({ maxDepth: 3 }) as fc.Arbitrary<Json>, { nil: undefined }),
+                ),
+                { minLength: 1, maxLength: 3 },
+              ),
             ),
           ),
-        ),
         async ([i, edits]) => {
           let doc: Json = docs[i]!;
           for (const [path, replacement] of edits) {
@@ -56,7 +61,9 @@ describe('the service survives whatever it is sent', () => {
               // An earlier edit removed this path's parent; skip the edit.
             }
           }
-          const res = await request(t.app).post(SERVICES[i]![0]).send(doc as object);
+          const res = await request(t.app)
+            .post(SERVICES[i]![0])
+            .send(doc as object);
           expect([200, 400, 412]).toContain(res.status);
           if (res.status !== 200) expect(res.body.resourceType).toBe('OperationOutcome');
         },

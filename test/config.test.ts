@@ -30,7 +30,13 @@ describe('loadConfig', () => {
       headersTimeoutMs: 10000,
       keepAliveTimeoutMs: 5000,
       serviceWorkers: 1,
-      auth: { algorithms: ['ES384', 'RS384'], clockSkewSec: 60, maxLifetimeSec: 900, jwksTtlMs: 600_000, fetchTimeoutMs: 1500 },
+      auth: {
+        algorithms: ['ES384', 'RS384'],
+        clockSkewSec: 60,
+        maxLifetimeSec: 900,
+        jwksTtlMs: 600_000,
+        fetchTimeoutMs: 1500,
+      },
     });
   });
 
@@ -161,7 +167,10 @@ describe('loadConfig', () => {
     [{ FHIR_MAX_RESPONSE_BYTES: '1000' }, 'FHIR_MAX_RESPONSE_BYTES: must be at least 65536'],
     [{ FHIR_MAX_REQUEST_BYTES: '2147483648' }, 'FHIR_MAX_REQUEST_BYTES: must be at most 1073741824'],
     [{ MAX_BODY_BYTES: '1.5' }, 'MAX_BODY_BYTES: must be a whole number'],
-    [{ CDS_CORS_ORIGINS: 'https://ok.example.org,not an origin' }, 'CDS_CORS_ORIGINS: must be "*" or a comma-separated list'],
+    [
+      { CDS_CORS_ORIGINS: 'https://ok.example.org,not an origin' },
+      'CDS_CORS_ORIGINS: must be "*" or a comma-separated list',
+    ],
     [{ CDS_CORS_ORIGINS: 'https://ok.example.org/path' }, 'CDS_CORS_ORIGINS: must be "*"'],
     [{ SERVICE_WORKER: 'off' }, 'SERVICE_WORKER: no longer read: SERVICE_WORKERS=0 answers on the event loop'],
     [{ SERVICE_WORKERS: '17' }, 'SERVICE_WORKERS: must be at most 16'],

@@ -22,12 +22,17 @@ describe('logger', () => {
         prefetch: { patient: { name: 'Margaret' } },
         context: { patientId: 'pt-123' },
         body: '{"patientId":"pt-123"}',
-        nested: { fhirAuthorization: { access_token: 'fhir-secret-2' }, context: { patientId: 'pt-456' }, access_token: 'tok-3' },
+        nested: {
+          fhirAuthorization: { access_token: 'fhir-secret-2' },
+          context: { patientId: 'pt-456' },
+          access_token: 'tok-3',
+        },
       },
       'careless',
     );
     const out = text();
-    for (const s of ['eyJ.secret.sig', 'sid=1', 'fhir-secret', 'Margaret', 'pt-123', 'pt-456', 'tok-3']) expect(out).not.toContain(s);
+    for (const s of ['eyJ.secret.sig', 'sid=1', 'fhir-secret', 'Margaret', 'pt-123', 'pt-456', 'tok-3'])
+      expect(out).not.toContain(s);
     expect(out).toContain('[redacted]');
     expect(JSON.parse(out).msg).toBe('careless');
   });

@@ -19,7 +19,13 @@ function post(port: number, path: string, body: unknown): Promise<{ status: numb
   return new Promise((resolve, reject) => {
     const data = JSON.stringify(body);
     const req = httpRequest(
-      { host: '127.0.0.1', port, path, method: 'POST', headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(data) } },
+      {
+        host: '127.0.0.1',
+        port,
+        path,
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(data) },
+      },
       (res) => {
         let text = '';
         res.on('data', (c: Buffer) => (text += c.toString()));
@@ -65,7 +71,8 @@ describe('the server process', () => {
       const inFlight = post(port, '/cds-services/aibl-order-sign', body);
       await seen;
       p.child.kill('SIGTERM');
-      for (let i = 0; i < 100 && !p.stdout().includes('shutting down'); i++) await new Promise((r) => setTimeout(r, 20));
+      for (let i = 0; i < 100 && !p.stdout().includes('shutting down'); i++)
+        await new Promise((r) => setTimeout(r, 20));
       // No new connections once draining; the call in flight still gets its answer.
       await expect(fetch(`http://127.0.0.1:${port}/healthz`)).rejects.toThrow();
       const answer = await inFlight;

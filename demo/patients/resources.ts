@@ -80,7 +80,9 @@ export class DemoRecord {
       resourceType: 'Observation',
       id: this.id('obs'),
       status: 'final',
-      category: [{ coding: [{ system: 'http://terminology.hl7.org/CodeSystem/observation-category', code: category }] }],
+      category: [
+        { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/observation-category', code: category }] },
+      ],
       code: { coding: [c], text: c.display },
       subject: this.subject,
       effectiveDateTime: date,
@@ -102,7 +104,9 @@ export class DemoRecord {
       resourceType: 'Observation',
       id: this.id('obs'),
       status: 'final',
-      category: [{ coding: [{ system: 'http://terminology.hl7.org/CodeSystem/observation-category', code: 'social-history' }] }],
+      category: [
+        { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/observation-category', code: 'social-history' }] },
+      ],
       code: { coding: [coding('smoking-status', '72166-2')], text: 'Tobacco smoking status' },
       subject: this.subject,
       effectiveDateTime: date,
@@ -117,8 +121,12 @@ export class DemoRecord {
     const c: Condition = {
       resourceType: 'Condition',
       id: this.id('cond'),
-      clinicalStatus: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/condition-clinical', code: 'active' }] },
-      verificationStatus: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/condition-ver-status', code: 'confirmed' }] },
+      clinicalStatus: {
+        coding: [{ system: 'http://terminology.hl7.org/CodeSystem/condition-clinical', code: 'active' }],
+      },
+      verificationStatus: {
+        coding: [{ system: 'http://terminology.hl7.org/CodeSystem/condition-ver-status', code: 'confirmed' }],
+      },
       code: { text },
       subject: this.subject,
       onsetDateTime: onset,
@@ -170,12 +178,21 @@ export class DemoRecord {
     return {
       resourceType: 'Bundle',
       type: 'collection',
-      entry: this.resources.map((resource) => ({ fullUrl: `${DEMO_FHIR_BASE}/${resource.resourceType}/${resource.id}`, resource })),
+      entry: this.resources.map((resource) => ({
+        fullUrl: `${DEMO_FHIR_BASE}/${resource.resourceType}/${resource.id}`,
+        resource,
+      })),
     };
   }
 }
 
-export function demoPatient(id: string, gender: 'female' | 'male', birthDate: string, given: string, family: string): Patient & { id: string } {
+export function demoPatient(
+  id: string,
+  gender: 'female' | 'male',
+  birthDate: string,
+  given: string,
+  family: string,
+): Patient & { id: string } {
   return {
     resourceType: 'Patient',
     id,

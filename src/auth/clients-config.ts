@@ -14,7 +14,6 @@ export interface ClientConfig extends TrustedClient {
   jwksUrl?: string;
 }
 
-
 // Members that only a private or symmetric key carries: a pasted private key must never be
 // accepted as "public" configuration (it would also mean the secret is sitting in a config file).
 const PRIVATE_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'oth', 'k'] as const;
@@ -49,7 +48,11 @@ const publicJwk = z
   .superRefine((jwk, ctx) => {
     for (const m of PRIVATE_MEMBERS) {
       if (m in jwk) {
-        ctx.addIssue({ code: 'custom', path: [m], message: `private key member "${m}" present: configure public keys only` });
+        ctx.addIssue({
+          code: 'custom',
+          path: [m],
+          message: `private key member "${m}" present: configure public keys only`,
+        });
       }
     }
     const need = jwk.kty === 'RSA' ? ['n', 'e'] : jwk.kty === 'EC' ? ['crv', 'x', 'y'] : ['crv', 'x'];

@@ -3,6 +3,7 @@ import type { AuthContext } from './authenticator.js';
 // Characters that different URL parsers disagree about (WHATWG turns "\" into "/", others do not;
 // whitespace and controls get stripped or kept). We refuse them rather than guess which reading
 // the HTTP client will use.
+// eslint-disable-next-line no-control-regex -- the control characters are what it looks for
 const AMBIGUOUS = /[\s\\\u0000-\u001f\u007f]/;
 
 interface ParsedBase {

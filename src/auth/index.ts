@@ -3,7 +3,13 @@ export type { AuthContext, AuthRequest, Authenticator, TrustedClient } from './a
 export type { ReplayStore } from './replay-store.js';
 export { loadClientsFile, parseClientsConfig } from './clients-config.js';
 export type { ClientConfig } from './clients-config.js';
-export { assertAuthConfig, loadTrustedClients, warnIfOpenMode, OPEN_MODE_WARNING, SANDBOX_ISSUER } from './auth-config.js';
+export {
+  assertAuthConfig,
+  loadTrustedClients,
+  warnIfOpenMode,
+  OPEN_MODE_WARNING,
+  SANDBOX_ISSUER,
+} from './auth-config.js';
 export { createAuthenticator } from './create-authenticator.js';
 export type { CreateAuthenticatorOptions } from './create-authenticator.js';
 export { JwtAuthenticator, AuthConfigError, DEFAULT_ALGORITHMS, SUPPORTED_ALGORITHMS } from './jwt-authenticator.js';

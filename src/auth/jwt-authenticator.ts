@@ -11,7 +11,17 @@ export const DEFAULT_ALGORITHMS: readonly string[] = ['ES384', 'RS384'];
 
 /** Asymmetric JWS algorithms that may be allowed by configuration. `none` and HMAC never. */
 export const SUPPORTED_ALGORITHMS: readonly string[] = [
-  'ES256', 'ES384', 'ES512', 'RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'EdDSA', 'Ed25519',
+  'ES256',
+  'ES384',
+  'ES512',
+  'RS256',
+  'RS384',
+  'RS512',
+  'PS256',
+  'PS384',
+  'PS512',
+  'EdDSA',
+  'Ed25519',
 ];
 
 export const DEFAULT_CLOCK_SKEW_SEC = 60;
@@ -134,7 +144,8 @@ export class JwtAuthenticator implements Authenticator {
       });
       const registered: Registered = { config, trusted };
       if (config.jwks !== undefined) registered.localKeys = createLocalJWKSet(config.jwks);
-      else if (config.jwksUrl === undefined) throw new AuthConfigError(`client "${config.iss}" has neither jwks nor jwksUrl`);
+      else if (config.jwksUrl === undefined)
+        throw new AuthConfigError(`client "${config.iss}" has neither jwks nor jwksUrl`);
       this.clients.set(config.iss, registered);
     }
     this.openMode = this.clients.size === 0;

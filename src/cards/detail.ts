@@ -85,7 +85,9 @@ function factLine(f: FactRef, src: Sources): string | undefined {
     case 'no-dxa':
       return 'No axial DXA on record (DXA results at the spine, hip, femur or radius, completed axial DXA procedures or orders).';
     case 'peripheral-dxa':
-      return f.provenance ? `Peripheral, VFA-only or unspecified-site DXA (does not replace an axial scan): ${provenanceText(f.provenance, src)}` : undefined;
+      return f.provenance
+        ? `Peripheral, VFA-only or unspecified-site DXA (does not replace an axial scan): ${provenanceText(f.provenance, src)}`
+        : undefined;
     case 'min-t-score':
       return f.measurement
         ? `Lowest T-score${f.windowMonths !== undefined ? ` within ${f.windowMonths} months` : ''} (all sites and sides): ${measurementText(f.measurement, undefined, src)}`
@@ -105,7 +107,8 @@ function factLine(f: FactRef, src: Sources): string | undefined {
     case 'on-testosterone':
       return f.medication ? `Testosterone: ${medicationText(f.medication, src)}` : undefined;
     case 'corrected-calcium': {
-      const m = f.measurement as (FactRef['measurement'] & { corrected?: boolean; albumin?: FactRef['measurement'] }) | undefined;
+      const m = f.measurement as
+        (FactRef['measurement'] & { corrected?: boolean; albumin?: FactRef['measurement'] }) | undefined;
       if (!m) return undefined;
       const albumin = m.albumin ? `; albumin ${valueText(m.albumin)} on ${m.albumin.date}` : '';
       return `Calcium${m.corrected ? ' (albumin-corrected)' : ' (not albumin-corrected)'}: ${measurementText(m, undefined, src)}${albumin}`;
@@ -113,7 +116,9 @@ function factLine(f: FactRef, src: Sources): string | undefined {
     case 'vitamin-d':
       return f.measurement ? `25-OH vitamin D: ${measurementText(f.measurement, undefined, src)}` : undefined;
     case 'egfr':
-      return f.measurement ? `eGFR: ${measurementText(f.measurement, undefined, src)}${olderText(f.measurement)}` : undefined;
+      return f.measurement
+        ? `eGFR: ${measurementText(f.measurement, undefined, src)}${olderText(f.measurement)}`
+        : undefined;
     case 'ckd-4-5':
       return f.finding ? `Chronic kidney disease stage 4–5 / dialysis: ${findingText(f.finding, src)}` : undefined;
     case 'onj':
@@ -169,7 +174,8 @@ const NO_DATA: Record<RiskFactor['id'], string> = {
 function riskFactorEvidence(f: RiskFactor, src: Sources): string | undefined {
   if (f.id === 'age' && f.value !== undefined) return `${f.value} years`;
   if (f.measurement) {
-    const c = (f.measurement as { computedFrom?: { weight: { value: number }; height: { value: number } } }).computedFrom;
+    const c = (f.measurement as { computedFrom?: { weight: { value: number }; height: { value: number } } })
+      .computedFrom;
     const base = measurementText(f.measurement, undefined, src);
     return c ? `${base}, computed from weight ${num(c.weight.value)} kg and height ${num(c.height.value)} cm` : base;
   }
@@ -195,8 +201,8 @@ function pushRiskFactorSection(rec: Recommendation, out: string[], src: Sources)
           ? ' (the record says smoking status unknown)'
           : ' (answer not recognised: not counted either way)'
         : f.missing?.length
-        ? ` (${f.missing.map((k) => DATA_KEY_LABELS[k]).join(', ')} not retrieved)`
-        : ` (${NO_DATA[f.id]})`;
+          ? ` (${f.missing.map((k) => DATA_KEY_LABELS[k]).join(', ')} not retrieved)`
+          : ` (${NO_DATA[f.id]})`;
     }
     out.push(`- ${state}: ${riskFactorName(f)}${evidence ? ` — ${evidence}` : ''}${why}`);
   }
@@ -262,9 +268,15 @@ const IGNORED_NAMES: Record<IgnoredRecord['kind'], [string, string]> = {
   'calcium-vitamin-d': ['calcium or vitamin D order or statement', 'calcium or vitamin D orders or statements'],
 };
 
-const IGNORED_WHY: Record<IgnoredRecord['reason'], string> = { status: 'status', unreadable: 'value not readable', unit: 'unit not understood' };
+const IGNORED_WHY: Record<IgnoredRecord['reason'], string> = {
+  status: 'status',
+  unreadable: 'value not readable',
+  unit: 'unit not understood',
+};
 
-/** "1 DXA result ignored: status preliminary (2025-01-15)" — one line per kind (docs/clinical-logic.md#missing-data). */
+/**
+ * "1 DXA result ignored: status preliminary (2025-01-15)" — one line per kind (docs/clinical-logic.md#missing-data).
+ */
 function ignoredLines(list: readonly IgnoredRecord[], src: Sources): string[] {
   const byKind = new Map<IgnoredRecord['kind'], IgnoredRecord[]>();
   for (const i of list) {

@@ -1,12 +1,5 @@
 /** Text formatting shared by card summaries and details: numbers, units, sources, Markdown. */
-import type {
-  BmdLoss,
-  ConditionFinding,
-  DataKey,
-  Measurement,
-  MedicationUse,
-  Provenance,
-} from '../core/index.js';
+import type { BmdLoss, ConditionFinding, DataKey, Measurement, MedicationUse, Provenance } from '../core/index.js';
 import { concepts, SYSTEMS, VALUE_SET_NAMES, type SimpleCoding } from '../core/valuesets/index.js';
 
 const MINUS = '\u2212';
@@ -87,7 +80,10 @@ export class Sources {
   }
 }
 
-/** "(Observation/123; LOINC 38264-8 DXA Hip [T-score] Bone density)", or nothing when the card lists its sources apart. */
+/**
+ * "(Observation/123; LOINC 38264-8 DXA Hip [T-score] Bone density)", or nothing when the card lists its sources
+ * apart.
+ */
 export function sourceText(p: { reference: string; code?: SimpleCoding }, sources?: Sources): string {
   if (sources) {
     sources.add(p.reference, p.code);
@@ -168,7 +164,11 @@ export function medicationText(u: MedicationUse, sources?: Sources): string {
 }
 
 export function findingText(f: ConditionFinding, sources?: Sources): string {
-  const onset = f.onset ? `, onset ${f.onset}${f.onsetAge !== undefined ? ` (age ${f.onsetAge})` : ''}` : f.onsetAge !== undefined ? `, onset at age ${f.onsetAge}` : '';
+  const onset = f.onset
+    ? `, onset ${f.onset}${f.onsetAge !== undefined ? ` (age ${f.onsetAge})` : ''}`
+    : f.onsetAge !== undefined
+      ? `, onset at age ${f.onsetAge}`
+      : '';
   const how = f.matchedBy === 'text' ? '; recognised by name' : '';
   return `${md(f.label)}${onset}${inlineSource({ reference: f.reference, ...(f.code && { code: f.code }) }, sources)}${how}`;
 }

@@ -27,7 +27,10 @@ export const TOPIC_DISPLAY: Record<Topic, string> = {
  * CLI) changes a card, and this makes sure nothing can.
  */
 const TOPIC_CODINGS = new Map<string, Readonly<Coding>>(
-  Object.entries(TOPIC_DISPLAY).map(([code, display]) => [code, Object.freeze({ system: TOPIC_SYSTEM, code, display })]),
+  Object.entries(TOPIC_DISPLAY).map(([code, display]) => [
+    code,
+    Object.freeze({ system: TOPIC_SYSTEM, code, display }),
+  ]),
 );
 
 const GUIDELINE_LINKS = new Map<GuidelineRef, Readonly<Link>>(
@@ -43,7 +46,12 @@ export interface RenderContext {
 }
 
 /** The topics whose card opens the bone-health view: it shows the DXA trend they are about. */
-export const SMART_LINK_TOPICS: ReadonlySet<Topic> = new Set<Topic>(['baseline-dxa', 'dxa-follow-up', 'bone-agent', 'bmd-decline']);
+export const SMART_LINK_TOPICS: ReadonlySet<Topic> = new Set<Topic>([
+  'baseline-dxa',
+  'dxa-follow-up',
+  'bone-agent',
+  'bmd-decline',
+]);
 export const SMART_LINK_LABEL = 'Open bone health view';
 
 function suggestion(s: SuggestionDraft, ctx: RenderContext): Suggestion {
@@ -68,7 +76,11 @@ export function renderCard(rec: Recommendation, ctx: RenderContext): Card {
     source: {
       label: primary?.label ?? 'aibl-cds',
       ...(primary && { url: primary.url }),
-      topic: TOPIC_CODINGS.get(rec.topic) ?? { system: TOPIC_SYSTEM, code: rec.topic, display: TOPIC_DISPLAY[rec.topic] },
+      topic: TOPIC_CODINGS.get(rec.topic) ?? {
+        system: TOPIC_SYSTEM,
+        code: rec.topic,
+        display: TOPIC_DISPLAY[rec.topic],
+      },
     },
   };
   if (rec.suggestions.length) {
@@ -76,9 +88,13 @@ export function renderCard(rec: Recommendation, ctx: RenderContext): Card {
     card.selectionBehavior = rec.selectionBehavior ?? 'any';
   }
   if (rec.overrideReasons.length) card.overrideReasons = rec.overrideReasons.map((o) => ({ ...o }));
-  const links: Link[] = rec.guidelines.map((g) => GUIDELINE_LINKS.get(g) ?? { label: g.label, url: g.url, type: 'absolute' });
+  const links: Link[] = rec.guidelines.map(
+    (g) => GUIDELINE_LINKS.get(g) ?? { label: g.label, url: g.url, type: 'absolute' },
+  );
   if (ctx.smartLaunchUrl !== undefined && SMART_LINK_TOPICS.has(rec.topic)) {
-    links.push(Object.freeze<Link>({ label: SMART_LINK_LABEL, url: ctx.smartLaunchUrl, type: 'smart', appContext: rec.topic }));
+    links.push(
+      Object.freeze<Link>({ label: SMART_LINK_LABEL, url: ctx.smartLaunchUrl, type: 'smart', appContext: rec.topic }),
+    );
   }
   if (links.length) card.links = links;
   // Almost every card holds no empty member, and pruning would only copy it: a walk that

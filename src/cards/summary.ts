@@ -25,21 +25,35 @@ function wordings(rec: Recommendation): string[] {
     case 'baseline-dxa': {
       const last = fact(rec, 'last-dxa')?.provenance?.date;
       // Never "no DXA on record" while one exists in another state (docs/clinical-logic.md#missing-data).
-      if (!last && rec.ignored?.length) return [`No usable ${dxa} on record (${rec.ignored.length} left out): order a baseline DXA before starting ${drug}`, `Order a baseline DXA before ${drug}`];
+      if (!last && rec.ignored?.length)
+        return [
+          `No usable ${dxa} on record (${rec.ignored.length} left out): order a baseline DXA before starting ${drug}`,
+          `Order a baseline DXA before ${drug}`,
+        ];
       return last
-        ? [`Last ${dxa} ${last}, over ${months} months ago: order a baseline DXA before starting ${drug}`, `Order a baseline DXA before ${drug}`]
+        ? [
+            `Last ${dxa} ${last}, over ${months} months ago: order a baseline DXA before starting ${drug}`,
+            `Order a baseline DXA before ${drug}`,
+          ]
         : [`No ${dxa} on record: order a baseline DXA before starting ${drug}`, `Order a baseline DXA before ${drug}`];
     }
     case 'dxa-follow-up': {
       const last = fact(rec, 'last-dxa')?.provenance?.date;
-      if (!last && rec.ignored?.length) return [`No usable ${dxa} on record (${rec.ignored.length} left out) for a patient on ${drug}: order a DXA`, `Order a DXA on ${drug}`];
+      if (!last && rec.ignored?.length)
+        return [
+          `No usable ${dxa} on record (${rec.ignored.length} left out) for a patient on ${drug}: order a DXA`,
+          `Order a DXA on ${drug}`,
+        ];
       return last
         ? [`Last ${dxa} ${last}, over ${months} months ago: repeat DXA on ${drug}`, `Repeat DXA on ${drug}`]
         : [`No ${dxa} on record for a patient on ${drug}: order a DXA`, `Order a DXA on ${drug}`];
     }
     // docs/clinical-logic.md#card-calcium-vitamin-d: a 25-OH vitamin D result is not a supplement; ≤ 120 characters.
     case 'calcium-vitamin-d':
-      return [`No calcium or vitamin D supplement on record: start calcium and vitamin D3 with ${drug}`, `Start calcium and vitamin D3 with ${drug}`];
+      return [
+        `No calcium or vitamin D supplement on record: start calcium and vitamin D3 with ${drug}`,
+        `Start calcium and vitamin D3 with ${drug}`,
+      ];
     case 'bone-agent': {
       const t = rec.facts.find((f) => f.fact === 'min-t-score')?.measurement;
       const tLow = reason(rec, 't-score-below-threshold');
@@ -81,8 +95,14 @@ function wordings(rec: Recommendation): string[] {
       const window = reason(rec, 'no-estradiol-in-window')?.threshold;
       const on = rec.newStart ? `starting ${drug}` : `on ${drug}`;
       return e2
-        ? [`Last estradiol ${e2.date}, over ${window} months ago: check serum estradiol in this man ${on}`, `Check serum estradiol (man ${on})`]
-        : [`No estradiol on record: check serum estradiol (sensitive assay) in this man ${on}`, `Check serum estradiol (man ${on})`];
+        ? [
+            `Last estradiol ${e2.date}, over ${window} months ago: check serum estradiol in this man ${on}`,
+            `Check serum estradiol (man ${on})`,
+          ]
+        : [
+            `No estradiol on record: check serum estradiol (sensitive assay) in this man ${on}`,
+            `Check serum estradiol (man ${on})`,
+          ];
     }
   }
 }

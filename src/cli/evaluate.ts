@@ -79,11 +79,13 @@ function parseOptions(argv: string[]): Options | 'help' {
   const opts: Options = { file: positionals[0]!, json: values.json ?? false, now: new Date() };
   if (values.drug !== undefined) {
     const d = values.drug.toLowerCase();
-    if (!(AI_DRUGS as readonly string[]).includes(d)) throw new UsageError(`--drug must be one of ${AI_DRUGS.join(', ')}`);
+    if (!(AI_DRUGS as readonly string[]).includes(d))
+      throw new UsageError(`--drug must be one of ${AI_DRUGS.join(', ')}`);
     opts.drug = d as AiDrug;
   }
   if (values.hook !== undefined) {
-    if (!['order-sign', 'order-select', 'patient-view'].includes(values.hook)) throw new UsageError('--hook must be order-sign, order-select or patient-view');
+    if (!['order-sign', 'order-select', 'patient-view'].includes(values.hook))
+      throw new UsageError('--hook must be order-sign, order-select or patient-view');
     opts.hook = values.hook as HookName;
   }
   if (values.now !== undefined) {
@@ -139,7 +141,9 @@ function resolveUuidReferences(bundle: Bundle): FhirResource[] {
 }
 
 function scdFor(drug: AiDrug) {
-  return concepts('aromatase-inhibitors').find((c) => c.ingredient === drug && c.tty === 'SCD' && c.verification === 'verified');
+  return concepts('aromatase-inhibitors').find(
+    (c) => c.ingredient === drug && c.tty === 'SCD' && c.verification === 'verified',
+  );
 }
 
 function syntheticDraft(drug: AiDrug, patient: Patient, now: Date): MedicationRequest {
@@ -174,20 +178,28 @@ function prepare(bundle: Bundle, opts: Options, policy: Policy): Prepared {
   if (patients.length > 1) notes.push(`The bundle holds ${patients.length} patients; only the first is evaluated.`);
 
   // Draft MedicationRequests are the orders being signed, not the patient's medications.
-  const drafts = resources.filter((r): r is MedicationRequest => r.resourceType === 'MedicationRequest' && r.status === 'draft');
+  const drafts = resources.filter(
+    (r): r is MedicationRequest => r.resourceType === 'MedicationRequest' && r.status === 'draft',
+  );
   const { record } = recordFromResources(
     patient,
     resources.filter((r) => !(r.resourceType === 'MedicationRequest' && r.status === 'draft')),
   );
   if (opts.drug) drafts.push(syntheticDraft(opts.drug, patient, opts.now));
-  const draftBundle: Bundle = { resourceType: 'Bundle', type: 'collection', entry: drafts.map((resource) => ({ resource })) };
+  const draftBundle: Bundle = {
+    resourceType: 'Bundle',
+    type: 'collection',
+    entry: drafts.map((resource) => ({ resource })),
+  };
   const aiOrders = findAiOrders(draftBundle, { medications: record.medications, policy });
   const hook: HookName = opts.hook ?? (aiOrders.length > 0 ? 'order-sign' : 'patient-view');
   if (!opts.hook && aiOrders.length === 0) {
     notes.push('No draft aromatase-inhibitor order (add one with --drug): evaluated as patient-view.');
   }
   const selections = hook === 'order-select' ? aiOrders.map((o) => o.reference) : undefined;
-  const selected = selections ? findAiOrders(draftBundle, { selections, medications: record.medications, policy }) : aiOrders;
+  const selected = selections
+    ? findAiOrders(draftBundle, { selections, medications: record.medications, policy })
+    : aiOrders;
   const otherDrafts = drafts.filter((d) => !selected.some((o) => o.request === d));
   const evaluation = evaluatePatient(
     { hook, now: opts.now, record, aiOrders: selected, draftMedicationRequests: otherDrafts },
@@ -208,10 +220,16 @@ function isHookRequest(json: object): json is { hook: unknown; context: unknown 
 
 const HOOKS: readonly HookName[] = ['order-sign', 'order-select', 'patient-view'];
 
-async function prepareRequest(body: { hook: unknown; context: unknown }, opts: Options, policy: Policy): Promise<Prepared> {
+async function prepareRequest(
+  body: { hook: unknown; context: unknown },
+  opts: Options,
+  policy: Policy,
+): Promise<Prepared> {
   const hook = body.hook as HookName;
-  if (!HOOKS.includes(hook)) throw new InputError(`hook "${String(body.hook)}" is not one this service answers (${HOOKS.join(', ')})`);
-  if (opts.hook !== undefined && opts.hook !== hook) throw new InputError(`--hook ${opts.hook} does not match the request's hook ${hook}`);
+  if (!HOOKS.includes(hook))
+    throw new InputError(`hook "${String(body.hook)}" is not one this service answers (${HOOKS.join(', ')})`);
+  if (opts.hook !== undefined && opts.hook !== hook)
+    throw new InputError(`--hook ${opts.hook} does not match the request's hook ${hook}`);
   const parsed = parseHookRequest(hook, body);
   if (!parsed.ok) {
     const where = parsed.issues.map((i) => `${i.path.join('.') || '(body)'}: ${i.message}`);
@@ -236,23 +254,42 @@ async function prepareRequest(body: { hook: unknown; context: unknown }, opts: O
   const drafts = draftEntries.filter((r): r is MedicationRequest => r.resourceType === 'MedicationRequest');
   const draftMeds = draftEntries.filter((r): r is Medication => r.resourceType === 'Medication');
   if (opts.drug) drafts.push(syntheticDraft(opts.drug, record.patient, opts.now));
-  const draftBundle: Bundle = { resourceType: 'Bundle', type: 'collection', entry: [...draftMeds, ...drafts].map((resource) => ({ resource })) };
+  const draftBundle: Bundle = {
+    resourceType: 'Bundle',
+    type: 'collection',
+    entry: [...draftMeds, ...drafts].map((resource) => ({ resource })),
+  };
   const selections = request.context.selections;
   const aiOrders =
     hook === 'patient-view'
       ? []
-      : findAiOrders(draftBundle, { ...(selections !== undefined && { selections }), medications: [...draftMeds, ...record.medications], policy });
+      : findAiOrders(draftBundle, {
+          ...(selections !== undefined && { selections }),
+          medications: [...draftMeds, ...record.medications],
+          policy,
+        });
   if (hook !== 'patient-view' && aiOrders.length === 0) {
-    notes.push(`No aromatase-inhibitor order among the ${hook === 'order-select' ? 'selected ' : ''}draft orders: the service answers no cards.`);
+    notes.push(
+      `No aromatase-inhibitor order among the ${hook === 'order-select' ? 'selected ' : ''}draft orders: the service answers no cards.`,
+    );
   }
   const evaluation =
     hook !== 'patient-view' && aiOrders.length === 0
       ? { ...evaluatePatient({ hook, now: opts.now, record, aiOrders: [] }, policy), recommendations: [] }
       : evaluatePatient(
-          { hook, now: opts.now, record, aiOrders, draftMedicationRequests: drafts.filter((d) => !aiOrders.some((o) => o.request === d)) },
+          {
+            hook,
+            now: opts.now,
+            record,
+            aiOrders,
+            draftMedicationRequests: drafts.filter((d) => !aiOrders.some((o) => o.request === d)),
+          },
           policy,
         );
-  const cards = renderCards(evaluation.recommendations, { patientReference: `Patient/${request.context.patientId}`, newId: randomUUID });
+  const cards = renderCards(evaluation.recommendations, {
+    patientReference: `Patient/${request.context.patientId}`,
+    newId: randomUUID,
+  });
   return { hook, record, evaluation, cards, notes };
 }
 
@@ -272,7 +309,10 @@ function actionText(resource: FhirResource | undefined): string {
   if (resource.resourceType === 'MedicationRequest') {
     const med = resource.medicationCodeableConcept;
     const code = med?.coding?.[0] ? ` [RxNorm ${med.coding[0].code}]` : '';
-    const dose = (resource.dosageInstruction ?? []).map((d) => d.text).filter(Boolean).join('; ');
+    const dose = (resource.dosageInstruction ?? [])
+      .map((d) => d.text)
+      .filter(Boolean)
+      .join('; ');
     return `MedicationRequest ${med?.text ?? ''}${code}: ${dose}`;
   }
   return resource.resourceType;
@@ -281,7 +321,9 @@ function actionText(resource: FhirResource | undefined): string {
 export function formatText(p: Prepared): string {
   const f = p.evaluation.facts;
   const who = [f.sex, f.age !== undefined ? `${f.age} years` : undefined].filter(Boolean).join(', ');
-  const drug = f.drugs.length ? `${f.drugs.join(' and ')} (${f.newStart ? 'new start' : 'established'})` : 'no aromatase inhibitor';
+  const drug = f.drugs.length
+    ? `${f.drugs.join(' and ')} (${f.newStart ? 'new start' : 'established'})`
+    : 'no aromatase inhibitor';
   const lines: string[] = [
     `aibl-cds evaluate — ${f.patient}${who ? ` (${who})` : ''}`,
     `hook ${p.hook}; ${drug}; evaluated on ${f.today}`,
@@ -304,7 +346,8 @@ export function formatText(p: Prepared): string {
         for (const a of s.actions ?? []) lines.push(`       ${a.type}: ${actionText(a.resource)}`);
       }
     }
-    if (c.overrideReasons?.length) lines.push('', `   Override reasons: ${c.overrideReasons.map((o) => o.display).join('; ')}`);
+    if (c.overrideReasons?.length)
+      lines.push('', `   Override reasons: ${c.overrideReasons.map((o) => o.display).join('; ')}`);
     lines.push('');
   });
   return lines.join('\n');
@@ -324,11 +367,16 @@ export async function runEvaluate(
     }
     const policy = opts.policyFile ? parsePolicy(await readJson(opts.policyFile, 'policy file')) : defaultPolicy;
     const json = await readJson(opts.file, 'input');
-    if (!json || typeof json !== 'object') throw new InputError(`${opts.file} is neither a FHIR Bundle nor a CDS Hooks request`);
+    if (!json || typeof json !== 'object')
+      throw new InputError(`${opts.file} is neither a FHIR Bundle nor a CDS Hooks request`);
     let prepared: Prepared;
     if (isHookRequest(json)) prepared = await prepareRequest(json, opts, policy);
-    else if ((json as { resourceType?: unknown }).resourceType === 'Bundle') prepared = prepare(json as Bundle, opts, policy);
-    else throw new InputError(`${opts.file} is neither a FHIR Bundle nor a CDS Hooks request (a JSON object with hook and context)`);
+    else if ((json as { resourceType?: unknown }).resourceType === 'Bundle')
+      prepared = prepare(json as Bundle, opts, policy);
+    else
+      throw new InputError(
+        `${opts.file} is neither a FHIR Bundle nor a CDS Hooks request (a JSON object with hook and context)`,
+      );
     out.write(opts.json ? JSON.stringify({ cards: prepared.cards }, null, 2) + '\n' : formatText(prepared));
     return 0;
   } catch (e) {

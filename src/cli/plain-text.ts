@@ -21,7 +21,9 @@ export function markdownToText(markdown: string): string {
     const heading = /^\s{0,3}#{1,6}\s+(.*?)\s*#*\s*$/.exec(l);
     if (heading) l = heading[1] ?? '';
     l = l.replace(/^(\s*)[-*+]\s+/, '$1• ');
-    l = l.replace(/\[([^\]]*)\]\(([^)\s]+)\)/g, (_m, text: string, url: string) => (text === url ? `<${url}>` : `${text} <${url}>`));
+    l = l.replace(/\[([^\]]*)\]\(([^)\s]+)\)/g, (_m, text: string, url: string) =>
+      text === url ? `<${url}>` : `${text} <${url}>`,
+    );
     l = l.replace(/\*\*(.+?)\*\*|__(.+?)__/g, (_m, a?: string, b?: string) => a ?? b ?? '');
     l = l.replace(/(^|[\s(])[*_](\S(?:.*?\S)?)[*_](?=[\s).,;:!?]|$)/g, '$1$2');
     l = l.replace(/`([^`]*)`/g, '$1');

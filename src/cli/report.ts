@@ -75,7 +75,10 @@ export async function runReport(
   let store: FeedbackStore | undefined;
   try {
     store = await createFeedbackStore({ ...(databaseUrl ? { databaseUrl } : {}), dataDir, logger });
-    const topics = await store.summary({ ...range, ...(values.service !== undefined ? { serviceId: values.service } : {}) });
+    const topics = await store.summary({
+      ...range,
+      ...(values.service !== undefined ? { serviceId: values.service } : {}),
+    });
     if (values.json) {
       out.write(
         `${JSON.stringify(
@@ -91,7 +94,9 @@ export async function runReport(
       );
     } else {
       const source = databaseUrl ? 'PostgreSQL (DATABASE_URL)' : `SQLite ${join(dataDir, SQLITE_FILE_NAME)}`;
-      const note = byDefault ? `the last ${DEFAULT_DAYS} days through today; --from and --to choose another period` : undefined;
+      const note = byDefault
+        ? `the last ${DEFAULT_DAYS} days through today; --from and --to choose another period`
+        : undefined;
       out.write(renderReport(topics, range, source, note));
     }
     return 0;
@@ -125,12 +130,22 @@ function reasonLabel(r: TopicSummary['overrideReasons'][number]): string {
 function table(rows: string[][], rightAligned: Set<number>): string {
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
   return rows
-    .map((r) => r.map((cell, i) => (rightAligned.has(i) ? cell.padStart(widths[i]!) : cell.padEnd(widths[i]!))).join('  ').trimEnd())
+    .map((r) =>
+      r
+        .map((cell, i) => (rightAligned.has(i) ? cell.padStart(widths[i]!) : cell.padEnd(widths[i]!)))
+        .join('  ')
+        .trimEnd(),
+    )
     .join('\n');
 }
 
 /** Plain text a CDS committee reads: one table per service, reasons under each topic. */
-export function renderReport(topics: TopicSummary[], range: { from?: Date; to?: Date }, source: string, periodNote?: string): string {
+export function renderReport(
+  topics: TopicSummary[],
+  range: { from?: Date; to?: Date },
+  source: string,
+  periodNote?: string,
+): string {
   const lines: string[] = [];
   lines.push(`AIBL CDS — card outcomes ${day(range.from, false)} to ${day(range.to, true)} (UTC, both days included)`);
   if (periodNote !== undefined) lines.push(`Period: ${periodNote}`);
@@ -144,7 +159,11 @@ export function renderReport(topics: TopicSummary[], range: { from?: Date; to?: 
   for (const service of services) {
     const rows = topics.filter((t) => t.serviceId === service);
     const total = rows.reduce(
-      (acc, t) => ({ issued: acc.issued + t.issued, accepted: acc.accepted + t.accepted, overridden: acc.overridden + t.overridden }),
+      (acc, t) => ({
+        issued: acc.issued + t.issued,
+        accepted: acc.accepted + t.accepted,
+        overridden: acc.overridden + t.overridden,
+      }),
       { issued: 0, accepted: 0, overridden: 0 },
     );
     const decided = total.accepted + total.overridden;
@@ -153,8 +172,20 @@ export function renderReport(topics: TopicSummary[], range: { from?: Date; to?: 
       table(
         [
           ['Topic', 'Issued', 'Accepted', 'Overridden', 'Acceptance'],
-          ...rows.map((t) => [t.topic, String(t.issued), String(t.accepted), String(t.overridden), pct(t.acceptanceRate)]),
-          ['All topics', String(total.issued), String(total.accepted), String(total.overridden), pct(decided ? total.accepted / decided : null)],
+          ...rows.map((t) => [
+            t.topic,
+            String(t.issued),
+            String(t.accepted),
+            String(t.overridden),
+            pct(t.acceptanceRate),
+          ]),
+          [
+            'All topics',
+            String(total.issued),
+            String(total.accepted),
+            String(total.overridden),
+            pct(decided ? total.accepted / decided : null),
+          ],
         ],
         new Set([1, 2, 3, 4]),
       )

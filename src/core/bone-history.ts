@@ -140,7 +140,8 @@ function aiStart(record: PatientRecord, policy: Policy): BoneHistory['aiStart'] 
     const day = dayOf(r.authoredOn);
     const ai = day === undefined ? undefined : aiDrugOf(r, meds, policy);
     if (!ai || day === undefined) continue;
-    if (!best || day < best.day) best = { day, drug: ai.drug, reference: r.id ? `MedicationRequest/${r.id}` : 'MedicationRequest' };
+    if (!best || day < best.day)
+      best = { day, drug: ai.drug, reference: r.id ? `MedicationRequest/${r.id}` : 'MedicationRequest' };
   }
   return best && { date: isoDay(best.day), drug: best.drug, reference: best.reference };
 }

@@ -80,7 +80,8 @@ const DAY_MS = 86_400_000;
 export function timeOfDay(value: string): number | undefined {
   const s = trimmedStart(value);
   if (twoDigitsAt(s, 0) < 0 || twoDigitsAt(s, 2) < 0) return undefined;
-  if (s.charCodeAt(4) !== 45 || twoDigitsAt(s, 5) < 0 || s.charCodeAt(7) !== 45 || twoDigitsAt(s, 8) < 0) return undefined;
+  if (s.charCodeAt(4) !== 45 || twoDigitsAt(s, 5) < 0 || s.charCodeAt(7) !== 45 || twoDigitsAt(s, 8) < 0)
+    return undefined;
   if (s.charCodeAt(10) !== 84 /* T */) return undefined;
   const h = twoDigitsAt(s, 11);
   const mi = twoDigitsAt(s, 14);

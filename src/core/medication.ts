@@ -12,7 +12,17 @@ import type {
   MedicationStatement,
   Reference,
 } from 'fhir/r4.js';
-import { anyContainsWord, asArray, codingsOf, containsWholeWord, containsWord, isString, parseReference, readConcept, textsOf } from './fhir-read.js';
+import {
+  anyContainsWord,
+  asArray,
+  codingsOf,
+  containsWholeWord,
+  containsWord,
+  isString,
+  parseReference,
+  readConcept,
+  textsOf,
+} from './fhir-read.js';
 import {
   isConcept,
   lookupKey,
@@ -78,7 +88,10 @@ export class MedicationIndex {
       const id = r.slice(1);
       return asArray(holder?.contained).find(
         (c): c is Medication =>
-          typeof c === 'object' && c !== null && (c as Medication).resourceType === 'Medication' && (c as Medication).id === id,
+          typeof c === 'object' &&
+          c !== null &&
+          (c as Medication).resourceType === 'Medication' &&
+          (c as Medication).id === id,
       );
     }
     if (r.startsWith('urn:uuid:')) return this.byId.get(r.slice('urn:uuid:'.length));
@@ -128,7 +141,8 @@ function describe(use: MedicationUse, index: MedicationIndex): Description {
 }
 
 function routeTexts(use: MedicationUse): string[] {
-  const dosages = 'dosageInstruction' in use ? asArray(use.dosageInstruction) : asArray((use as MedicationStatement).dosage);
+  const dosages =
+    'dosageInstruction' in use ? asArray(use.dosageInstruction) : asArray((use as MedicationStatement).dosage);
   const out: string[] = [];
   for (const d of dosages) {
     if (!d || typeof d !== 'object') continue;

@@ -10,7 +10,11 @@ import { conceptsFor, type Concept, type ValueSetName } from './valuesets/index.
 import type { Quantity } from './units.js';
 
 /** DXA results: BMD, T-score and Z-score at every site (docs/clinical-logic.md#dxa lastDxa, minT, BMD loss). */
-export const DXA_OBSERVATION_VALUE_SETS = ['dxa-bmd', 'dxa-t-score', 'dxa-z-score'] as const satisfies readonly ValueSetName[];
+export const DXA_OBSERVATION_VALUE_SETS = [
+  'dxa-bmd',
+  'dxa-t-score',
+  'dxa-z-score',
+] as const satisfies readonly ValueSetName[];
 
 /** Every other observation a rule reads (docs/clinical-logic.md#risk-factors and #safety). */
 export const LAB_OBSERVATION_VALUE_SETS = [
@@ -104,7 +108,15 @@ function originOf(o: Observation, reference: string, index: number): Origin | un
 
 /** The origin of one component: its Observation's, with the component's position. */
 function componentOrigin(of: Origin, component: number): Origin {
-  return { day: of.day, date: of.date, reference: of.reference, index: of.index, component, timeRank: undefined, tie: undefined };
+  return {
+    day: of.day,
+    date: of.date,
+    reference: of.reference,
+    index: of.index,
+    component,
+    timeRank: undefined,
+    tie: undefined,
+  };
 }
 
 /** Sorts ascending so that a later time of day comes first; a date alone (DAY_MS) sorts after every time. */
@@ -166,7 +178,14 @@ function numericQuantity(q: FhirQuantity | undefined): FhirQuantity | undefined 
  * (docs/clinical-logic.md#reading-values).
  */
 const NUMERIC_STRING = /^\s*(<=|>=|<|>|≤|≥)?\s*([-+−–]?)\s*(\d+(?:\.\d+)?|\.\d+)\s*([A-Za-z%µμ[{][^<>=]*?)?\s*$/;
-const COMPARATORS: Record<string, FhirQuantity['comparator']> = { '<': '<', '<=': '<=', '>': '>', '>=': '>=', '≤': '<=', '≥': '>=' };
+const COMPARATORS: Record<string, FhirQuantity['comparator']> = {
+  '<': '<',
+  '<=': '<=',
+  '>': '>',
+  '>=': '>=',
+  '≤': '<=',
+  '≥': '>=',
+};
 
 export function numericString(text: string | undefined): FhirQuantity | undefined {
   if (typeof text !== 'string' || text.length > 64) return undefined;
@@ -233,8 +252,12 @@ export class ObservationIndex {
 
   private fileIgnored(o: Observation, status: string): void {
     const reference = referenceOf(o);
-    const day = dayOf(o.effectiveDateTime) ?? dayOf(o.effectivePeriod?.start) ?? dayOf(o.effectiveInstant) ?? dayOf(o.issued);
-    const codes = [...codingsOf(o.code), ...asArray(o.component).flatMap((c) => (c && typeof c === 'object' ? codingsOf(c.code) : []))];
+    const day =
+      dayOf(o.effectiveDateTime) ?? dayOf(o.effectivePeriod?.start) ?? dayOf(o.effectiveInstant) ?? dayOf(o.issued);
+    const codes = [
+      ...codingsOf(o.code),
+      ...asArray(o.component).flatMap((c) => (c && typeof c === 'object' ? codingsOf(c.code) : [])),
+    ];
     const filed = new Set<string>();
     for (const c of codes) {
       for (const hit of conceptsFor(c.system, c.code)) {

@@ -25,7 +25,8 @@ export const DATA_KEYS = [
   'procedures',
   'dxaOrders',
   'familyHistory',
-  // docs/clinical-logic.md#bone-agent-status onBoneAgent (v2): recent long-acting doses (docs/clinical-logic.md#bone-agent-status).
+  // docs/clinical-logic.md#bone-agent-status onBoneAgent (v2): recent long-acting doses
+  // (docs/clinical-logic.md#bone-agent-status).
   'boneAgentOrders',
   'medicationAdministrations',
 ] as const;
@@ -46,7 +47,10 @@ export interface PatientRecord {
   /** Completed DXA ServiceRequests (a DXA done counts as the last DXA). */
   serviceRequests: ServiceRequest[];
   familyHistory: FamilyMemberHistory[];
-  /** Bone-agent doses given (key `medicationAdministrations`); bone-agent orders of any status join `medicationRequests`. */
+  /**
+   * Bone-agent doses given (key `medicationAdministrations`); bone-agent orders of any status join
+   * `medicationRequests`.
+   */
   medicationAdministrations?: MedicationAdministration[];
   /** Medications that MedicationRequest/Statement.medicationReference point to, when resolved. */
   medications: Medication[];

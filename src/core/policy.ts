@@ -48,7 +48,8 @@ export const PolicySchema = z
         /** docs/clinical-logic.md#card-bone-agent bone-agent: critical when minT ≤ this. */
         criticalTScoreAtOrBelow: finite,
         /**
-         * docs/clinical-logic.md#bone-agent-status onBoneAgent (v2): a dose of a long-acting agent this many months ago still
+         * docs/clinical-logic.md#bone-agent-status onBoneAgent (v2): a dose of a long-acting agent this many months
+         * ago still
          * counts — denosumab 7 (dosed every 6 months), zoledronic acid 13 (every 6 or 12 months).
          * docs/clinical-logic.md#bone-agent-status
          */
@@ -128,7 +129,10 @@ export const PolicySchema = z
          * them) triggers by default, whatever its status; a site may narrow it.
          */
         triggerCodeStatuses: z.array(verification).min(1),
-        /** docs/clinical-logic.md#medication-classes: a medication class is recognised by code only for codes with these statuses; otherwise by name. */
+        /**
+         * docs/clinical-logic.md#medication-classes: a medication class is recognised by code only for codes with
+         * these statuses; otherwise by name.
+         */
         medicationCodeStatuses: z.array(verification).min(1),
         /** Condition codes used with these statuses (the rule set names Z79.52 and Z87.310 itself). */
         conditionCodeStatuses: z.array(verification).min(1),
@@ -153,7 +157,12 @@ export type DeepPartial<T> = T extends readonly unknown[]
 export const defaultPolicy: Policy = Object.freeze({
   dxaIntervalMonths: 24,
   bmdDecline: { minGapMonths: 9, percentPerYear: 5 },
-  boneAgent: { tScoreBelow: -2.0, minRiskFactors: 2, criticalTScoreAtOrBelow: -2.5, recentDoseMonths: { denosumab: 7, zoledronicAcid: 13 } },
+  boneAgent: {
+    tScoreBelow: -2.0,
+    minRiskFactors: 2,
+    criticalTScoreAtOrBelow: -2.5,
+    recentDoseMonths: { denosumab: 7, zoledronicAcid: 13 },
+  },
   riskFactors: {
     tScoreBelow: -1.5,
     ageAbove: 65,

@@ -1,5 +1,6 @@
 /**
- * recommendations → docs/clinical-logic.md: facts → recommendations → recommendations. Each rule reads like its row in the table; the numbers
+ * recommendations → docs/clinical-logic.md: facts → recommendations → recommendations. Each rule reads like its row
+ * in the table; the numbers
  * come from the policy (named there once, with their source). Comparisons are exactly as written:
  * "<" is strict, "≥"/"≤" inclusive, "within N months" includes the day N months ago.
  */
@@ -25,7 +26,9 @@ import {
 } from './types.js';
 
 type Draft = Pick<Recommendation, 'indicator' | 'reasons' | 'facts' | 'suggestions'> &
-  Partial<Pick<Recommendation, 'selectionBehavior' | 'riskFactors' | 'riskFactorCount' | 'cautions' | 'omittedAgents'>> & {
+  Partial<
+    Pick<Recommendation, 'selectionBehavior' | 'riskFactors' | 'riskFactorCount' | 'cautions' | 'omittedAgents'>
+  > & {
     guidelines: GuidelineRef[];
   };
 
@@ -53,7 +56,8 @@ function recommend(topic: Topic, facts: Facts, d: Draft): Recommendation {
     overrideReasons: OVERRIDE_REASONS[topic],
     guidelines: d.guidelines,
     // The bone-agent dose keys only inform the bone-agent card.
-    notChecked: topic === 'bone-agent' ? facts.notChecked : facts.notChecked.filter((k) => !BONE_AGENT_ONLY_KEYS.has(k)),
+    notChecked:
+      topic === 'bone-agent' ? facts.notChecked : facts.notChecked.filter((k) => !BONE_AGENT_ONLY_KEYS.has(k)),
   };
   if (d.suggestions.length) rec.selectionBehavior = d.selectionBehavior ?? 'any';
   // What this card would have used but left out is named on it (docs/clinical-logic.md#missing-data).
@@ -84,7 +88,8 @@ function onAiFact(facts: Facts): FactRef[] {
   return facts.establishedOn ? [{ fact: 'on-ai', medication: facts.establishedOn }] : [];
 }
 
-// docs/clinical-logic.md#card-baseline-dxa baseline-dxa (new start) and dxa-follow-up (established): no DXA within dxaIntervalMonths.
+// docs/clinical-logic.md#card-baseline-dxa baseline-dxa (new start) and dxa-follow-up (established): no DXA within
+// dxaIntervalMonths.
 function dxaRule(facts: Facts, policy: Policy): Recommendation | undefined {
   if (facts.dxaWithinInterval) return undefined;
   const refs: FactRef[] = facts.lastDxa
@@ -92,7 +97,8 @@ function dxaRule(facts: Facts, policy: Policy): Recommendation | undefined {
     : [{ fact: 'no-dxa', windowMonths: policy.dxaIntervalMonths }];
   // A heel, peripheral or VFA-only scan newer than the last axial one is listed, not counted.
   const other = facts.lastPeripheralDxa;
-  if (other && (!facts.lastDxa || other.date > facts.lastDxa.date)) refs.push({ fact: 'peripheral-dxa', provenance: other });
+  if (other && (!facts.lastDxa || other.date > facts.lastDxa.date))
+    refs.push({ fact: 'peripheral-dxa', provenance: other });
   const reasons: Reason[] = [
     { code: 'no-dxa-in-interval', threshold: policy.dxaIntervalMonths, unit: 'months' },
     { code: facts.newStart ? 'new-start' : 'established-on-ai' },
@@ -161,11 +167,19 @@ function boneAgentRule(facts: Facts, policy: Policy): Recommendation | undefined
 
   const reasons: Reason[] = [];
   const tCmp = facts.minT?.comparator ? { comparator: facts.minT.comparator } : {};
-  if (tLow) reasons.push({ code: 't-score-below-threshold', threshold: ba.tScoreBelow, value: facts.minT!.value, ...tCmp });
-  if (enoughRisk) reasons.push({ code: 'risk-factors-at-threshold', threshold: ba.minRiskFactors, value: facts.riskFactorCount });
+  if (tLow)
+    reasons.push({ code: 't-score-below-threshold', threshold: ba.tScoreBelow, value: facts.minT!.value, ...tCmp });
+  if (enoughRisk)
+    reasons.push({ code: 'risk-factors-at-threshold', threshold: ba.minRiskFactors, value: facts.riskFactorCount });
   // critical when minT ≤ −2.5 or a fragility fracture is present
   const tCritical = facts.minT !== undefined && le(facts.minT.value, ba.criticalTScoreAtOrBelow);
-  if (tCritical) reasons.push({ code: 't-score-at-or-below-critical', threshold: ba.criticalTScoreAtOrBelow, value: facts.minT!.value, ...tCmp });
+  if (tCritical)
+    reasons.push({
+      code: 't-score-at-or-below-critical',
+      threshold: ba.criticalTScoreAtOrBelow,
+      value: facts.minT!.value,
+      ...tCmp,
+    });
   if (facts.fragilityFracture) reasons.push({ code: 'fragility-fracture' });
   const indicator: Indicator = tCritical || facts.fragilityFracture ? 'critical' : 'warning';
 
@@ -174,7 +188,9 @@ function boneAgentRule(facts: Facts, policy: Policy): Recommendation | undefined
   const omitted: NonNullable<Recommendation['omittedAgents']> = [];
   if (egfrLow || facts.safety.ckd45) {
     for (const agent of ['zoledronic-acid', 'alendronate'] as const) {
-      omitted.push(egfrLow ? { agent, because: 'egfr-below', threshold: policy.safety.egfrBelow } : { agent, because: 'ckd-4-5' });
+      omitted.push(
+        egfrLow ? { agent, because: 'egfr-below', threshold: policy.safety.egfrBelow } : { agent, because: 'ckd-4-5' },
+      );
     }
   }
   const options = (['denosumab', 'zoledronic-acid', 'alendronate'] as BoneAgent[]).filter(
@@ -213,14 +229,28 @@ function bmdDeclineRule(facts: Facts, policy: Policy): Recommendation | undefine
   if (!loss || !ge(loss.percentPerYear, policy.bmdDecline.percentPerYear)) return undefined;
   return recommend('bmd-decline', facts, {
     indicator: 'warning',
-    reasons: [{ code: 'bmd-loss-at-threshold', threshold: policy.bmdDecline.percentPerYear, value: loss.percentPerYear, unit: '%/yr' }],
-    facts: [{ fact: 'bmd-loss', bmdLoss: loss }, ...(facts.minT ? [{ fact: 'min-t-score', measurement: facts.minT, windowMonths: policy.dxaIntervalMonths } as FactRef] : []), ...onAiFact(facts)],
+    reasons: [
+      {
+        code: 'bmd-loss-at-threshold',
+        threshold: policy.bmdDecline.percentPerYear,
+        value: loss.percentPerYear,
+        unit: '%/yr',
+      },
+    ],
+    facts: [
+      { fact: 'bmd-loss', bmdLoss: loss },
+      ...(facts.minT
+        ? [{ fact: 'min-t-score', measurement: facts.minT, windowMonths: policy.dxaIntervalMonths } as FactRef]
+        : []),
+      ...onAiFact(facts),
+    ],
     suggestions: [],
     guidelines: [GUIDELINES.hadji],
   });
 }
 
-// docs/clinical-logic.md#card-estradiol estradiol-low (male, latest estradiol within 12 months below 20 pg/mL; critical below 10)
+// docs/clinical-logic.md#card-estradiol estradiol-low (male, latest estradiol within 12 months below 20 pg/mL;
+// critical below 10)
 // and estradiol-check (male, no estradiol within 6 months, and no estradiol-low).
 // v2: not for a man treated for breast cancer — "review the AI dose" would undercut his cancer
 // treatment (docs/clinical-logic.md#estradiol).
@@ -239,8 +269,20 @@ function estradiolRules(facts: Facts, policy: Policy): Recommendation | undefine
       indicator: critical ? 'critical' : 'warning',
       reasons: [
         critical
-          ? { code: 'estradiol-below-critical', threshold: p.criticalBelowPgMl, value: e2.value, unit: 'pg/mL', ...(e2.comparator && { comparator: e2.comparator }) }
-          : { code: 'estradiol-below-low', threshold: p.lowBelowPgMl, value: e2.value, unit: 'pg/mL', ...(e2.comparator && { comparator: e2.comparator }) },
+          ? {
+              code: 'estradiol-below-critical',
+              threshold: p.criticalBelowPgMl,
+              value: e2.value,
+              unit: 'pg/mL',
+              ...(e2.comparator && { comparator: e2.comparator }),
+            }
+          : {
+              code: 'estradiol-below-low',
+              threshold: p.lowBelowPgMl,
+              value: e2.value,
+              unit: 'pg/mL',
+              ...(e2.comparator && { comparator: e2.comparator }),
+            },
       ],
       facts: [{ fact: 'estradiol', measurement: e2 }, ...context, ...onAiFact(facts)],
       suggestions: [],

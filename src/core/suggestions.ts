@@ -43,7 +43,13 @@ function quantity(value: number, unit: string) {
   return { value, unit, system: SYSTEMS.ucum, code };
 }
 
-function dosage(text: string, dose: { value: number; unit: string } | { low: number; high: number; unit: string }, every: number, unit: Regimen['everyUnit'], route?: Regimen['route']): Dosage {
+function dosage(
+  text: string,
+  dose: { value: number; unit: string } | { low: number; high: number; unit: string },
+  every: number,
+  unit: Regimen['everyUnit'],
+  route?: Regimen['route'],
+): Dosage {
   const d: Dosage = {
     sequence: 1,
     text,
@@ -58,14 +64,21 @@ function dosage(text: string, dose: { value: number; unit: string } | { low: num
   return d;
 }
 
-/** docs/clinical-logic.md#card-baseline-dxa baseline-dxa / dxa-follow-up: DXA, axial (CPT 77080, LOINC 38268-9, SNOMED 241686001). */
+/**
+ * docs/clinical-logic.md#card-baseline-dxa baseline-dxa / dxa-follow-up: DXA, axial (CPT 77080, LOINC 38268-9, SNOMED
+ * 241686001).
+ */
 export function dxaOrder(drugs: AiDrug[], followUp: boolean): SuggestionDraft {
   const resource: Omit<ServiceRequest, 'subject'> = {
     resourceType: 'ServiceRequest',
     status: 'draft',
     intent: 'order',
     code: {
-      coding: [coding('dxa-procedures', '77080'), coding('dxa-procedures', '38268-9'), coding('dxa-procedures', '241686001')],
+      coding: [
+        coding('dxa-procedures', '77080'),
+        coding('dxa-procedures', '38268-9'),
+        coding('dxa-procedures', '241686001'),
+      ],
       text: 'DXA bone density scan, axial (lumbar spine + hip)',
     },
     reasonCode: [
@@ -103,7 +116,8 @@ export function estradiolOrder(drugs: AiDrug[]): SuggestionDraft {
 }
 
 /**
- * docs/clinical-logic.md#card-calcium-vitamin-d calcium-vitamin-d: calcium 1000–1200 mg/day total intake with vitamin D3 800–1000 IU/day.
+ * docs/clinical-logic.md#card-calcium-vitamin-d calcium-vitamin-d: calcium 1000–1200 mg/day total intake with vitamin
+ * D3 800–1000 IU/day.
  * The calcium figure is total intake, diet included (ASCO Rec 3.1): as a structured dose a pharmacy
  * would read it as the supplement, so only vitamin D3 is structured and calcium is instruction text.
  */
@@ -116,9 +130,17 @@ export function calciumVitaminDOrder(drugs: AiDrug[], policy: Policy): Suggestio
     resourceType: 'MedicationRequest',
     status: 'draft',
     intent: 'order',
-    medicationCodeableConcept: { text: 'Vitamin D3 (cholecalciferol) with calcium, oral supplement: choose a local product' },
+    medicationCodeableConcept: {
+      text: 'Vitamin D3 (cholecalciferol) with calcium, oral supplement: choose a local product',
+    },
     dosageInstruction: [
-      dosage(`Vitamin D3 (cholecalciferol) ${vd.low}–${vd.high} IU by mouth once daily`, { low: vd.low, high: vd.high, unit: 'IU' }, 1, 'd', 'oral'),
+      dosage(
+        `Vitamin D3 (cholecalciferol) ${vd.low}–${vd.high} IU by mouth once daily`,
+        { low: vd.low, high: vd.high, unit: 'IU' },
+        1,
+        'd',
+        'oral',
+      ),
       { sequence: 1, text: calciumText, route: { text: ROUTE_TEXT.oral[1] } },
     ],
     reasonCode: [{ text: `Bone protection during ${drugList(drugs)} (aromatase inhibitor) therapy` }],
@@ -131,9 +153,16 @@ export function calciumVitaminDOrder(drugs: AiDrug[], policy: Policy): Suggestio
   };
 }
 
-const AGENT_NAMES: Record<BoneAgent, { name: string; policyKey: 'denosumab' | 'zoledronicAcid' | 'alendronate'; product: string }> = {
+const AGENT_NAMES: Record<
+  BoneAgent,
+  { name: string; policyKey: 'denosumab' | 'zoledronicAcid' | 'alendronate'; product: string }
+> = {
   denosumab: { name: 'Denosumab', policyKey: 'denosumab', product: 'denosumab 60 mg/mL prefilled syringe' },
-  'zoledronic-acid': { name: 'Zoledronic acid', policyKey: 'zoledronicAcid', product: 'zoledronic acid 4 mg/100 mL injection' },
+  'zoledronic-acid': {
+    name: 'Zoledronic acid',
+    policyKey: 'zoledronicAcid',
+    product: 'zoledronic acid 4 mg/100 mL injection',
+  },
   alendronate: { name: 'Alendronate', policyKey: 'alendronate', product: 'alendronic acid 70 mg oral tablet' },
 };
 
@@ -143,8 +172,16 @@ export function boneAgentLabel(agent: BoneAgent, policy: Policy): string {
   return `${a.name} ${reg.dose} ${reg.doseUnit} ${ROUTE_TEXT[reg.route][0]} ${intervalText(reg.every, reg.everyUnit)}`;
 }
 
-/** docs/clinical-logic.md#card-bone-agent bone-agent options. The product code is included only when its status is trusted. */
-export function boneAgentOrder(agent: BoneAgent, drugs: AiDrug[], policy: Policy, isRecommended: boolean): SuggestionDraft {
+/**
+ * docs/clinical-logic.md#card-bone-agent bone-agent options. The product code is included only when its status is
+ * trusted.
+ */
+export function boneAgentOrder(
+  agent: BoneAgent,
+  drugs: AiDrug[],
+  policy: Policy,
+  isRecommended: boolean,
+): SuggestionDraft {
   const a = AGENT_NAMES[agent];
   const reg = policy.regimens[a.policyKey];
   const product = regimenConcept(agent);

@@ -61,7 +61,9 @@ export function findAiOrders(
 ): AiOrder[] {
   if (!draftOrders || typeof draftOrders !== 'object') return [];
   const entries = asArray(draftOrders.entry).filter((e) => typeof e === 'object' && e !== null);
-  const bundleMeds = entries.map((e) => e.resource).filter((r): r is Medication => isResource<Medication>(r, 'Medication'));
+  const bundleMeds = entries
+    .map((e) => e.resource)
+    .filter((r): r is Medication => isResource<Medication>(r, 'Medication'));
   const index = new MedicationIndex([...bundleMeds, ...asArray(opts.medications)]);
   const selections = opts.selections ? new Set(opts.selections.filter(isString).map((s) => s.trim())) : undefined;
   const out: AiOrder[] = [];

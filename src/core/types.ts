@@ -65,7 +65,10 @@ export interface MedicationUse {
   coding?: SimpleCoding;
   /** authoredOn / effective start, YYYY-MM-DD. */
   date?: string;
-  /** A long-acting dose given or ordered recently, counted for this many months (docs/clinical-logic.md#bone-agent-status). */
+  /**
+   * A long-acting dose given or ordered recently, counted for this many months
+   * (docs/clinical-logic.md#bone-agent-status).
+   */
   recentDoseMonths?: number;
 }
 
@@ -137,7 +140,10 @@ export interface IgnoredRecord {
   code?: SimpleCoding;
 }
 
-/** The latest tobacco smoking status answer (docs/clinical-logic.md#risk-factors factor 7; docs/clinical-logic.md#risk-factors). */
+/**
+ * The latest tobacco smoking status answer (docs/clinical-logic.md#risk-factors factor 7;
+ * docs/clinical-logic.md#risk-factors).
+ */
 export interface SmokingFact {
   answer: string;
   /** `unreadable`: an answer in no list (never shown as absent). */

@@ -45,10 +45,16 @@ port.on('message', (msg: ToWorker) => {
   };
   answerServiceCall(call, deps, sink, controller.signal)
     .then(
-      (answer) => reply({ type: 'answer', id, events, answer }, answer.status === 200 ? [answer.json.buffer as ArrayBuffer] : []),
+      (answer) =>
+        reply({ type: 'answer', id, events, answer }, answer.status === 200 ? [answer.json.buffer as ArrayBuffer] : []),
       (err: unknown) => {
         const e = err instanceof Error ? err : new Error(String(err));
-        reply({ type: 'error', id, events, error: { name: e.name, message: e.message, ...(e.stack !== undefined && { stack: e.stack }) } });
+        reply({
+          type: 'error',
+          id,
+          events,
+          error: { name: e.name, message: e.message, ...(e.stack !== undefined && { stack: e.stack }) },
+        });
       },
     )
     .finally(() => inFlight.delete(id));

@@ -81,7 +81,9 @@ export class WorkerEngine implements ServiceCallEngine {
       // Hand the bytes over without a copy when the view owns its buffer (bodies over 4 KiB);
       // a small body may sit in Node's shared pool, which must not be detached: copy that.
       const own = body.byteOffset === 0 && body.byteLength === body.buffer.byteLength ? body : new Uint8Array(body);
-      worker.postMessage({ type: 'call', id, call: { ...call, body: own } } satisfies ToWorker, [own.buffer as ArrayBuffer]);
+      worker.postMessage({ type: 'call', id, call: { ...call, body: own } } satisfies ToWorker, [
+        own.buffer as ArrayBuffer,
+      ]);
     });
   }
 
@@ -149,7 +151,8 @@ export class WorkerEngine implements ServiceCallEngine {
       }
       const failed = this.pending.size;
       this.pending.clear();
-      if (!this.closed) this.opts.logger.error({ code, failedCalls: failed }, 'service worker stopped; the next call starts a new one');
+      if (!this.closed)
+        this.opts.logger.error({ code, failedCalls: failed }, 'service worker stopped; the next call starts a new one');
     });
     this.worker = worker;
     return worker;

@@ -10,7 +10,8 @@ export interface WorkerSettings {
   smartLaunchUrl?: string;
 }
 
-export type ToWorker = { type: 'call'; id: number; call: ServiceCall } | { type: 'abort'; id: number } | { type: 'ping' };
+export type ToWorker =
+  { type: 'call'; id: number; call: ServiceCall } | { type: 'abort'; id: number } | { type: 'ping' };
 
 export type WorkerEvent =
   | { type: 'log'; level: 'info' | 'warn'; fields: Record<string, unknown>; msg: string }

@@ -98,16 +98,23 @@ export function classifyFailure(err: unknown): FhirFetchError {
     return new FhirFetchError('too_large', message, undefined, { limit, limitBytes });
   }
   if (chain.some((e) => codeOf(e) === 'ERR_UPSTREAM_ENCODING')) {
-    return new FhirFetchError('malformed', 'the FHIR server answered with a Content-Encoding the service does not decode');
+    return new FhirFetchError(
+      'malformed',
+      'the FHIR server answered with a Content-Encoding the service does not decode',
+    );
   }
   // zlib's codes (Z_DATA_ERROR, …) and brotli's (ERR__ERROR_FORMAT_…): a body that does not decode.
   if (chain.some((e) => /^(Z_|ERR__ERROR)/.test(codeOf(e) ?? ''))) {
-    return new FhirFetchError('malformed', 'the answer of the FHIR server does not decode as its Content-Encoding says');
+    return new FhirFetchError(
+      'malformed',
+      'the answer of the FHIR server does not decode as its Content-Encoding says',
+    );
   }
   const status = (err as { response?: { status?: unknown } } | null)?.response?.status;
   if (typeof status === 'number') {
     // fhir-kit-client reports an unparseable body with the response's own status.
-    if (status >= 200 && status < 300) return new FhirFetchError('malformed', `HTTP ${status} with a body that is not JSON`, status);
+    if (status >= 200 && status < 300)
+      return new FhirFetchError('malformed', `HTTP ${status} with a body that is not JSON`, status);
     if (status === 429) return new FhirFetchError('http_429', 'HTTP 429 (throttled)', status);
     if (status >= 500) return new FhirFetchError('http_5xx', `HTTP ${status}`, status);
     if (status >= 400) return new FhirFetchError('http_4xx', `HTTP ${status}`, status);

@@ -6,10 +6,16 @@
 import { Client } from 'fhir-kit-client';
 import type { Medication, Resource } from 'fhir/r4.js';
 import type { FhirAgents } from './agents.js';
-import { Deadline, DeadlineAbort } from './deadline.js';
+import { type Deadline, DeadlineAbort } from './deadline.js';
 import type { BodyLimits } from '../upstream/bounded-body.js';
 import { NodeHttpDispatcher } from '../upstream/node-dispatcher.js';
-import { classifyFailure, FhirFetchError, isConnectionReset, type FhirErrorDetail, type FhirErrorKind } from './errors.js';
+import {
+  classifyFailure,
+  FhirFetchError,
+  isConnectionReset,
+  type FhirErrorDetail,
+  type FhirErrorKind,
+} from './errors.js';
 import { foreignPatient } from './patient-id.js';
 import { relativeUrl, type DataQuery } from './queries.js';
 import { isResourceOf, readSearchPage, type SearchPage } from './search-page.js';
@@ -43,7 +49,9 @@ export class FhirSession {
     this.base = new URL(opts.fhirServer);
     this.basePath = this.base.pathname.replace(/\/*$/, '/');
     const bearer =
-      opts.accessToken !== undefined ? { origin: this.base.origin, authorization: `Bearer ${opts.accessToken}` } : undefined;
+      opts.accessToken !== undefined
+        ? { origin: this.base.origin, authorization: `Bearer ${opts.accessToken}` }
+        : undefined;
     this.client = new Client({
       baseUrl: opts.fhirServer.replace(/\/+$/, ''),
       // The token travels in the dispatcher, not in the client (see node-dispatcher.ts).
@@ -87,7 +95,10 @@ export class FhirSession {
   async read<T extends Resource>(resourceType: T['resourceType'], id: string): Promise<T> {
     const body = await this.get(`${resourceType}/${encodeURIComponent(id)}`, `${this.basePath}${resourceType}/{id}`);
     if (!isResourceOf(body, resourceType)) {
-      throw this.fail(isResourceOf(body, 'OperationOutcome') ? 'outcome' : 'malformed', `expected ${resourceType}, got ${describe(body)}`);
+      throw this.fail(
+        isResourceOf(body, 'OperationOutcome') ? 'outcome' : 'malformed',
+        `expected ${resourceType}, got ${describe(body)}`,
+      );
     }
     if (resourceType === 'Patient') {
       const foreign = foreignPatient(body as Record<string, unknown>, id);
@@ -125,8 +136,10 @@ export class FhirSession {
   }
 
   private searchPage(body: unknown, query: DataQuery, patientId: string): SearchPage {
-    if (isResourceOf(body, 'OperationOutcome')) throw this.fail('outcome', 'the server answered a search with an OperationOutcome');
-    if (!isResourceOf(body, 'Bundle')) throw this.fail('wrong_bundle', `expected a searchset Bundle, got ${describe(body)}`);
+    if (isResourceOf(body, 'OperationOutcome'))
+      throw this.fail('outcome', 'the server answered a search with an OperationOutcome');
+    if (!isResourceOf(body, 'Bundle'))
+      throw this.fail('wrong_bundle', `expected a searchset Bundle, got ${describe(body)}`);
     const type = (body as { type?: unknown }).type;
     if (type !== undefined && type !== 'searchset') {
       throw this.fail('wrong_bundle', `expected a searchset Bundle, got a ${String(type)} Bundle`);

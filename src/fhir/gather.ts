@@ -1,5 +1,6 @@
 /**
- * Gathering one patient's data for a CDS request (cds-hooks-2.0.md §2.2, docs/clinical-logic.md#missing-data): each data
+ * Gathering one patient's data for a CDS request (cds-hooks-2.0.md §2.2, docs/clinical-logic.md#missing-data): each
+ * data
  * key from its prefetch value when usable, otherwise from the request's fhirServer with its
  * token, every missing key in parallel under one deadline. Required data that cannot be had
  * yields a 412 OperationOutcome; optional data that cannot be had is listed in `notChecked`.
@@ -153,9 +154,11 @@ class Connection {
 }
 
 function failure(err: unknown): { ok: false } & KeyFailure {
-  if (err instanceof FhirFetchError) return { ok: false, kind: err.kind, message: err.message, ...(err.status !== undefined && { status: err.status }) };
+  if (err instanceof FhirFetchError)
+    return { ok: false, kind: err.kind, message: err.message, ...(err.status !== undefined && { status: err.status }) };
   if (err instanceof DeadlineAbort) {
-    if (err.abortCause === 'deadline') return { ok: false, kind: 'timeout', message: 'the FHIR server did not answer in time' };
+    if (err.abortCause === 'deadline')
+      return { ok: false, kind: 'timeout', message: 'the FHIR server did not answer in time' };
     return { ok: false, kind: err.abortCause, message: 'not fetched: the gathering was stopped' };
   }
   return { ok: false, kind: 'network', message: 'the FHIR call failed' };
@@ -172,7 +175,11 @@ function localOutcome(key: DataKey, reading: PrefetchReading, conn: Connection):
   switch (reading.kind) {
     case 'empty':
       if (query.interaction === 'read') {
-        return { ok: false, kind: 'prefetch_null', message: `the client has no ${query.resourceType} (prefetch is null)` };
+        return {
+          ok: false,
+          kind: 'prefetch_null',
+          message: `the client has no ${query.resourceType} (prefetch is null)`,
+        };
       }
       return { ok: true, fromServer: false, resources: [], included: [] };
     case 'page':
@@ -180,12 +187,21 @@ function localOutcome(key: DataKey, reading: PrefetchReading, conn: Connection):
         return { ok: true, fromServer: false, resources: reading.page.resources, included: reading.page.included };
       }
       if (!conn.available) {
-        return { ok: false, kind: 'no_server', message: 'the prefetched searchset has more pages and there is no fhirServer to read them' };
+        return {
+          ok: false,
+          kind: 'no_server',
+          message: 'the prefetched searchset has more pages and there is no fhirServer to read them',
+        };
       }
       return undefined;
     default: {
       if (!conn.available) {
-        const why = reading.kind === 'absent' ? 'not prefetched' : reading.kind === 'outcome' ? 'prefetch was an OperationOutcome' : `prefetch unusable (${reading.reason})`;
+        const why =
+          reading.kind === 'absent'
+            ? 'not prefetched'
+            : reading.kind === 'outcome'
+              ? 'prefetch was an OperationOutcome'
+              : `prefetch unusable (${reading.reason})`;
         return { ok: false, kind: 'no_server', message: `${why} and the request has no fhirServer` };
       }
       return undefined;
@@ -194,10 +210,16 @@ function localOutcome(key: DataKey, reading: PrefetchReading, conn: Connection):
 }
 
 /** The FHIR calls of a key that `localOutcome` could not answer: the rest of a paged prefetch, or the query. */
-async function fetchKey(key: DataKey, reading: PrefetchReading, patientId: string, conn: Connection): Promise<KeyOutcome> {
+async function fetchKey(
+  key: DataKey,
+  reading: PrefetchReading,
+  patientId: string,
+  conn: Connection,
+): Promise<KeyOutcome> {
   const query = DATA_QUERIES[key];
   try {
-    if (reading.kind === 'page') return { ok: true, fromServer: true, ...(await conn.open().rest(reading.page, query, patientId)) };
+    if (reading.kind === 'page')
+      return { ok: true, fromServer: true, ...(await conn.open().rest(reading.page, query, patientId)) };
     return { ok: true, fromServer: true, ...(await conn.open().run(query, patientId)) };
   } catch (err) {
     return failure(err);
@@ -295,7 +317,8 @@ export async function gatherPatientData(req: GatherRequest, deps: GatherDeps = {
       return readAll(unresolved, conn).then(settle);
     };
     const medicationFetches = medicationKeys.map((k) => fetches.get(k)).filter((p) => p !== undefined);
-    const resolving = medicationFetches.length === 0 ? resolveMedications() : Promise.all(medicationFetches).then(resolveMedications);
+    const resolving =
+      medicationFetches.length === 0 ? resolveMedications() : Promise.all(medicationFetches).then(resolveMedications);
     if (fetches.size > 0 || resolving !== undefined) await Promise.all([...fetches.values(), resolving]);
   } finally {
     conn.close();
@@ -326,12 +349,17 @@ export async function gatherPatientData(req: GatherRequest, deps: GatherDeps = {
     observations: dedupe(data('dxa'), data('labs')) as PatientRecord['observations'],
     conditions: data('conditions') as PatientRecord['conditions'],
     // Bone-agent orders of any status join the active orders: every reader filters by status.
-    medicationRequests: dedupe(data('medicationRequests'), data('boneAgentOrders')) as PatientRecord['medicationRequests'],
+    medicationRequests: dedupe(
+      data('medicationRequests'),
+      data('boneAgentOrders'),
+    ) as PatientRecord['medicationRequests'],
     medicationStatements: data('medicationStatements') as PatientRecord['medicationStatements'],
     procedures: data('procedures') as PatientRecord['procedures'],
     serviceRequests: data('dxaOrders') as PatientRecord['serviceRequests'],
     familyHistory: data('familyHistory') as PatientRecord['familyHistory'],
-    medicationAdministrations: data('medicationAdministrations') as NonNullable<PatientRecord['medicationAdministrations']>,
+    medicationAdministrations: data('medicationAdministrations') as NonNullable<
+      PatientRecord['medicationAdministrations']
+    >,
     medications,
     notChecked: DATA_KEYS.filter((k) => failures.has(k) || partly.has(k)),
   };

@@ -62,7 +62,10 @@ function issueCode(f: KeyFailure): OperationOutcomeIssue['code'] {
   return ISSUE_CODES[f.kind];
 }
 
-export function failureOutcome(missing: readonly DataKey[], failures: ReadonlyMap<DataKey, KeyFailure>): OperationOutcome {
+export function failureOutcome(
+  missing: readonly DataKey[],
+  failures: ReadonlyMap<DataKey, KeyFailure>,
+): OperationOutcome {
   return {
     resourceType: 'OperationOutcome',
     issue: missing.map((key) => {

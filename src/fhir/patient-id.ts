@@ -28,7 +28,8 @@ export function referencedPatientId(resource: unknown): string | undefined {
  * EHR did not name and the other queries did not ask for.
  */
 export function foreignPatient(patient: Record<string, unknown>, patientId: string): string | undefined {
-  if (patient['id'] !== patientId) return typeof patient['id'] === 'string' ? 'another patient' : 'a Patient without id';
+  if (patient['id'] !== patientId)
+    return typeof patient['id'] === 'string' ? 'another patient' : 'a Patient without id';
   const links = patient['link'];
   if (Array.isArray(links) && links.some((l) => (l as { type?: unknown } | null)?.type === 'replaced-by')) {
     return 'a Patient record merged into another (replaced-by)';

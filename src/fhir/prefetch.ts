@@ -28,7 +28,8 @@ export function readPrefetch(query: DataQuery, value: unknown, patientId: string
   }
   if (isResourceOf(v, 'Bundle')) {
     const page = readSearchPage(v, query, patientId);
-    if (page.otherPatient) return { kind: 'unusable', reason: 'the prefetched Bundle holds resources that do not name the context patient' };
+    if (page.otherPatient)
+      return { kind: 'unusable', reason: 'the prefetched Bundle holds resources that do not name the context patient' };
     if (query.interaction === 'read' && page.resources.length === 0 && page.next === undefined) {
       return { kind: 'empty' };
     }

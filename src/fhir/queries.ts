@@ -45,7 +45,8 @@ const LAB_OBSERVATIONS: readonly ValueSetName[] = LAB_OBSERVATION_VALUE_SETS;
 export function codeParam(sets: readonly ValueSetName[], onlySystem?: string): string {
   const tokens = new Set<string>();
   for (const set of sets) {
-    for (const c of codings(set)) if (onlySystem === undefined || c.system === onlySystem) tokens.add(`${c.system}|${c.code}`);
+    for (const c of codings(set))
+      if (onlySystem === undefined || c.system === onlySystem) tokens.add(`${c.system}|${c.code}`);
   }
   return [...tokens].join(',');
 }
@@ -85,7 +86,8 @@ const QUERY_LIST: readonly DataQuery[] = [
     ['status', 'completed'],
   ]),
   define('familyHistory', 'FamilyMemberHistory', undefined),
-  // docs/clinical-logic.md#bone-agent-status onBoneAgent (v2): a recent long-acting dose counts whatever the order's status
+  // docs/clinical-logic.md#bone-agent-status onBoneAgent (v2): a recent long-acting dose counts whatever the order's
+  // status
   // (docs/clinical-logic.md#bone-agent-status).
   define('boneAgentOrders', 'MedicationRequest', () => [['code', codeParam(['bone-agents'])]]),
   define('medicationAdministrations', 'MedicationAdministration', () => [['code', codeParam(['bone-agents'])]]),

@@ -43,7 +43,10 @@ export function readSearchPage(bundle: Record<string, unknown>, query: DataQuery
     const resource = isObject(e) ? e['resource'] : undefined;
     if (!isObject(resource)) continue;
     if (resource['resourceType'] === query.resourceType) {
-      const ours = query.resourceType === 'Patient' ? foreignPatient(resource, patientId) === undefined : referencedPatientId(resource) === patientId;
+      const ours =
+        query.resourceType === 'Patient'
+          ? foreignPatient(resource, patientId) === undefined
+          : referencedPatientId(resource) === patientId;
       if (!ours) page.otherPatient = true;
       page.resources.push(resource as unknown as Resource);
     } else if (resource['resourceType'] === 'Medication') {

@@ -3,7 +3,13 @@ import type { AuthContext } from '../auth/authenticator.js';
 import { isFhirServerAllowed } from '../auth/fhir-server-allowlist.js';
 import { renderCards } from '../cards/render.js';
 import type { Card } from '../cards/types.js';
-import { evaluatePatient, findAiOrders, unresolvedMedicationReferences, type AiOrder, type Policy } from '../core/index.js';
+import {
+  evaluatePatient,
+  findAiOrders,
+  unresolvedMedicationReferences,
+  type AiOrder,
+  type Policy,
+} from '../core/index.js';
 import {
   ByteBudget,
   DEFAULT_MAX_REQUEST_BYTES,
@@ -80,7 +86,10 @@ function utf8(json: string): Uint8Array {
   return encoder.encode(json);
 }
 
-function entriesOf<T extends FhirResource['resourceType']>(bundle: Bundle | undefined, type: T): Extract<FhirResource, { resourceType: T }>[] {
+function entriesOf<T extends FhirResource['resourceType']>(
+  bundle: Bundle | undefined,
+  type: T,
+): Extract<FhirResource, { resourceType: T }>[] {
   return (bundle?.entry ?? [])
     .map((e) => e.resource)
     .filter((r): r is Extract<FhirResource, { resourceType: T }> => r?.resourceType === type);
@@ -91,12 +100,18 @@ function entriesOf<T extends FhirResource['resourceType']>(bundle: Bundle | unde
  * before the deadline) → evaluate → render → the JSON answer. `signal` aborts FHIR calls early
  * (the client went away).
  */
-export async function answerServiceCall(call: ServiceCall, deps: AnswerDeps, events: CallEvents, signal: AbortSignal): Promise<CallAnswer> {
+export async function answerServiceCall(
+  call: ServiceCall,
+  deps: AnswerDeps,
+  events: CallEvents,
+  signal: AbortSignal,
+): Promise<CallAnswer> {
   const service = findService(call.serviceId);
   if (service === undefined) throw new Error(`service ${call.serviceId} not resolved before the answer`);
 
   // Parsed here, not in the HTTP layer, so that a service worker does it off the event loop.
-  const decoded = call.body === undefined ? { ok: true as const, value: undefined } : parseJsonBytes(call.body, call.charset);
+  const decoded =
+    call.body === undefined ? { ok: true as const, value: undefined } : parseJsonBytes(call.body, call.charset);
   if (!decoded.ok) return { status: 400, outcome: NOT_JSON };
   const parsed = parseHookRequest(service.hook, decoded.value);
   if (!parsed.ok) {
@@ -106,11 +121,19 @@ export async function answerServiceCall(call: ServiceCall, deps: AnswerDeps, eve
   }
   const request = parsed.request;
   if (!isFhirServerAllowed(call.auth, request.fhirServer)) {
-    events.log('warn', { iss: call.auth.iss, fhirServerHost: hostOf(request.fhirServer) }, 'fhirServer not allowed for this client');
+    events.log(
+      'warn',
+      { iss: call.auth.iss, fhirServerHost: hostOf(request.fhirServer) },
+      'fhirServer not allowed for this client',
+    );
     return {
       status: 403,
       outcome: operationOutcome([
-        { code: 'forbidden', diagnostics: 'fhirServer is not an allowed FHIR server for this client', expression: 'fhirServer' },
+        {
+          code: 'forbidden',
+          diagnostics: 'fhirServer is not an allowed FHIR server for this client',
+          expression: 'fhirServer',
+        },
       ]),
     };
   }
@@ -123,7 +146,11 @@ export async function answerServiceCall(call: ServiceCall, deps: AnswerDeps, eve
     onFhirError: (kind: FhirErrorKind, detail?: FhirErrorDetail) => {
       events.fhirError(kind);
       if (detail !== undefined) {
-        events.log('warn', { fhirHost: detail.host, fhirPath: detail.path, limit: detail.limit, limitBytes: detail.limitBytes }, 'FHIR answer over the size limit');
+        events.log(
+          'warn',
+          { fhirHost: detail.host, fhirPath: detail.path, limit: detail.limit, limitBytes: detail.limitBytes },
+          'FHIR answer over the size limit',
+        );
       }
     },
     agents: deps.fhirAgents,
@@ -135,7 +162,8 @@ export async function answerServiceCall(call: ServiceCall, deps: AnswerDeps, eve
   let aiOrders: AiOrder[] = [];
   if (service.hook !== 'patient-view') {
     aiOrders = await findOrders(request, { deadline: call.deadline, signal, fhir, fhirDeps, policy: deps.policy });
-    if (aiOrders.length === 0) return { status: 200, json: utf8('{"cards":[]}'), hookInstance: request.hookInstance, issued: [] };
+    if (aiOrders.length === 0)
+      return { status: 200, json: utf8('{"cards":[]}'), hookInstance: request.hookInstance, issued: [] };
   }
 
   const gathered = await gatherPatientData(
@@ -154,7 +182,9 @@ export async function answerServiceCall(call: ServiceCall, deps: AnswerDeps, eve
   }
 
   // A bone agent or calcium + vitamin D ordered in the same session already answers its card.
-  const otherDrafts = entriesOf(request.context.draftOrders, 'MedicationRequest').filter((d) => !aiOrders.some((o) => o.request === d));
+  const otherDrafts = entriesOf(request.context.draftOrders, 'MedicationRequest').filter(
+    (d) => !aiOrders.some((o) => o.request === d),
+  );
   const evaluation = evaluatePatient(
     { hook: service.hook, now: deps.now(), record: gathered.record, aiOrders, draftMedicationRequests: otherDrafts },
     deps.policy,

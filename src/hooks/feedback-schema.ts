@@ -1,7 +1,8 @@
 import { z } from 'zod';
 
 /** RFC 3339 §5.6 date-time: full date, `T`, time with optional fraction, `Z` or a numeric offset. */
-const RFC3339 = /^\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])[Tt]([01]\d|2[0-3]):[0-5]\d:([0-5]\d|60)(\.\d+)?([Zz]|[+-]([01]\d|2[0-3]):[0-5]\d)$/;
+const RFC3339 =
+  /^\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])[Tt]([01]\d|2[0-3]):[0-5]\d:([0-5]\d|60)(\.\d+)?([Zz]|[+-]([01]\d|2[0-3]):[0-5]\d)$/;
 
 function isRfc3339(v: string): boolean {
   if (!RFC3339.test(v)) return false;
@@ -35,16 +36,22 @@ const overrideReason = z
   .superRefine((r, ctx) => {
     const flat = r.code !== undefined || r.system !== undefined;
     if (flat && r.reason === undefined && (!r.code?.trim() || !r.system?.trim())) {
-      ctx.addIssue({ code: 'custom', path: [r.code?.trim() ? 'system' : 'code'], message: 'is required with the flat reason form' });
+      ctx.addIssue({
+        code: 'custom',
+        path: [r.code?.trim() ? 'system' : 'code'],
+        message: 'is required with the flat reason form',
+      });
     }
     if (r.reason === undefined && !flat && !r.userComment?.trim()) {
       ctx.addIssue({ code: 'custom', path: ['reason'], message: 'reason or userComment is required' });
     }
   })
   .transform((r) => {
-    const reason = r.reason ?? (r.code !== undefined && r.system !== undefined
-      ? { system: r.system, code: r.code, ...(r.display !== undefined && { display: r.display }) }
-      : undefined);
+    const reason =
+      r.reason ??
+      (r.code !== undefined && r.system !== undefined
+        ? { system: r.system, code: r.code, ...(r.display !== undefined && { display: r.display }) }
+        : undefined);
     return {
       ...(reason !== undefined && { reason }),
       ...(r.userComment !== undefined && r.userComment.trim() !== '' && { userComment: r.userComment }),
@@ -60,7 +67,9 @@ const feedbackItem = z
       .min(1, { error: 'must name at least one suggestion' })
       .optional(),
     overrideReason: overrideReason.optional(),
-    outcomeTimestamp: z.string().refine(isRfc3339, { error: 'must be an RFC 3339 date-time, e.g. 2024-04-12T23:20:50.52Z' }),
+    outcomeTimestamp: z
+      .string()
+      .refine(isRfc3339, { error: 'must be an RFC 3339 date-time, e.g. 2024-04-12T23:20:50.52Z' }),
   })
   .refine((f) => f.outcome !== 'accepted' || f.acceptedSuggestions !== undefined, {
     path: ['acceptedSuggestions'],

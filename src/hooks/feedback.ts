@@ -20,7 +20,10 @@ export function feedbackHandler(deps: FeedbackDeps): RequestHandler {
   return async (req, res) => {
     const serviceId = res.locals.service ?? '-';
     const body = req.body as Buffer | undefined;
-    const json = body === undefined ? { ok: true as const, value: undefined } : parseJsonBytes(body, res.locals.bodyCharset ?? 'utf-8');
+    const json =
+      body === undefined
+        ? { ok: true as const, value: undefined }
+        : parseJsonBytes(body, res.locals.bodyCharset ?? 'utf-8');
     if (!json.ok) throw HttpError.outcome(400, [BODY_NOT_JSON]);
     const parsed = FEEDBACK_SCHEMA.safeParse(json.value);
     if (!parsed.success) {
@@ -50,9 +53,13 @@ export function feedbackHandler(deps: FeedbackDeps): RequestHandler {
       result = await deps.feedbackStore.saveFeedback(records);
     } catch (err) {
       res.locals.log?.error({ err, items: records.length }, 'feedback could not be stored');
-      throw HttpError.outcome(503, [{ code: 'transient', diagnostics: 'Feedback could not be stored now; retry later' }], {
-        'Retry-After': '5',
-      });
+      throw HttpError.outcome(
+        503,
+        [{ code: 'transient', diagnostics: 'Feedback could not be stored now; retry later' }],
+        {
+          'Retry-After': '5',
+        },
+      );
     }
     res.status(200).json({ stored: result.stored, duplicates: result.duplicates });
   };

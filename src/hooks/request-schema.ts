@@ -63,11 +63,18 @@ const fhirServerUrl = z
   .transform((v) => v.replace(/\/+$/, ''));
 
 /** `null` = the client has no data for the template; an object is a resource, Bundle or OperationOutcome. */
-const prefetchValue = z.union([resource, z.null()], { error: 'must be a FHIR resource, Bundle, OperationOutcome or null' });
+const prefetchValue = z.union([resource, z.null()], {
+  error: 'must be a FHIR resource, Bundle, OperationOutcome or null',
+});
 
 /** Only this service's keys are read (and checked); any other key is ignored, as an extension would be. */
 const prefetch = z
-  .object(Object.fromEntries(DATA_KEYS.map((k) => [k, prefetchValue.optional()])) as Record<DataKey, z.ZodOptional<typeof prefetchValue>>)
+  .object(
+    Object.fromEntries(DATA_KEYS.map((k) => [k, prefetchValue.optional()])) as Record<
+      DataKey,
+      z.ZodOptional<typeof prefetchValue>
+    >,
+  )
   .nullable()
   .optional();
 

@@ -53,7 +53,13 @@ export function serviceCallHandler(deps: ServiceCallDeps): RequestHandler {
 }
 
 /** Issued cards go to the store's queue; a failing store must never cost the prescriber the answer. */
-function record(cards: IssuedSummary[], hookInstance: string, serviceId: string, res: Response, deps: ServiceCallDeps): void {
+function record(
+  cards: IssuedSummary[],
+  hookInstance: string,
+  serviceId: string,
+  res: Response,
+  deps: ServiceCallDeps,
+): void {
   const issuedAt = deps.now();
   const auth = res.locals.auth;
   const issued: IssuedCard[] = cards.map((c) => ({

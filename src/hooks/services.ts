@@ -65,7 +65,16 @@ export function smartUsage(launchUrl: string): string {
 }
 
 /** `GET /cds-services` body. Every service announces the same templates: they come from the data queries. */
-export function discoveryDocument(prefetch: Record<string, string>, smartLaunchUrl?: string): { services: DiscoveryService[] } {
+export function discoveryDocument(
+  prefetch: Record<string, string>,
+  smartLaunchUrl?: string,
+): { services: DiscoveryService[] } {
   const extra = smartLaunchUrl === undefined ? '' : smartUsage(smartLaunchUrl);
-  return { services: SERVICES.map((s) => ({ ...s, usageRequirements: s.usageRequirements + extra, prefetch: { ...prefetch } })) };
+  return {
+    services: SERVICES.map((s) => ({
+      ...s,
+      usageRequirements: s.usageRequirements + extra,
+      prefetch: { ...prefetch },
+    })),
+  };
 }

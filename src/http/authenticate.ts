@@ -43,7 +43,10 @@ export function authenticate(authenticator: Authenticator, publicBaseUrl: string
       // Reasons are a closed set of phrases in the JWT authenticator; anything unusual is bucketed.
       const reason = /^[a-z0-9 ()-]{1,48}$/i.test(err.reason) ? err.reason : 'other';
       metrics.authFailures.inc({ route: res.locals.route ?? 'other', reason });
-      res.locals.log?.warn({ reason: err.reason, expectedAud: audience, ...safeDetails(err.details) }, 'authentication failed');
+      res.locals.log?.warn(
+        { reason: err.reason, expectedAud: audience, ...safeDetails(err.details) },
+        'authentication failed',
+      );
       res.status(401).set('WWW-Authenticate', 'Bearer').json({ error: 'unauthorized' });
       return;
     }

@@ -13,9 +13,13 @@ export const notFound: RequestHandler = (req, _res, next) => {
 export function methodNotAllowed(allow: string): RequestHandler {
   return (req, _res, next) => {
     next(
-      HttpError.outcome(405, [{ code: 'not-supported', diagnostics: `${req.method} is not supported here; use ${allow}` }], {
-        Allow: allow,
-      }),
+      HttpError.outcome(
+        405,
+        [{ code: 'not-supported', diagnostics: `${req.method} is not supported here; use ${allow}` }],
+        {
+          Allow: allow,
+        },
+      ),
     );
   };
 }

@@ -24,13 +24,15 @@ const UNSUPPORTED_ENCODING = () =>
  */
 export function jsonBody(limit: number): RequestHandler {
   return (req, res, next) => {
-    const declaresBody = req.headers['transfer-encoding'] !== undefined || Number(req.headers['content-length'] ?? 0) > 0;
+    const declaresBody =
+      req.headers['transfer-encoding'] !== undefined || Number(req.headers['content-length'] ?? 0) > 0;
     if (declaresBody && req.is(JSON_TYPES) === false) {
       next(HttpError.outcome(415, [{ code: 'not-supported', diagnostics: 'Content-Type must be application/json' }]));
       return;
     }
     // As type-is counts one: a Content-Length (even 0) or a Transfer-Encoding.
-    const hasBody = req.headers['transfer-encoding'] !== undefined || !Number.isNaN(Number(req.headers['content-length']));
+    const hasBody =
+      req.headers['transfer-encoding'] !== undefined || !Number.isNaN(Number(req.headers['content-length']));
     if (!hasBody || !req.is(JSON_TYPES)) {
       next();
       return;
@@ -63,7 +65,12 @@ export function jsonBody(limit: number): RequestHandler {
   };
 }
 
-function readBytes(req: Request, source: Request | Transform, limit: number, done: (err?: HttpError, body?: Buffer) => void): void {
+function readBytes(
+  req: Request,
+  source: Request | Transform,
+  limit: number,
+  done: (err?: HttpError, body?: Buffer) => void,
+): void {
   const chunks: Buffer[] = [];
   let received = 0;
   const finish = (err?: HttpError, body?: Buffer) => {
@@ -86,7 +93,8 @@ function readBytes(req: Request, source: Request | Transform, limit: number, don
     chunks.push(chunk);
   };
   const onEnd = () => finish(undefined, Buffer.concat(chunks, received));
-  const onError = () => finish(HttpError.outcome(400, [{ code: 'structure', diagnostics: 'Request body could not be read' }]));
+  const onError = () =>
+    finish(HttpError.outcome(400, [{ code: 'structure', diagnostics: 'Request body could not be read' }]));
   source.on('data', onData).once('end', onEnd).once('error', onError);
 }
 
@@ -108,9 +116,13 @@ function decoded(req: Request, encoding: string): Request | Transform {
 
 /** 413, and the connection closes once it is sent: what the client still sends is not read. */
 function tooLarge(limit: number): HttpError {
-  return HttpError.outcome(413, [{ code: 'too-costly', diagnostics: `Request body exceeds the limit of ${limit} bytes` }], {
-    Connection: 'close',
-  });
+  return HttpError.outcome(
+    413,
+    [{ code: 'too-costly', diagnostics: `Request body exceeds the limit of ${limit} bytes` }],
+    {
+      Connection: 'close',
+    },
+  );
 }
 
 function charsetOf(req: Request): string | undefined {

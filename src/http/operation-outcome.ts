@@ -25,7 +25,10 @@ export interface OutcomeIssue {
 }
 
 /** A body that is not a JSON object or array (./parse-json.ts). */
-export const BODY_NOT_JSON: OutcomeIssue = { code: 'structure', diagnostics: 'Request body is not valid JSON (an object is expected)' };
+export const BODY_NOT_JSON: OutcomeIssue = {
+  code: 'structure',
+  diagnostics: 'Request body is not valid JSON (an object is expected)',
+};
 
 /** Non-2xx bodies are OperationOutcomes (CDS Hooks 3.0 SHOULD; harmless for 2.0 clients). */
 export function operationOutcome(issues: OutcomeIssue[]): OperationOutcome {

@@ -50,14 +50,14 @@ export class Readiness {
     private readonly logger?: ReadinessLogger,
   ) {
     const dependencies = checks.filter((c) => c.dependency);
-    const self = this;
+    const evaluate = () => this.evaluate();
     new Gauge({
       name: 'aibl_dependency_up',
       help: 'Whether a dependency answered its last check (1) or not (0), by dependency',
       labelNames: ['dependency'] as const,
       registers: [registry],
       async collect() {
-        const report = await self.evaluate();
+        const report = await evaluate();
         for (const c of report.checks) {
           if (dependencies.some((d) => d.name === c.name)) this.set({ dependency: c.name }, c.state === 'up' ? 1 : 0);
         }
@@ -89,7 +89,8 @@ export class Readiness {
     this.last.set(c.name, c.state);
     if (before === c.state || (before === undefined && c.state === 'up')) return;
     const effect = c.required ? 'this replica is not ready' : 'the replica stays ready';
-    if (c.state === 'down') this.logger?.warn({ check: c.name, state: c.state, reason: c.reason }, `${c.name} is down; ${effect}`);
+    if (c.state === 'down')
+      this.logger?.warn({ check: c.name, state: c.state, reason: c.reason }, `${c.name} is down; ${effect}`);
     else this.logger?.info({ check: c.name, state: c.state }, `${c.name} is up again`);
   }
 }

@@ -13,14 +13,20 @@ export interface CreateReplayStoreOptions {
 export async function createReplayStore(opts: CreateReplayStoreOptions = {}): Promise<ReplayStore> {
   if (opts.redisUrl) {
     const { RedisReplayStore } = await import('./redis-replay-store.js');
-    opts.logger?.info({ replayStore: 'redis', ...describeRedisUrl(opts.redisUrl) }, 'JWT ids kept in Redis (shared by replicas)');
+    opts.logger?.info(
+      { replayStore: 'redis', ...describeRedisUrl(opts.redisUrl) },
+      'JWT ids kept in Redis (shared by replicas)',
+    );
     return new RedisReplayStore({
       redisUrl: opts.redisUrl,
       ...(opts.logger ? { logger: opts.logger } : {}),
       ...(opts.keyPrefix !== undefined ? { keyPrefix: opts.keyPrefix } : {}),
     });
   }
-  opts.logger?.info({ replayStore: 'memory' }, 'JWT ids kept in this process only (one replica; set REDIS_URL for several)');
+  opts.logger?.info(
+    { replayStore: 'memory' },
+    'JWT ids kept in this process only (one replica; set REDIS_URL for several)',
+  );
   return new MemoryReplayStore();
 }
 
@@ -28,7 +34,12 @@ export async function createReplayStore(opts: CreateReplayStoreOptions = {}): Pr
 function describeRedisUrl(redisUrl: string): { host?: string; port?: string; db?: string; tls?: boolean } {
   try {
     const url = new URL(redisUrl);
-    return { host: url.hostname, port: url.port || '6379', db: url.pathname.replace(/^\//, '') || '0', tls: url.protocol === 'rediss:' };
+    return {
+      host: url.hostname,
+      port: url.port || '6379',
+      db: url.pathname.replace(/^\//, '') || '0',
+      tls: url.protocol === 'rediss:',
+    };
   } catch {
     return {};
   }

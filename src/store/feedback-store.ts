@@ -58,7 +58,10 @@ export interface TopicSummary {
   overrideReasons: { system?: string; code?: string; display?: string; count: number }[];
 }
 
-/** One UTC day of the summary's range: cards issued that day, and distinct cards with feedback of each outcome that day. */
+/**
+ * One UTC day of the summary's range: cards issued that day, and distinct cards with feedback of each outcome that
+ * day.
+ */
 export interface DayCount {
   /** YYYY-MM-DD (UTC). */
   day: string;

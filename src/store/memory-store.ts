@@ -7,7 +7,15 @@ import type {
   SummaryQuery,
   TopicSummary,
 } from './feedback-store.js';
-import { buildDailyTrend, buildSummary, UNKNOWN_TOPIC, utcDay, type IssuedRow, type OutcomeRow, type ReasonRow } from './summary.js';
+import {
+  buildDailyTrend,
+  buildSummary,
+  UNKNOWN_TOPIC,
+  utcDay,
+  type IssuedRow,
+  type OutcomeRow,
+  type ReasonRow,
+} from './summary.js';
 
 export interface MemoryStoreOptions {
   /** Oldest cards are forgotten beyond this many, so a long-running process stays bounded. */

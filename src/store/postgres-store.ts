@@ -12,7 +12,15 @@ import type {
 import { MIGRATIONS, outcomeInstant } from './migrations.js';
 import { explainPostgresError } from './postgres-errors.js';
 import { describeError, type StoreLogger } from './store-logger.js';
-import { buildDailyTrend, buildSummary, UNKNOWN_TOPIC, type DayRow, type IssuedRow, type OutcomeRow, type ReasonRow } from './summary.js';
+import {
+  buildDailyTrend,
+  buildSummary,
+  UNKNOWN_TOPIC,
+  type DayRow,
+  type IssuedRow,
+  type OutcomeRow,
+  type ReasonRow,
+} from './summary.js';
 
 /** One lock for every replica of this service on the database: migrations run one at a time. */
 const MIGRATION_LOCK_KEY = 0x41_49_42_4c_2d_63_64_73n; // "AIBL-cds"

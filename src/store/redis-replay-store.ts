@@ -50,7 +50,9 @@ export class RedisReplayStore implements ReplayStore {
 
   async firstSeen(iss: string, jti: string, expEpochSeconds: number): Promise<boolean> {
     // Hashed so that key length and characters do not depend on what the issuer put in its claims.
-    const id = createHash('sha256').update(JSON.stringify([iss, jti])).digest('base64url');
+    const id = createHash('sha256')
+      .update(JSON.stringify([iss, jti]))
+      .digest('base64url');
     // Redis refuses an expiry in the past; an already-expired token (accepted within clock skew)
     // is still remembered for a moment.
     const keepUntil = Math.max(Math.ceil(expEpochSeconds), Math.floor(Date.now() / 1000) + 1);

@@ -13,7 +13,15 @@ import type {
 } from './feedback-store.js';
 import { MIGRATIONS, outcomeInstant } from './migrations.js';
 import type { StoreLogger } from './store-logger.js';
-import { buildDailyTrend, buildSummary, UNKNOWN_TOPIC, type DayRow, type IssuedRow, type OutcomeRow, type ReasonRow } from './summary.js';
+import {
+  buildDailyTrend,
+  buildSummary,
+  UNKNOWN_TOPIC,
+  type DayRow,
+  type IssuedRow,
+  type OutcomeRow,
+  type ReasonRow,
+} from './summary.js';
 
 export const SQLITE_FILE_NAME = 'aibl-cds.sqlite';
 
@@ -75,7 +83,8 @@ export class SqliteFeedbackStore implements FeedbackStore {
               @overrideDisplay, @userComment, @outcomeTimestamp, @outcomeAt, @receivedAt, @issuer, @tenant)
       ON CONFLICT (card_uuid, outcome, outcome_timestamp) DO NOTHING`);
     // A full slice is one multi-row statement, cheaper per card than a statement each
-    // (docs/decisions/0006-issued-card-writes.md); a shorter slice (a quiet moment, the tail of a batch) goes row by row.
+    // (docs/decisions/0006-issued-card-writes.md); a shorter slice (a quiet moment, the tail of a batch) goes row by
+    // row.
     this.insertCards = this.cardDb.transaction((list: IssuedCard[]) => {
       if (list.length === CARDS_PER_TRANSACTION) {
         this.insertFullSlice.run(list.flatMap(cardValues));
@@ -91,9 +100,7 @@ export class SqliteFeedbackStore implements FeedbackStore {
     this.db.exec(`CREATE TABLE IF NOT EXISTS schema_migrations (
       version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)`);
     const apply = this.db.transaction(() => {
-      const done = new Set(
-        this.db.prepare('SELECT version FROM schema_migrations').pluck().all() as number[],
-      );
+      const done = new Set(this.db.prepare('SELECT version FROM schema_migrations').pluck().all() as number[]);
       let applied = 0;
       for (const m of MIGRATIONS) {
         if (done.has(m.version)) continue;
@@ -147,22 +154,28 @@ export class SqliteFeedbackStore implements FeedbackStore {
     const feedbackWhere = `${range('f.outcome_at')} AND ${service('f.service_id')}`;
 
     const issued = this.db
-      .prepare(`SELECT service_id, topic, COUNT(*) AS issued FROM issued_cards
-                WHERE ${range('issued_at')} AND ${service('service_id')} GROUP BY 1, 2`)
+      .prepare(
+        `SELECT service_id, topic, COUNT(*) AS issued FROM issued_cards
+                WHERE ${range('issued_at')} AND ${service('service_id')} GROUP BY 1, 2`,
+      )
       .all(params) as IssuedRow[];
     const outcomes = this.db
-      .prepare(`SELECT f.service_id, COALESCE(c.topic, '${UNKNOWN_TOPIC}') AS topic,
+      .prepare(
+        `SELECT f.service_id, COALESCE(c.topic, '${UNKNOWN_TOPIC}') AS topic,
                   COUNT(DISTINCT CASE WHEN f.outcome = 'accepted' THEN f.card_uuid END) AS accepted,
                   COUNT(DISTINCT CASE WHEN f.outcome = 'overridden' THEN f.card_uuid END) AS overridden
                 FROM feedback f LEFT JOIN issued_cards c ON c.card_uuid = f.card_uuid
-                WHERE ${feedbackWhere} GROUP BY 1, 2`)
+                WHERE ${feedbackWhere} GROUP BY 1, 2`,
+      )
       .all(params) as OutcomeRow[];
     const reasons = this.db
-      .prepare(`SELECT f.service_id, COALESCE(c.topic, '${UNKNOWN_TOPIC}') AS topic, f.override_system, f.override_code,
+      .prepare(
+        `SELECT f.service_id, COALESCE(c.topic, '${UNKNOWN_TOPIC}') AS topic, f.override_system, f.override_code,
                   CASE WHEN f.override_code IS NULL THEN f.override_display END AS display_key,
                   MAX(f.override_display) AS display, COUNT(DISTINCT f.card_uuid) AS count
                 FROM feedback f LEFT JOIN issued_cards c ON c.card_uuid = f.card_uuid
-                WHERE f.outcome = 'overridden' AND ${feedbackWhere} GROUP BY 1, 2, 3, 4, 5`)
+                WHERE f.outcome = 'overridden' AND ${feedbackWhere} GROUP BY 1, 2, 3, 4, 5`,
+      )
       .all(params) as ReasonRow[];
     return buildSummary(issued, outcomes, reasons);
   }
@@ -172,14 +185,18 @@ export class SqliteFeedbackStore implements FeedbackStore {
     const { params, range, service } = queryFilter(query);
     const day = (column: string) => `strftime('%Y-%m-%d', ${column} / 1000, 'unixepoch')`;
     const issued = this.db
-      .prepare(`SELECT ${day('issued_at')} AS day, COUNT(*) AS issued FROM issued_cards
-                WHERE ${range('issued_at')} AND ${service('service_id')} GROUP BY 1`)
+      .prepare(
+        `SELECT ${day('issued_at')} AS day, COUNT(*) AS issued FROM issued_cards
+                WHERE ${range('issued_at')} AND ${service('service_id')} GROUP BY 1`,
+      )
       .all(params) as DayRow[];
     const outcomes = this.db
-      .prepare(`SELECT ${day('outcome_at')} AS day,
+      .prepare(
+        `SELECT ${day('outcome_at')} AS day,
                   COUNT(DISTINCT CASE WHEN outcome = 'accepted' THEN card_uuid END) AS accepted,
                   COUNT(DISTINCT CASE WHEN outcome = 'overridden' THEN card_uuid END) AS overridden
-                FROM feedback WHERE ${range('outcome_at')} AND ${service('service_id')} GROUP BY 1`)
+                FROM feedback WHERE ${range('outcome_at')} AND ${service('service_id')} GROUP BY 1`,
+      )
       .all(params) as DayRow[];
     return buildDailyTrend(issued, outcomes);
   }
@@ -246,7 +263,8 @@ const CARD_CACHE_KIB = 256;
 /** Small enough that one transaction holds the event loop for about a millisecond. */
 const CARDS_PER_TRANSACTION = 50;
 
-const CARD_COLUMNS = 'card_uuid, service_id, topic, indicator, suggestion_ids, hook_instance, issued_at, issuer, tenant';
+const CARD_COLUMNS =
+  'card_uuid, service_id, topic, indicator, suggestion_ids, hook_instance, issued_at, issuer, tenant';
 
 /** One INSERT of `rows` cards; a card already recorded (a retried batch) is skipped. */
 function insertCardsSql(rows: number): string {

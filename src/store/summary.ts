@@ -67,7 +67,10 @@ export function buildSummary(issued: IssuedRow[], outcomes: OutcomeRow[], reason
     const decided = s.accepted + s.overridden;
     s.acceptanceRate = decided === 0 ? null : s.accepted / decided;
     s.overrideReasons.sort(
-      (a, b) => b.count - a.count || (a.code ?? '').localeCompare(b.code ?? '') || (a.display ?? '').localeCompare(b.display ?? ''),
+      (a, b) =>
+        b.count - a.count ||
+        (a.code ?? '').localeCompare(b.code ?? '') ||
+        (a.display ?? '').localeCompare(b.display ?? ''),
     );
   }
   return out.sort((a, b) => a.serviceId.localeCompare(b.serviceId) || a.topic.localeCompare(b.topic));

@@ -22,7 +22,10 @@ export interface ResponseTooLargeError extends Error {
 }
 
 export function responseTooLarge(limitBytes: number, limit: 'response' | 'request'): ResponseTooLargeError {
-  const message = limit === 'response' ? `the answer is larger than ${limitBytes} bytes` : `the answers together are larger than ${limitBytes} bytes`;
+  const message =
+    limit === 'response'
+      ? `the answer is larger than ${limitBytes} bytes`
+      : `the answers together are larger than ${limitBytes} bytes`;
   return Object.assign(new Error(message), { code: 'ERR_UPSTREAM_TOO_LARGE' as const, limitBytes, limit });
 }
 
@@ -97,7 +100,8 @@ export function boundedBody(res: IncomingMessage, limits: BodyLimits): Readable 
     transform(chunk: Buffer, _encoding, done) {
       seen += chunk.length;
       if (seen > limits.maxBytes) done(responseTooLarge(limits.maxBytes, 'response'));
-      else if (limits.budget !== undefined && !limits.budget.take(chunk.length)) done(responseTooLarge(limits.budget.limitBytes, 'request'));
+      else if (limits.budget !== undefined && !limits.budget.take(chunk.length))
+        done(responseTooLarge(limits.budget.limitBytes, 'request'));
       else done(null, chunk);
     },
   });

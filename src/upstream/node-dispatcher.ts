@@ -18,7 +18,13 @@
  * origin of the request's fhirServer, so the token never passes through the client's headers
  * (which its debug logging prints) and can never reach another host.
  */
-import { request as httpRequest, type Agent, type ClientRequest, type IncomingMessage, type OutgoingHttpHeaders } from 'node:http';
+import {
+  request as httpRequest,
+  type Agent,
+  type ClientRequest,
+  type IncomingMessage,
+  type OutgoingHttpHeaders,
+} from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import type { Readable } from 'node:stream';
 import { boundedBody, contentCodings, type BodyLimits } from './bounded-body.js';
@@ -139,10 +145,17 @@ export class NodeHttpDispatcher {
         fail(err as Error);
         return;
       }
-      this.relay(res, body, handler, fail, () => finished, () => {
-        finished = true;
-        this.running.delete(fail);
-      });
+      this.relay(
+        res,
+        body,
+        handler,
+        fail,
+        () => finished,
+        () => {
+          finished = true;
+          this.running.delete(fail);
+        },
+      );
     });
     void this.writeBody(active, opts.body).catch((err: unknown) => {
       active.destroy(err instanceof Error ? err : new Error(String(err)));

@@ -41,7 +41,12 @@ let base: string;
 const sent: string[] = [];
 
 beforeAll(async () => {
-  [es, rs, other, stranger] = await Promise.all([makeKey('ES384', ES_KID), makeKey('RS384', RS_KID), makeKey('ES384'), makeKey('ES384')]);
+  [es, rs, other, stranger] = await Promise.all([
+    makeKey('ES384', ES_KID),
+    makeKey('RS384', RS_KID),
+    makeKey('ES384'),
+    makeKey('ES384'),
+  ]);
   jwks = await startJwksServer([rs.publicJwk]);
   fhir = await startFhirServer({ fixtures: ['Gayla_Ferry'] });
   fhirPatient = fhir.patients['Gayla_Ferry'] as string;
@@ -87,7 +92,11 @@ function lastAuthFailure(): Record<string, unknown> | undefined {
 const bearer = (token: string): string => `Bearer ${token}`;
 
 /** 401 with the bare body, nothing about why; the reason is in the log line. */
-async function expect401(authorization: string | undefined, reason: string, path = SIGN): Promise<Record<string, unknown>> {
+async function expect401(
+  authorization: string | undefined,
+  reason: string,
+  path = SIGN,
+): Promise<Record<string, unknown>> {
   const res = await post(path, authorization);
   expect(res.status).toBe(401);
   expect(res.contentType).toMatch(/^application\/json/);
@@ -129,7 +138,11 @@ describe('every authentication failure is a bare 401 over HTTP', () => {
     const sig = Buffer.from(s, 'base64url');
     sig[0] = (sig[0] as number) ^ 0xff;
     await expect401(bearer(`${h}.${p}.${sig.toString('base64url')}`), 'signature invalid');
-    const [h2, p2, s2] = (await mint(es, ISS_ES, `${BASE_URL}/cds-services/aibl-patient-view`)).split('.') as [string, string, string];
+    const [h2, p2, s2] = (await mint(es, ISS_ES, `${BASE_URL}/cds-services/aibl-patient-view`)).split('.') as [
+      string,
+      string,
+      string,
+    ];
     const claims = JSON.parse(Buffer.from(p2, 'base64url').toString()) as Record<string, unknown>;
     await expect401(bearer(`${h2}.${b64url({ ...claims, aud: AUD })}.${s2}`), 'signature invalid');
   });
@@ -146,10 +159,19 @@ describe('every authentication failure is a bare 401 over HTTP', () => {
 
   it('expired, future iat, future nbf, over-long lifetime', async () => {
     const now = nowSec();
-    await expect401(bearer(await mint(es, ISS_ES, AUD, { claims: { iat: now - 600, exp: now - 120 } })), 'token expired');
-    await expect401(bearer(await mint(es, ISS_ES, AUD, { claims: { iat: now + 300, exp: now + 600 } })), 'iat in the future');
+    await expect401(
+      bearer(await mint(es, ISS_ES, AUD, { claims: { iat: now - 600, exp: now - 120 } })),
+      'token expired',
+    );
+    await expect401(
+      bearer(await mint(es, ISS_ES, AUD, { claims: { iat: now + 300, exp: now + 600 } })),
+      'iat in the future',
+    );
     await expect401(bearer(await mint(es, ISS_ES, AUD, { claims: { nbf: now + 300 } })), 'token not yet valid (nbf)');
-    await expect401(bearer(await mint(es, ISS_ES, AUD, { claims: { iat: now, exp: now + 3600 } })), 'token lifetime exceeds maximum');
+    await expect401(
+      bearer(await mint(es, ISS_ES, AUD, { claims: { iat: now, exp: now + 3600 } })),
+      'token lifetime exceeds maximum',
+    );
   });
 
   it("unknown iss, and an issuer's claims signed with another client's key", async () => {
@@ -209,16 +231,31 @@ describe('valid tokens are accepted over HTTP', () => {
 describe('the fhirServer allow-list (SSRF guard) with a real FHIR server', () => {
   /** An order-sign call for the seeded patient, without prefetch, so the service must query `fhirServer`. */
   function fhirCall(fhirServer: string): Record<string, unknown> {
-    const body = JSON.parse(JSON.stringify(example('order-sign')).replaceAll('example-anastrozole-70f', fhirPatient)) as Record<string, unknown>;
+    const body = JSON.parse(
+      JSON.stringify(example('order-sign')).replaceAll('example-anastrozole-70f', fhirPatient),
+    ) as Record<string, unknown>;
     delete body.prefetch;
     body.fhirServer = fhirServer;
-    body.fhirAuthorization = { access_token: FHIR_ACCESS_TOKEN, token_type: 'Bearer', expires_in: 300, scope: 'user/*.read', subject: 'aibl-cds' };
+    body.fhirAuthorization = {
+      access_token: FHIR_ACCESS_TOKEN,
+      token_type: 'Bearer',
+      expires_in: 300,
+      scope: 'user/*.read',
+      subject: 'aibl-cds',
+    };
     return body;
   }
 
   const forbidden = {
     resourceType: 'OperationOutcome',
-    issue: [{ severity: 'error', code: 'forbidden', diagnostics: 'fhirServer is not an allowed FHIR server for this client', expression: ['fhirServer'] }],
+    issue: [
+      {
+        severity: 'error',
+        code: 'forbidden',
+        diagnostics: 'fhirServer is not an allowed FHIR server for this client',
+        expression: ['fhirServer'],
+      },
+    ],
   };
 
   it('queries an allowed FHIR server, with the access token only there', async () => {
@@ -233,7 +270,11 @@ describe('the fhirServer allow-list (SSRF guard) with a real FHIR server', () =>
     ['a server not registered for this client', ISS_ELSEWHERE, (f: TestFhirServer) => f.baseUrl],
     ['a look-alike path on the allowed host', ISS_FHIR, (f: TestFhirServer) => `${f.origin}/fhir-evil`],
     ['a parent path of the allowed base', ISS_FHIR, (f: TestFhirServer) => `${f.origin}/`],
-    ['the same server under another host name', ISS_FHIR, (f: TestFhirServer) => f.baseUrl.replace('127.0.0.1', 'localhost')],
+    [
+      'the same server under another host name',
+      ISS_FHIR,
+      (f: TestFhirServer) => f.baseUrl.replace('127.0.0.1', 'localhost'),
+    ],
     ['a userinfo trick', ISS_FHIR, (f: TestFhirServer) => `http://127.0.0.1@localhost:${f.port}/fhir`],
   ])('answers 403 for %s and never contacts it', async (_label, iss, target) => {
     fhir.clearRequests();
@@ -258,10 +299,20 @@ describe('arbitrary Authorization headers at the endpoint', () => {
     fc.uint8Array({ maxLength: 200 }).map((b) => Buffer.from(b).toString('base64url')),
   );
   const plausibleHeader = fc
-    .record({ alg: fc.constantFrom('ES384', 'RS384', 'none', 'HS256'), typ: fc.constant('JWT'), kid: fc.constantFrom(ES_KID, RS_KID, 'x') })
+    .record({
+      alg: fc.constantFrom('ES384', 'RS384', 'none', 'HS256'),
+      typ: fc.constant('JWT'),
+      kid: fc.constantFrom(ES_KID, RS_KID, 'x'),
+    })
     .map((h) => b64url(h));
   const plausibleClaims = fc
-    .record({ iss: fc.constantFrom(ISS_ES, ISS_RS, 'x'), aud: fc.constant(AUD), iat: fc.integer(), exp: fc.integer(), jti: fc.uuid() })
+    .record({
+      iss: fc.constantFrom(ISS_ES, ISS_RS, 'x'),
+      aud: fc.constant(AUD),
+      iat: fc.integer(),
+      exp: fc.integer(),
+      jti: fc.uuid(),
+    })
     .map((c) => b64url(c));
 
   it('every answer is 401, none is 5xx (1000 requests)', async () => {
@@ -271,7 +322,9 @@ describe('arbitrary Authorization headers at the endpoint', () => {
         fc.oneof(
           headerValue,
           headerValue.map((s) => `Bearer ${s}`),
-          fc.tuple(fc.oneof(plausibleHeader, segment), fc.oneof(plausibleClaims, segment), segment).map(([h, p, s]) => `Bearer ${h}.${p}.${s}`),
+          fc
+            .tuple(fc.oneof(plausibleHeader, segment), fc.oneof(plausibleClaims, segment), segment)
+            .map(([h, p, s]) => `Bearer ${h}.${p}.${s}`),
         ),
         async (authorization) => {
           const res = await post(SIGN, authorization);

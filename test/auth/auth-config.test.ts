@@ -29,7 +29,10 @@ function clientsFile(clients: ClientConfig[]): string {
 
 /** The auth section of the one configuration, and the trusted clients it names, as server.ts reads them. */
 function readAuthSettings(env: Record<string, string>) {
-  const config = loadConfig({ ...(env.NODE_ENV === 'production' && { PUBLIC_BASE_URL: 'https://cds.example.org' }), ...env });
+  const config = loadConfig({
+    ...(env.NODE_ENV === 'production' && { PUBLIC_BASE_URL: 'https://cds.example.org' }),
+    ...env,
+  });
   const { clientsFile: _, ...jwt } = config.auth;
   return { clients: loadTrustedClients(config), ...jwt };
 }
@@ -60,10 +63,14 @@ describe('assertAuthConfig', () => {
   });
 
   it('requires https JWKS URLs and FHIR bases in production', () => {
-    expect(() => assertAuthConfig('production', [{ ...epic, jwksUrl: 'http://ehr.example.org/jwks' }])).toThrow(/clients\[0\]\.jwksUrl must be https/);
-    expect(() => assertAuthConfig('production', [{ ...epic, fhirServers: ['https://a.example/fhir', 'http://ehr.example.org/fhir'] }])).toThrow(
-      /clients\[0\]\.fhirServers\[1\] must be https/,
+    expect(() => assertAuthConfig('production', [{ ...epic, jwksUrl: 'http://ehr.example.org/jwks' }])).toThrow(
+      /clients\[0\]\.jwksUrl must be https/,
     );
+    expect(() =>
+      assertAuthConfig('production', [
+        { ...epic, fhirServers: ['https://a.example/fhir', 'http://ehr.example.org/fhir'] },
+      ]),
+    ).toThrow(/clients\[0\]\.fhirServers\[1\] must be https/);
     expect(() => assertAuthConfig('production', [epic])).not.toThrow();
   });
 });
@@ -89,7 +96,14 @@ describe('the auth settings (config.auth and CDS_CLIENTS_FILE)', () => {
       CDS_JWKS_FETCH_TIMEOUT_MS: '800',
       CDS_CLIENTS_FILE: '',
     });
-    expect(s).toEqual({ clients: [], algorithms: ['RS384', 'PS384'], clockSkewSec: 30, maxLifetimeSec: 300, jwksTtlMs: 60_000, fetchTimeoutMs: 800 });
+    expect(s).toEqual({
+      clients: [],
+      algorithms: ['RS384', 'PS384'],
+      clockSkewSec: 30,
+      maxLifetimeSec: 300,
+      jwksTtlMs: 60_000,
+      fetchTimeoutMs: 800,
+    });
   });
 
   it('refuses HMAC or none as algorithms, and nonsense numbers, naming the variable', () => {
@@ -101,7 +115,9 @@ describe('the auth settings (config.auth and CDS_CLIENTS_FILE)', () => {
 
   it('applies the production gate and the clients file validation', () => {
     expect(() => readAuthSettings({ NODE_ENV: 'production' })).toThrow(/Refusing to start/);
-    expect(() => readAuthSettings({ NODE_ENV: 'production', CDS_CLIENTS_FILE: join(dir, 'missing.json') })).toThrow(ConfigError);
+    expect(() => readAuthSettings({ NODE_ENV: 'production', CDS_CLIENTS_FILE: join(dir, 'missing.json') })).toThrow(
+      ConfigError,
+    );
     expect(readAuthSettings({ NODE_ENV: 'production', CDS_CLIENTS_FILE: clientsFile([epic]) }).clients).toEqual([epic]);
   });
 });
@@ -121,18 +137,35 @@ describe('open mode warning and the factory', () => {
 
   it('passes settings through to the authenticator', async () => {
     const key = await makeKey('RS384');
-    const client: ClientConfig = { iss: 'https://ehr.example.org', jwks: { keys: [key.publicJwk] }, fhirServers: ['https://ehr.example.org/fhir'] };
+    const client: ClientConfig = {
+      iss: 'https://ehr.example.org',
+      jwks: { keys: [key.publicJwk] },
+      fhirServers: ['https://ehr.example.org/fhir'],
+    };
     const aud = 'https://cds.example/cds-services/x';
     const auth = createAuthenticator({ clients: [client], replayStore: new MemoryReplayStore(), maxLifetimeSec: 300 });
     expect(auth.openMode).toBe(false);
     const now = nowSec();
     const long = await mint(key, client.iss, aud, { claims: { iat: now, exp: now + 301 } });
-    await expect(auth.authenticate({ authorization: `Bearer ${long}`, audience: aud })).rejects.toMatchObject({ reason: 'token lifetime exceeds maximum' });
+    await expect(auth.authenticate({ authorization: `Bearer ${long}`, audience: aud })).rejects.toMatchObject({
+      reason: 'token lifetime exceeds maximum',
+    });
     const ok = await mint(key, client.iss, aud, { claims: { iat: now, exp: now + 300 } });
-    await expect(auth.authenticate({ authorization: `Bearer ${ok}`, audience: aud })).resolves.toMatchObject({ iss: client.iss });
-    const rsOnlyNot = createAuthenticator({ clients: [client], replayStore: new MemoryReplayStore(), algorithms: ['ES384'] });
+    await expect(auth.authenticate({ authorization: `Bearer ${ok}`, audience: aud })).resolves.toMatchObject({
+      iss: client.iss,
+    });
+    const rsOnlyNot = createAuthenticator({
+      clients: [client],
+      replayStore: new MemoryReplayStore(),
+      algorithms: ['ES384'],
+    });
     const t = await mint(key, client.iss, aud);
-    await expect(rsOnlyNot.authenticate({ authorization: `Bearer ${t}`, audience: aud })).rejects.toMatchObject({ reason: 'alg not allowed', details: { alg: 'RS384' } });
-    expect(() => createAuthenticator({ clients: [epic], replayStore: new MemoryReplayStore(), algorithms: ['HS256'] })).toThrow(AuthConfigError);
+    await expect(rsOnlyNot.authenticate({ authorization: `Bearer ${t}`, audience: aud })).rejects.toMatchObject({
+      reason: 'alg not allowed',
+      details: { alg: 'RS384' },
+    });
+    expect(() =>
+      createAuthenticator({ clients: [epic], replayStore: new MemoryReplayStore(), algorithms: ['HS256'] }),
+    ).toThrow(AuthConfigError);
   });
 });

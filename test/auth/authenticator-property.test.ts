@@ -36,7 +36,8 @@ async function assertRejected(authorization: string | undefined): Promise<void> 
   }
   if (!(caught instanceof AuthError)) throw new Error(`expected AuthError, got ${String(caught)}`);
   if (caught.reason === 'internal verification error') throw new Error('an input reached an unforeseen failure');
-  if (!(AUTH_FAILURE_REASONS as readonly string[]).includes(caught.reason)) throw new Error(`unknown reason ${caught.reason}`);
+  if (!(AUTH_FAILURE_REASONS as readonly string[]).includes(caught.reason))
+    throw new Error(`unknown reason ${caught.reason}`);
   reached.add(caught.reason);
 }
 
@@ -84,13 +85,21 @@ const plausibleClaims = claims.map((c) => ({ ...c, iss: ISS_ES }));
 
 describe('the authenticator never accepts or crashes on arbitrary input', () => {
   it('random strings as the Authorization header', async () => {
-    await fc.assert(fc.asyncProperty(fc.option(fc.string({ unit: 'binary', maxLength: 300 })), async (s) => assertRejected(s ?? undefined)), {
-      numRuns: 2000,
-    });
+    await fc.assert(
+      fc.asyncProperty(fc.option(fc.string({ unit: 'binary', maxLength: 300 })), async (s) =>
+        assertRejected(s ?? undefined),
+      ),
+      {
+        numRuns: 2000,
+      },
+    );
   });
 
   it('random strings after "Bearer "', async () => {
-    await fc.assert(fc.asyncProperty(fc.string({ maxLength: 300 }), async (s) => assertRejected(`Bearer ${s}`)), { numRuns: 2000 });
+    await fc.assert(
+      fc.asyncProperty(fc.string({ maxLength: 300 }), async (s) => assertRejected(`Bearer ${s}`)),
+      { numRuns: 2000 },
+    );
   });
 
   it('random JWT-shaped tokens with plausible headers and claims and random signatures', async () => {
@@ -112,7 +121,8 @@ describe('the authenticator never accepts or crashes on arbitrary input', () => 
       { numRuns: 3000 },
     );
     // The generator must reach the deep checks, not just bounce off the header.
-    for (const r of ['alg not allowed', 'typ is not JWT', 'unknown iss', 'no key for kid', 'signature invalid']) expect([...reached]).toContain(r);
+    for (const r of ['alg not allowed', 'typ is not JWT', 'unknown iss', 'no key for kid', 'signature invalid'])
+      expect([...reached]).toContain(r);
   });
 
   it('any single-character change to an already used valid token', async () => {

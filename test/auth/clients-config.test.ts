@@ -35,11 +35,24 @@ function errorOf(json: unknown): string {
 describe('parseClientsConfig', () => {
   it('accepts a jwksUrl client and an inline-keys client with a tenant', () => {
     const clients = parseClientsConfig({
-      clients: [epic, { iss: 'https://other.example', jwks: { keys: [ec.publicJwk, rsa.publicJwk] }, fhirServers: ['https://other.example/fhir'], tenant: 't1' }],
+      clients: [
+        epic,
+        {
+          iss: 'https://other.example',
+          jwks: { keys: [ec.publicJwk, rsa.publicJwk] },
+          fhirServers: ['https://other.example/fhir'],
+          tenant: 't1',
+        },
+      ],
     });
     expect(clients).toEqual([
       epic,
-      { iss: 'https://other.example', jwks: { keys: [ec.publicJwk, rsa.publicJwk] }, fhirServers: ['https://other.example/fhir'], tenant: 't1' },
+      {
+        iss: 'https://other.example',
+        jwks: { keys: [ec.publicJwk, rsa.publicJwk] },
+        fhirServers: ['https://other.example/fhir'],
+        tenant: 't1',
+      },
     ]);
   });
 
@@ -49,15 +62,35 @@ describe('parseClientsConfig', () => {
 
   it.each([
     ['both jwks and jwksUrl', { clients: [{ ...epic, jwks: { keys: [] } }] }, 'clients[0].jwks'],
-    ['neither jwks nor jwksUrl', { clients: [{ iss: 'x', fhirServers: ['https://a.example/fhir'] }] }, 'clients[0].jwksUrl: exactly one of'],
+    [
+      'neither jwks nor jwksUrl',
+      { clients: [{ iss: 'x', fhirServers: ['https://a.example/fhir'] }] },
+      'clients[0].jwksUrl: exactly one of',
+    ],
     ['a duplicate iss', { clients: [epic, epic] }, 'clients[1].iss: duplicate iss'],
     ['a missing iss', { clients: [{ ...epic, iss: undefined }] }, 'clients[0].iss'],
     ['an iss with whitespace', { clients: [{ ...epic, iss: 'https://a.example ' }] }, 'clients[0].iss'],
     ['no fhirServers', { clients: [{ ...epic, fhirServers: [] }] }, 'clients[0].fhirServers: at least one'],
-    ['a fhirServer that is not a URL', { clients: [{ ...epic, fhirServers: ['ehr.example.org/fhir'] }] }, 'clients[0].fhirServers[0]'],
-    ['a fhirServer with a query', { clients: [{ ...epic, fhirServers: ['https://ehr.example.org/fhir?x=1'] }] }, 'clients[0].fhirServers[0]'],
-    ['a jwksUrl with credentials', { clients: [{ ...epic, jwksUrl: 'https://u:p@ehr.example.org/jwks' }] }, 'clients[0].jwksUrl'],
-    ['a jwksUrl with another scheme', { clients: [{ ...epic, jwksUrl: 'file:///etc/jwks.json' }] }, 'clients[0].jwksUrl'],
+    [
+      'a fhirServer that is not a URL',
+      { clients: [{ ...epic, fhirServers: ['ehr.example.org/fhir'] }] },
+      'clients[0].fhirServers[0]',
+    ],
+    [
+      'a fhirServer with a query',
+      { clients: [{ ...epic, fhirServers: ['https://ehr.example.org/fhir?x=1'] }] },
+      'clients[0].fhirServers[0]',
+    ],
+    [
+      'a jwksUrl with credentials',
+      { clients: [{ ...epic, jwksUrl: 'https://u:p@ehr.example.org/jwks' }] },
+      'clients[0].jwksUrl',
+    ],
+    [
+      'a jwksUrl with another scheme',
+      { clients: [{ ...epic, jwksUrl: 'file:///etc/jwks.json' }] },
+      'clients[0].jwksUrl',
+    ],
     ['a misspelt field', { clients: [{ ...epic, jwks_url: 'https://x.example' }] }, 'clients[0]'],
     ['no clients array', { client: [] }, 'clients'],
   ])('refuses %s, naming the field', (_label, json, field) => {
@@ -66,16 +99,28 @@ describe('parseClientsConfig', () => {
 
   it('refuses a private key pasted as a public key', () => {
     const leaked = { ...ec.publicJwk, d: 'AAAA' };
-    expect(errorOf({ clients: [{ ...epic, jwksUrl: undefined, jwks: { keys: [leaked] } }] })).toContain('clients[0].jwks.keys[0].d: private key member');
+    expect(errorOf({ clients: [{ ...epic, jwksUrl: undefined, jwks: { keys: [leaked] } }] })).toContain(
+      'clients[0].jwks.keys[0].d: private key member',
+    );
   });
 
   it('refuses a symmetric key, a key without kid, duplicate kids and an unusable key', () => {
     const base = { iss: 'https://a.example', fhirServers: ['https://a.example/fhir'] };
-    expect(errorOf({ clients: [{ ...base, jwks: { keys: [{ kty: 'oct', kid: 'k', k: 'c2VjcmV0' }] } }] })).toContain('clients[0].jwks.keys[0].kty');
-    expect(errorOf({ clients: [{ ...base, jwks: { keys: [{ ...ec.publicJwk, kid: undefined }] } }] })).toContain('clients[0].jwks.keys[0].kid');
-    expect(errorOf({ clients: [{ ...base, jwks: { keys: [ec.publicJwk, { ...rsa.publicJwk, kid: ec.publicJwk.kid }] } }] })).toContain('clients[0].jwks.keys[1].kid: duplicate kid');
-    expect(errorOf({ clients: [{ ...base, jwks: { keys: [{ ...ec.publicJwk, x: 'AAAA' }] } }] })).toContain('clients[0].jwks.keys[0]: not a usable public key');
-    expect(errorOf({ clients: [{ ...base, jwks: { keys: [{ kty: 'RSA', kid: 'r' }] } }] })).toContain('clients[0].jwks.keys[0].n');
+    expect(errorOf({ clients: [{ ...base, jwks: { keys: [{ kty: 'oct', kid: 'k', k: 'c2VjcmV0' }] } }] })).toContain(
+      'clients[0].jwks.keys[0].kty',
+    );
+    expect(errorOf({ clients: [{ ...base, jwks: { keys: [{ ...ec.publicJwk, kid: undefined }] } }] })).toContain(
+      'clients[0].jwks.keys[0].kid',
+    );
+    expect(
+      errorOf({ clients: [{ ...base, jwks: { keys: [ec.publicJwk, { ...rsa.publicJwk, kid: ec.publicJwk.kid }] } }] }),
+    ).toContain('clients[0].jwks.keys[1].kid: duplicate kid');
+    expect(errorOf({ clients: [{ ...base, jwks: { keys: [{ ...ec.publicJwk, x: 'AAAA' }] } }] })).toContain(
+      'clients[0].jwks.keys[0]: not a usable public key',
+    );
+    expect(errorOf({ clients: [{ ...base, jwks: { keys: [{ kty: 'RSA', kid: 'r' }] } }] })).toContain(
+      'clients[0].jwks.keys[0].n',
+    );
   });
 });
 
@@ -94,7 +139,9 @@ describe('loadClientsFile', () => {
   it('names the file and the field when invalid', () => {
     const path = join(dir, 'bad.json');
     writeFileSync(path, JSON.stringify({ clients: [{ ...epic, fhirServers: 'https://ehr.example.org/fhir' }] }));
-    expect(() => loadClientsFile(path)).toThrow(new RegExp(`CDS_CLIENTS_FILE ${path} is invalid: clients\\[0\\]\\.fhirServers`));
+    expect(() => loadClientsFile(path)).toThrow(
+      new RegExp(`CDS_CLIENTS_FILE ${path} is invalid: clients\\[0\\]\\.fhirServers`),
+    );
   });
 
   it('refuses a missing file or invalid JSON rather than starting open', () => {

@@ -50,7 +50,12 @@ let attacker: TestKey;
 let server: JwksServer;
 
 beforeAll(async () => {
-  [key1, key2, key3, attacker] = await Promise.all([makeKey('RS384'), makeKey('ES384'), makeKey('RS384'), makeKey('ES384')]);
+  [key1, key2, key3, attacker] = await Promise.all([
+    makeKey('RS384'),
+    makeKey('ES384'),
+    makeKey('RS384'),
+    makeKey('ES384'),
+  ]);
 });
 
 beforeEach(async () => {
@@ -130,7 +135,9 @@ describe('keys from a registered JWKS URL', () => {
       const forged = await mint(attacker, ISS, AUD, { header: { jku: foreign.url } });
       expect(await reason(call(auth, forged))).toBe('jku not registered for iss');
       // Same host, other path: still foreign.
-      const sameHost = await mint(attacker, ISS, AUD, { header: { jku: server.url.replace('jwks.json', 'evil.json') } });
+      const sameHost = await mint(attacker, ISS, AUD, {
+        header: { jku: server.url.replace('jwks.json', 'evil.json') },
+      });
       expect(await reason(call(auth, sameHost))).toBe('jku not registered for iss');
       expect(foreign.hits).toBe(0);
       expect(server.hits).toBe(0);

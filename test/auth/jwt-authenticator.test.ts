@@ -21,7 +21,12 @@ let stranger: TestKey;
 let clients: ClientConfig[];
 
 beforeAll(async () => {
-  [es, rs, other, stranger] = await Promise.all([makeKey('ES384'), makeKey('RS384'), makeKey('ES384'), makeKey('ES384')]);
+  [es, rs, other, stranger] = await Promise.all([
+    makeKey('ES384'),
+    makeKey('RS384'),
+    makeKey('ES384'),
+    makeKey('ES384'),
+  ]);
   clients = [
     { iss: ISS_ES, jwks: { keys: [es.publicJwk] }, fhirServers: ['https://sandbox-like.example.net/fhir'] },
     { iss: ISS_RS, jwks: { keys: [rs.publicJwk] }, fhirServers: [ISS_RS], tenant: 'hospital-a' },
@@ -33,7 +38,11 @@ function authenticator(extra: Partial<JwtAuthenticatorOptions> = {}): JwtAuthent
   return new JwtAuthenticator({ clients, replayStore: new MemoryReplayStore(), ...extra });
 }
 
-async function rejection(auth: JwtAuthenticator, authorization: string | undefined, audience = AUD): Promise<AuthError> {
+async function rejection(
+  auth: JwtAuthenticator,
+  authorization: string | undefined,
+  audience = AUD,
+): Promise<AuthError> {
   const err = await auth.authenticate({ authorization, audience }).then(
     () => undefined,
     (e: unknown) => e,
@@ -51,7 +60,11 @@ async function rejection(auth: JwtAuthenticator, authorization: string | undefin
   return authErr;
 }
 
-async function expectReason(authorization: string | undefined, reason: string, auth = authenticator()): Promise<AuthError> {
+async function expectReason(
+  authorization: string | undefined,
+  reason: string,
+  auth = authenticator(),
+): Promise<AuthError> {
   const err = await rejection(auth, authorization);
   expect(err.reason).toBe(reason);
   return err;
@@ -86,15 +99,21 @@ describe('accepts valid CDS client JWTs', () => {
 
   it('accepts aud as an array containing this endpoint', async () => {
     const token = await mint(es, ISS_ES, ['https://elsewhere.example/x', AUD]);
-    await expect(authenticator().authenticate({ authorization: bearer(token), audience: AUD })).resolves.toMatchObject({ iss: ISS_ES });
+    await expect(authenticator().authenticate({ authorization: bearer(token), audience: AUD })).resolves.toMatchObject({
+      iss: ISS_ES,
+    });
   });
 
   it('ignores a trailing slash and host case in aud', async () => {
     const auth = authenticator();
     const t1 = await mint(es, ISS_ES, `${AUD}/`);
-    await expect(auth.authenticate({ authorization: bearer(t1), audience: AUD })).resolves.toMatchObject({ iss: ISS_ES });
+    await expect(auth.authenticate({ authorization: bearer(t1), audience: AUD })).resolves.toMatchObject({
+      iss: ISS_ES,
+    });
     const t2 = await mint(es, ISS_ES, AUD.replace('cds.hospital.org', 'CDS.Hospital.org'));
-    await expect(auth.authenticate({ authorization: bearer(t2), audience: `${AUD}/` })).resolves.toMatchObject({ iss: ISS_ES });
+    await expect(auth.authenticate({ authorization: bearer(t2), audience: `${AUD}/` })).resolves.toMatchObject({
+      iss: ISS_ES,
+    });
   });
 
   it('tolerates clock skew within the configured 60 s', async () => {
@@ -103,12 +122,16 @@ describe('accepts valid CDS client JWTs', () => {
     const expiredRecently = await mint(es, ISS_ES, AUD, { claims: { iat: now - 330, exp: now - 30 } });
     await expect(auth.authenticate({ authorization: bearer(expiredRecently), audience: AUD })).resolves.toBeDefined();
     const issuedSlightlyAhead = await mint(es, ISS_ES, AUD, { claims: { iat: now + 30, exp: now + 330 } });
-    await expect(auth.authenticate({ authorization: bearer(issuedSlightlyAhead), audience: AUD })).resolves.toBeDefined();
+    await expect(
+      auth.authenticate({ authorization: bearer(issuedSlightlyAhead), audience: AUD }),
+    ).resolves.toBeDefined();
   });
 
   it('accepts a lowercase bearer scheme', async () => {
     const token = await mint(es, ISS_ES, AUD);
-    await expect(authenticator().authenticate({ authorization: `bearer ${token}`, audience: AUD })).resolves.toBeDefined();
+    await expect(
+      authenticator().authenticate({ authorization: `bearer ${token}`, audience: AUD }),
+    ).resolves.toBeDefined();
   });
 });
 
@@ -151,15 +174,23 @@ describe('rejects, with the reason logged and never the token', () => {
   it('an asymmetric alg outside the allow-list', async () => {
     const es256 = await makeKey('ES256');
     const auth = authenticator({
-      clients: [{ iss: ISS_ES, jwks: { keys: [es256.publicJwk] }, fhirServers: ['https://sandbox-like.example.net/fhir'] }],
+      clients: [
+        { iss: ISS_ES, jwks: { keys: [es256.publicJwk] }, fhirServers: ['https://sandbox-like.example.net/fhir'] },
+      ],
     });
-    expect((await expectReason(bearer(await mint(es256, ISS_ES, AUD)), 'alg not allowed', auth)).details.alg).toBe('ES256');
+    expect((await expectReason(bearer(await mint(es256, ISS_ES, AUD)), 'alg not allowed', auth)).details.alg).toBe(
+      'ES256',
+    );
     // …and accepted once configured.
     const permissive = authenticator({
       algorithms: ['ES256'],
-      clients: [{ iss: ISS_ES, jwks: { keys: [es256.publicJwk] }, fhirServers: ['https://sandbox-like.example.net/fhir'] }],
+      clients: [
+        { iss: ISS_ES, jwks: { keys: [es256.publicJwk] }, fhirServers: ['https://sandbox-like.example.net/fhir'] },
+      ],
     });
-    await expect(permissive.authenticate({ authorization: bearer(await mint(es256, ISS_ES, AUD)), audience: AUD })).resolves.toBeDefined();
+    await expect(
+      permissive.authenticate({ authorization: bearer(await mint(es256, ISS_ES, AUD)), audience: AUD }),
+    ).resolves.toBeDefined();
   });
 
   it('a bad signature', async () => {
@@ -198,31 +229,53 @@ describe('rejects, with the reason logged and never the token', () => {
 
   it('an expired token (beyond the skew)', async () => {
     const now = nowSec();
-    await expectReason(bearer(await mint(es, ISS_ES, AUD, { claims: { iat: now - 400, exp: now - 61 } })), 'token expired');
+    await expectReason(
+      bearer(await mint(es, ISS_ES, AUD, { claims: { iat: now - 400, exp: now - 61 } })),
+      'token expired',
+    );
   });
 
   it('a missing exp or iat', async () => {
     await expectReason(bearer(await mint(es, ISS_ES, AUD, { omit: ['exp'] })), 'exp missing or invalid');
     await expectReason(bearer(await mint(es, ISS_ES, AUD, { omit: ['iat'] })), 'iat missing or invalid');
-    await expectReason(bearer(await mint(es, ISS_ES, AUD, { claims: { exp: String(nowSec() + 100) } })), 'exp missing or invalid');
+    await expectReason(
+      bearer(await mint(es, ISS_ES, AUD, { claims: { exp: String(nowSec() + 100) } })),
+      'exp missing or invalid',
+    );
   });
 
   it('an iat in the future (beyond the skew)', async () => {
     const now = nowSec();
-    await expectReason(bearer(await mint(es, ISS_ES, AUD, { claims: { iat: now + 120, exp: now + 300 } })), 'iat in the future');
+    await expectReason(
+      bearer(await mint(es, ISS_ES, AUD, { claims: { iat: now + 120, exp: now + 300 } })),
+      'iat in the future',
+    );
   });
 
   it('an nbf in the future', async () => {
     const now = nowSec();
-    await expectReason(bearer(await mint(es, ISS_ES, AUD, { claims: { nbf: now + 120 } })), 'token not yet valid (nbf)');
+    await expectReason(
+      bearer(await mint(es, ISS_ES, AUD, { claims: { nbf: now + 120 } })),
+      'token not yet valid (nbf)',
+    );
   });
 
   it('a lifetime over the maximum (default 15 min) or negative', async () => {
     const now = nowSec();
-    await expectReason(bearer(await mint(es, ISS_ES, AUD, { claims: { iat: now, exp: now + 901 } })), 'token lifetime exceeds maximum');
-    await expectReason(bearer(await mint(es, ISS_ES, AUD, { claims: { iat: now + 30, exp: now + 10 } })), 'exp before iat');
+    await expectReason(
+      bearer(await mint(es, ISS_ES, AUD, { claims: { iat: now, exp: now + 901 } })),
+      'token lifetime exceeds maximum',
+    );
+    await expectReason(
+      bearer(await mint(es, ISS_ES, AUD, { claims: { iat: now + 30, exp: now + 10 } })),
+      'exp before iat',
+    );
     const shortMax = authenticator({ maxLifetimeSec: 300 });
-    await expectReason(bearer(await mint(es, ISS_ES, AUD, { claims: { iat: now, exp: now + 301 } })), 'token lifetime exceeds maximum', shortMax);
+    await expectReason(
+      bearer(await mint(es, ISS_ES, AUD, { claims: { iat: now, exp: now + 301 } })),
+      'token lifetime exceeds maximum',
+      shortMax,
+    );
   });
 
   it('an unknown or missing iss', async () => {
@@ -247,7 +300,12 @@ describe('rejects, with the reason logged and never the token', () => {
     await expectReason(bearer(token), 'jti replayed', auth);
     // A fresh token reusing the jti is a replay too.
     await expectReason(bearer(await mint(es, ISS_ES, AUD, { claims: { jti } })), 'jti replayed', auth);
-    await expect(auth.authenticate({ authorization: bearer(await mint(other, ISS_OTHER, AUD, { claims: { jti } })), audience: AUD })).resolves.toBeDefined();
+    await expect(
+      auth.authenticate({
+        authorization: bearer(await mint(other, ISS_OTHER, AUD, { claims: { jti } })),
+        audience: AUD,
+      }),
+    ).resolves.toBeDefined();
   });
 
   it('does not consume the jti of a token rejected for another reason', async () => {
@@ -260,7 +318,10 @@ describe('rejects, with the reason logged and never the token', () => {
 
   it('a missing jti', async () => {
     await expectReason(bearer(await mint(es, ISS_ES, AUD, { omit: ['jti'] })), 'jti missing or invalid');
-    await expectReason(bearer(await mint(es, ISS_ES, AUD, { claims: { jti: 'x'.repeat(600) } })), 'jti missing or invalid');
+    await expectReason(
+      bearer(await mint(es, ISS_ES, AUD, { claims: { jti: 'x'.repeat(600) } })),
+      'jti missing or invalid',
+    );
   });
 
   it('a missing kid', async () => {
@@ -290,7 +351,10 @@ describe('rejects, with the reason logged and never the token', () => {
   it('a jku on a client whose keys are configured inline, without fetching it', async () => {
     const foreign = await startJwksServer([stranger.publicJwk]);
     try {
-      await expectReason(bearer(await mint(es, ISS_ES, AUD, { header: { jku: foreign.url } })), 'jku not registered for iss');
+      await expectReason(
+        bearer(await mint(es, ISS_ES, AUD, { header: { jku: foreign.url } })),
+        'jku not registered for iss',
+      );
       expect(foreign.hits).toBe(0);
     } finally {
       await foreign.close();
@@ -299,7 +363,9 @@ describe('rejects, with the reason logged and never the token', () => {
 
   it('fails closed when the replay store cannot remember the jti', async () => {
     const auth = authenticator({ replayStore: new MemoryReplayStore({ maxEntries: 1 }) });
-    await expect(auth.authenticate({ authorization: bearer(await mint(es, ISS_ES, AUD)), audience: AUD })).resolves.toBeDefined();
+    await expect(
+      auth.authenticate({ authorization: bearer(await mint(es, ISS_ES, AUD)), audience: AUD }),
+    ).resolves.toBeDefined();
     await expectReason(bearer(await mint(es, ISS_ES, AUD)), 'replay store unavailable', auth);
   });
 });
@@ -307,7 +373,9 @@ describe('rejects, with the reason logged and never the token', () => {
 describe('configuration', () => {
   it('refuses none, HMAC and unknown algorithms', () => {
     for (const algorithms of [['none'], ['HS256'], ['ES384', 'HS384'], ['RS1'], []]) {
-      expect(() => new JwtAuthenticator({ clients, replayStore: new MemoryReplayStore(), algorithms })).toThrow(AuthConfigError);
+      expect(() => new JwtAuthenticator({ clients, replayStore: new MemoryReplayStore(), algorithms })).toThrow(
+        AuthConfigError,
+      );
     }
   });
 

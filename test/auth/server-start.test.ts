@@ -64,23 +64,31 @@ describe('starting the real service', () => {
   });
 
   it('stops on an invalid clients file, naming the field', async () => {
-    const clients = file('invalid.json', { clients: [{ iss: 'https://ehr.test.example', fhirServers: ['https://ehr.test.example/fhir'] }] });
+    const clients = file('invalid.json', {
+      clients: [{ iss: 'https://ehr.test.example', fhirServers: ['https://ehr.test.example/fhir'] }],
+    });
     const p = run({ NODE_ENV: 'development', CDS_CLIENTS_FILE: clients });
     expect(await exitCode(p)).toBe(1);
-    expect(p.stderr()).toContain('clients[0].jwksUrl: exactly one of "jwks" (inline public keys) or "jwksUrl" is required');
+    expect(p.stderr()).toContain(
+      'clients[0].jwksUrl: exactly one of "jwks" (inline public keys) or "jwksUrl" is required',
+    );
   });
 
   it('in production with a trusted client, verifies tokens against PUBLIC_BASE_URL', async () => {
     const key = await makeKey('ES384');
     const iss = 'https://ehr.test.example';
-    const clients = file('ok.json', { clients: [{ iss, jwks: { keys: [key.publicJwk] }, fhirServers: ['https://ehr.test.example/fhir'] }] });
+    const clients = file('ok.json', {
+      clients: [{ iss, jwks: { keys: [key.publicJwk] }, fhirServers: ['https://ehr.test.example/fhir'] }],
+    });
     const publicBase = 'https://cds.test.example';
     const p = run({ NODE_ENV: 'production', PUBLIC_BASE_URL: publicBase, CDS_CLIENTS_FILE: clients });
     try {
       const port = await listeningPort(p);
       expect(p.stdout()).not.toContain('AUTHENTICATION DISABLED');
       const url = `http://127.0.0.1:${port}/cds-services/aibl-order-sign/feedback`;
-      const body = JSON.stringify({ feedback: [{ card: 'c1', outcome: 'overridden', outcomeTimestamp: '2026-11-27T10:00:00Z' }] });
+      const body = JSON.stringify({
+        feedback: [{ card: 'c1', outcome: 'overridden', outcomeTimestamp: '2026-11-27T10:00:00Z' }],
+      });
       const headers = { 'content-type': 'application/json' };
       expect((await fetch(url, { method: 'POST', headers, body })).status).toBe(401);
       const token = await mint(key, iss, `${publicBase}/cds-services/aibl-order-sign/feedback`);

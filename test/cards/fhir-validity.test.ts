@@ -12,10 +12,17 @@ beforeAll(() => {
 
 describe('suggested resources', () => {
   test('every suggested ServiceRequest and MedicationRequest validates against FHIR R4', () => {
-    const man = evaluateScenario({ name: 'm', patient: patient({ sex: 'male', birthDate: '1950-01-01' }), resources: [...quiet(['dxa', 'calcium', 'smoking']), smoking(SMOKER, '2025-01-01')], expect: [] });
+    const man = evaluateScenario({
+      name: 'm',
+      patient: patient({ sex: 'male', birthDate: '1950-01-01' }),
+      resources: [...quiet(['dxa', 'calcium', 'smoking']), smoking(SMOKER, '2025-01-01')],
+      expect: [],
+    });
     let n = 0;
     const cards = renderCards(man.recommendations, { patientReference: 'Patient/pat-1', newId: () => `id-${++n}` });
-    const resources = cards.flatMap((c) => (c.suggestions ?? []).flatMap((s) => (s.actions ?? []).map((a) => a.resource!)));
+    const resources = cards.flatMap((c) =>
+      (c.suggestions ?? []).flatMap((s) => (s.actions ?? []).map((a) => a.resource!)),
+    );
     expect(resources.map((r) => r.resourceType).sort()).toEqual([
       'MedicationRequest', // calcium + vitamin D
       'MedicationRequest', // denosumab
@@ -28,6 +35,8 @@ describe('suggested resources', () => {
   });
 
   test('the validator does reject an invalid resource', () => {
-    expect(() => validateResource({ resourceType: 'ServiceRequest', status: 'draft' } as unknown as Resource)).toThrow();
+    expect(() =>
+      validateResource({ resourceType: 'ServiceRequest', status: 'draft' } as unknown as Resource),
+    ).toThrow();
   });
 });

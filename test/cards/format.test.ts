@@ -36,7 +36,29 @@ describe('num', () => {
   });
 
   test('equals it for measurement-like values and the edges of the fast path', () => {
-    const values = [0, -0, 0.1, 0.29, -2.1, -2.05, 1.005, 1.255, 7.534999, 9.32, 0.86, 74, 1e-7, 1.5e-7, 1e21, 123456789.12, 2 ** 46 + 0.015625, 2 ** 52 - 0.5, NaN, Infinity, -Infinity];
+    const values = [
+      0,
+      -0,
+      0.1,
+      0.29,
+      -2.1,
+      -2.05,
+      1.005,
+      1.255,
+      7.534999,
+      9.32,
+      0.86,
+      74,
+      1e-7,
+      1.5e-7,
+      1e21,
+      123456789.12,
+      2 ** 46 + 0.015625,
+      2 ** 52 - 0.5,
+      NaN,
+      Infinity,
+      -Infinity,
+    ];
     for (const v of values) expect(num(v)).toBe(numBefore(v));
     fc.assert(
       fc.property(fc.integer({ min: -100_000, max: 100_000 }), fc.integer({ min: 0, max: 4 }), (n, digits) => {
@@ -51,15 +73,25 @@ describe('num', () => {
 describe('Markdown escaping', () => {
   test('md equals the escaping replace', () => {
     fc.assert(
-      fc.property(fc.oneof(fc.string(), fc.string({ unit: fc.constantFrom('a', ' ', '\\', '`', '*', '_', '[', ']', '<', '>', '#', '|', '\u2212', '$', '&') })), (s) => {
-        expect(md(s)).toBe(mdBefore(s));
-      }),
+      fc.property(
+        fc.oneof(
+          fc.string(),
+          fc.string({
+            unit: fc.constantFrom('a', ' ', '\\', '`', '*', '_', '[', ']', '<', '>', '#', '|', '\u2212', '$', '&'),
+          }),
+        ),
+        (s) => {
+          expect(md(s)).toBe(mdBefore(s));
+        },
+      ),
       { numRuns: 10_000 },
     );
   });
 
   test('source texts of every value-set code, and of codes outside them, equal the plain formatting', () => {
-    const codes = VALUE_SET_NAMES.flatMap((n) => concepts(n).map((c) => ({ system: c.system, code: c.code, display: c.display })));
+    const codes = VALUE_SET_NAMES.flatMap((n) =>
+      concepts(n).map((c) => ({ system: c.system, code: c.code, display: c.display })),
+    );
     expect(codes.length).toBeGreaterThan(100);
     const others = [
       { system: 'http://loinc.org', code: '38267-1', display: 'Another display [with brackets]' },
@@ -75,9 +107,23 @@ describe('Markdown escaping', () => {
   });
 
   test('medication texts with and without a coding', () => {
-    const base = { reference: 'MedicationRequest/m_1', resourceType: 'MedicationRequest' as const, status: 'active', matchedBy: 'code' as const, label: 'Anastrozole [1 mg]' };
-    expect(medicationText(base)).toBe(`${mdBefore(base.label)} (active) ${sourceBefore({ reference: base.reference })}`);
-    const coding = { system: 'http://www.nlm.nih.gov/research/umls/rxnorm', code: '199224', display: 'anastrozole 1 MG Oral Tablet' };
-    expect(medicationText({ ...base, coding })).toBe(`${mdBefore(base.label)} (active) ${sourceBefore({ reference: base.reference, code: coding })}`);
+    const base = {
+      reference: 'MedicationRequest/m_1',
+      resourceType: 'MedicationRequest' as const,
+      status: 'active',
+      matchedBy: 'code' as const,
+      label: 'Anastrozole [1 mg]',
+    };
+    expect(medicationText(base)).toBe(
+      `${mdBefore(base.label)} (active) ${sourceBefore({ reference: base.reference })}`,
+    );
+    const coding = {
+      system: 'http://www.nlm.nih.gov/research/umls/rxnorm',
+      code: '199224',
+      display: 'anastrozole 1 MG Oral Tablet',
+    };
+    expect(medicationText({ ...base, coding })).toBe(
+      `${mdBefore(base.label)} (active) ${sourceBefore({ reference: base.reference, code: coding })}`,
+    );
   });
 });

@@ -18,13 +18,16 @@ import { evaluateScenario } from '../core/support/builders.js';
 import { jsonWithBlanks } from './support/json-with-blanks.js';
 import { EVERY_TOPIC as PATIENTS } from './support/scenarios.js';
 
-
 /** renderCard as it was written before: build, then prune. */
 function renderByPruning(rec: Recommendation, ctx: RenderContext): Card {
   const suggestion = (s: SuggestionDraft): Suggestion => {
     const { resourceType, ...rest } = s.action.resource;
     const resource = { resourceType, ...rest, subject: { reference: ctx.patientReference } } as FhirResource;
-    const out: Suggestion = { label: s.label, uuid: ctx.newId(), actions: [{ type: 'create', description: s.action.description, resource }] };
+    const out: Suggestion = {
+      label: s.label,
+      uuid: ctx.newId(),
+      actions: [{ type: 'create', description: s.action.description, resource }],
+    };
     if (s.isRecommended) out.isRecommended = true;
     return out;
   };
@@ -66,7 +69,9 @@ function expectSameCards(recs: Recommendation[], blankIdEvery = 0): Card[] {
     expected = recs.map((r) => renderByPruning(r, ctx));
   } catch (err) {
     // A recommendation the pruning renderer could not render either (a blanked `action`).
-    expect(() => renderCards(recs, { patientReference: 'Patient/p', newId: ids(blankIdEvery) })).toThrow((err as Error).constructor as ErrorConstructor);
+    expect(() => renderCards(recs, { patientReference: 'Patient/p', newId: ids(blankIdEvery) })).toThrow(
+      (err as Error).constructor as ErrorConstructor,
+    );
     return [];
   }
   const cards = renderCards(recs, { patientReference: 'Patient/p', newId: ids(blankIdEvery) });
@@ -112,7 +117,8 @@ function pathsOf(value: unknown, prefix: (string | number)[] = []): (string | nu
 
 function valueAt(root: unknown, path: (string | number)[]): unknown {
   let at = root;
-  for (const k of path) at = typeof at === 'object' && at !== null ? (at as Record<string | number, unknown>)[k] : undefined;
+  for (const k of path)
+    at = typeof at === 'object' && at !== null ? (at as Record<string | number, unknown>)[k] : undefined;
   return at;
 }
 
@@ -154,7 +160,9 @@ describe('cards built without empty members equal the pruned cards', () => {
             const { resourceType, ...rest } = draft;
             rec.suggestions[0]!.action.resource = { ...rest, resourceType } as never;
           }
-          const paths = pathsOf(rec).filter((p) => ['suggestions', 'overrideReasons', 'guidelines', 'indicator', 'selectionBehavior'].includes(p[0] as string));
+          const paths = pathsOf(rec).filter((p) =>
+            ['suggestions', 'overrideReasons', 'guidelines', 'indicator', 'selectionBehavior'].includes(p[0] as string),
+          );
           if (paths.length === 0) return;
           for (const [p, b] of changes) {
             const path = paths[p % paths.length]!;
@@ -176,7 +184,9 @@ describe('cards built without empty members equal the pruned cards', () => {
       expect(Object.isFrozen(c.source.topic)).toBe(true);
       for (const l of c.links ?? []) expect(Object.isFrozen(l)).toBe(true);
       (c.overrideReasons ?? []).forEach((o, j) => expect(o).not.toBe(some[i]!.overrideReasons[j]));
-      (c.suggestions ?? []).forEach((s, j) => expect(s.actions![0]!.resource).not.toBe(some[i]!.suggestions[j]!.action.resource));
+      (c.suggestions ?? []).forEach((s, j) =>
+        expect(s.actions![0]!.resource).not.toBe(some[i]!.suggestions[j]!.action.resource),
+      );
     });
   });
 });
@@ -203,7 +213,8 @@ describe('isPruned', () => {
     expect(isPruned(new Map([[1, 2]]))).toBe(false);
     expect(isPruned({ a: new Date() })).toBe(false);
     expect(isPruned(Object.assign(Object.create(null) as object, { a: 1 }))).toBe(false);
-    expect(isPruned([1, , 2])).toBe(false); // a hole
+    // eslint-disable-next-line no-sparse-arrays -- a hole is the case under test
+    expect(isPruned([1, , 2])).toBe(false);
   });
 
   test('a polluted Object.prototype makes every object not pruned', () => {
@@ -220,9 +231,16 @@ describe('isPruned', () => {
 
   test('isFilled is pruneEmpty keeping a string', () => {
     fc.assert(
-      fc.property(fc.oneof(fc.string(), fc.string({ unit: 'binary' }), fc.constantFrom(' ', '\u00a0x', '\ufeff', '\u3000', ' \u2212')), (s) => {
-        expect(isFilled(s)).toBe(pruneEmpty(s) !== undefined);
-      }),
+      fc.property(
+        fc.oneof(
+          fc.string(),
+          fc.string({ unit: 'binary' }),
+          fc.constantFrom(' ', '\u00a0x', '\ufeff', '\u3000', ' \u2212'),
+        ),
+        (s) => {
+          expect(isFilled(s)).toBe(pruneEmpty(s) !== undefined);
+        },
+      ),
       { numRuns: 5_000 },
     );
     expect(isFilled(undefined)).toBe(false);

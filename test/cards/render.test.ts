@@ -2,22 +2,10 @@ import { randomUUID } from 'node:crypto';
 import { renderCards, TOPIC_SYSTEM } from '../../src/cards/render.js';
 import type { Card } from '../../src/cards/types.js';
 import { OVERRIDE_REASON_SYSTEM, type Recommendation } from '../../src/core/index.js';
-import {
-  bmd,
-  calcium,
-  egfr,
-  estradiol,
-  evaluateScenario,
-  patient,
-  quiet,
-  smoking,
-  tScore,
-  type Scenario,
-} from '../core/support/builders.js';
+import { egfr, estradiol, evaluateScenario, patient, quiet, tScore, type Scenario } from '../core/support/builders.js';
 import { EVERY_TOPIC as PATIENTS } from './support/scenarios.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
-
 
 function render(s: Scenario, newId: () => string = randomUUID): { recs: Recommendation[]; cards: Card[] } {
   const recs = evaluateScenario(s).recommendations;
@@ -30,7 +18,9 @@ function emptiesIn(x: unknown, path = '$'): string[] {
   if (Array.isArray(x)) return x.length === 0 ? [path] : x.flatMap((v, i) => emptiesIn(v, `${path}[${i}]`));
   if (typeof x === 'object' && x !== undefined) {
     const entries = Object.entries(x as object);
-    return entries.length === 0 ? [path] : entries.flatMap(([k, v]) => (v === undefined ? [`${path}.${k}`] : emptiesIn(v, `${path}.${k}`)));
+    return entries.length === 0
+      ? [path]
+      : entries.flatMap(([k, v]) => (v === undefined ? [`${path}.${k}`] : emptiesIn(v, `${path}.${k}`)));
   }
   return [];
 }
@@ -41,7 +31,15 @@ const cards = all.flatMap((a) => a.cards);
 describe('renderCards: CDS Hooks 2.0 card contract', () => {
   test('the patients cover every topic', () => {
     expect(new Set(cards.map((c) => c.source.topic?.code))).toEqual(
-      new Set(['baseline-dxa', 'dxa-follow-up', 'bone-agent', 'bmd-decline', 'estradiol-low', 'estradiol-check', 'calcium-vitamin-d']),
+      new Set([
+        'baseline-dxa',
+        'dxa-follow-up',
+        'bone-agent',
+        'bmd-decline',
+        'estradiol-low',
+        'estradiol-check',
+        'calcium-vitamin-d',
+      ]),
     );
   });
 
@@ -80,15 +78,21 @@ describe('renderCards: CDS Hooks 2.0 card contract', () => {
         expect(a.resource).toMatchObject({ subject: { reference: 'Patient/pat-1' }, status: 'draft', intent: 'order' });
         expect(['ServiceRequest', 'MedicationRequest']).toContain(a.resource!.resourceType);
       }
-      if (c.selectionBehavior === 'at-most-one') expect(c.suggestions.filter((s) => s.isRecommended).length).toBeLessThanOrEqual(1);
+      if (c.selectionBehavior === 'at-most-one')
+        expect(c.suggestions.filter((s) => s.isRecommended).length).toBeLessThanOrEqual(1);
     }
   });
 
   test('source has label, url and a topic Coding; override reasons have system, code and display', () => {
     for (const c of cards) {
-      expect(c.source).toMatchObject({ label: expect.any(String), url: expect.stringMatching(/^https:\/\//), topic: { system: TOPIC_SYSTEM } });
+      expect(c.source).toMatchObject({
+        label: expect.any(String),
+        url: expect.stringMatching(/^https:\/\//),
+        topic: { system: TOPIC_SYSTEM },
+      });
       expect(c.overrideReasons!.length).toBeGreaterThan(1);
-      for (const o of c.overrideReasons!) expect(o).toEqual({ system: OVERRIDE_REASON_SYSTEM, code: expect.any(String), display: expect.any(String) });
+      for (const o of c.overrideReasons!)
+        expect(o).toEqual({ system: OVERRIDE_REASON_SYSTEM, code: expect.any(String), display: expect.any(String) });
       for (const l of c.links ?? []) expect(l.type).toBe('absolute');
     }
   });
@@ -99,8 +103,13 @@ describe('renderCards: CDS Hooks 2.0 card contract', () => {
     // v2 wording: the bone agent is started alongside the AI, never before it (docs/clinical-logic.md#wording).
     expect(c.summary).toBe('T-score −2.7 at femoral neck (left): start a bone agent alongside anastrozole');
     expect(c.selectionBehavior).toBe('at-most-one');
-    expect(c.suggestions!.map((s) => [s.label, s.isRecommended])).toEqual([['Denosumab 60 mg SC every 6 months', true]]);
-    const mr = c.suggestions![0]!.actions![0]!.resource as { medicationCodeableConcept: unknown; dosageInstruction: unknown[] };
+    expect(c.suggestions!.map((s) => [s.label, s.isRecommended])).toEqual([
+      ['Denosumab 60 mg SC every 6 months', true],
+    ]);
+    const mr = c.suggestions![0]!.actions![0]!.resource as {
+      medicationCodeableConcept: unknown;
+      dosageInstruction: unknown[];
+    };
     expect(mr.medicationCodeableConcept).toMatchObject({ coding: [{ code: '993452' }] });
     expect(mr.dosageInstruction[0]).toMatchObject({
       timing: { repeat: { frequency: 1, period: 6, periodUnit: 'mo' } },
@@ -124,14 +133,18 @@ describe('renderCards: CDS Hooks 2.0 card contract', () => {
   test('bmd-decline and estradiol cards state their numbers and guideline', () => {
     const bmdCard = all[0]!.cards.find((x) => x.source.topic?.code === 'bmd-decline')!;
     // v2 wording: losses to one decimal.
-    expect(bmdCard.summary).toBe('BMD down 7.5 %/yr at lumbar spine since 2022-01-10: review bone protection before anastrozole');
+    expect(bmdCard.summary).toBe(
+      'BMD down 7.5 %/yr at lumbar spine since 2022-01-10: review bone protection before anastrozole',
+    );
     expect(bmdCard.suggestions).toBeUndefined();
     expect(bmdCard.selectionBehavior).toBeUndefined();
     expect(bmdCard.links?.[0]?.url).toBe('https://doi.org/10.1016/j.jbo.2017.03.001');
 
     const e2 = all[1]!.cards.find((x) => x.source.topic?.code === 'estradiol-low')!;
     expect(e2.indicator).toBe('critical');
-    expect(e2.summary).toBe('Estradiol 9.81 pg/mL (below 10 pg/mL) in a man: review the anastrozole dose to protect bone');
+    expect(e2.summary).toBe(
+      'Estradiol 9.81 pg/mL (below 10 pg/mL) in a man: review the anastrozole dose to protect bone',
+    );
     expect(e2.detail).toContain('reported as 36 pmol/L');
     expect(e2.source.url).toBe('https://pubmed.ncbi.nlm.nih.gov/19820017/');
 
@@ -153,14 +166,31 @@ describe('renderCards: CDS Hooks 2.0 card contract', () => {
 
   test('calcium + vitamin D draft: vitamin D3 as a daily dose range, calcium as total-intake text only', () => {
     const c = cards.find((x) => x.source.topic?.code === 'calcium-vitamin-d')!;
-    const mr = c.suggestions![0]!.actions![0]!.resource as { dosageInstruction: { text?: string; doseAndRate?: unknown }[] };
+    const mr = c.suggestions![0]!.actions![0]!.resource as {
+      dosageInstruction: { text?: string; doseAndRate?: unknown }[];
+    };
     expect(mr.dosageInstruction).toEqual([
-      expect.objectContaining({ timing: { repeat: { frequency: 1, period: 1, periodUnit: 'd' } }, doseAndRate: [{ doseRange: { low: expect.objectContaining({ value: 800, code: '[IU]' }), high: expect.objectContaining({ value: 1000 }) } }] }),
-      expect.objectContaining({ text: 'Calcium supplement to bring total daily intake (diet + supplement) to 1000–1200 mg; choose a local product' }),
+      expect.objectContaining({
+        timing: { repeat: { frequency: 1, period: 1, periodUnit: 'd' } },
+        doseAndRate: [
+          {
+            doseRange: {
+              low: expect.objectContaining({ value: 800, code: '[IU]' }),
+              high: expect.objectContaining({ value: 1000 }),
+            },
+          },
+        ],
+      }),
+      expect.objectContaining({
+        text: 'Calcium supplement to bring total daily intake (diet + supplement) to 1000–1200 mg; choose a local product',
+      }),
     ]);
     expect(mr.dosageInstruction[1]).not.toHaveProperty('doseAndRate');
-    // v2: the summary says what is missing (a supplement) in at most 120 characters; the total-intake figure is in the draft.
-    expect(c.summary).toBe('No calcium or vitamin D supplement on record: start calcium and vitamin D3 with anastrozole');
+    // v2: the summary says what is missing (a supplement) in at most 120 characters; the total-intake figure is in
+    // the draft.
+    expect(c.summary).toBe(
+      'No calcium or vitamin D supplement on record: start calcium and vitamin D3 with anastrozole',
+    );
     expect(c.summary.length).toBeLessThanOrEqual(120);
   });
 
@@ -172,27 +202,52 @@ describe('renderCards: CDS Hooks 2.0 card contract', () => {
   });
 
   test('an old eGFR is shown with its date and said to be older than 12 months', () => {
-    const { cards: cs } = render({ name: 'old egfr', resources: [...quiet(['dxa']), tScore(-2.7, '2025-01-15'), egfr(20, '2024-05-15')], expect: [] });
+    const { cards: cs } = render({
+      name: 'old egfr',
+      resources: [...quiet(['dxa']), tScore(-2.7, '2025-01-15'), egfr(20, '2024-05-15')],
+      expect: [],
+    });
     const d = cs.find((x) => x.source.topic?.code === 'bone-agent')!.detail!;
     expect(d).toMatch(/eGFR: 20 mL\/min\/1\.73 m², 2024-05-15 .*older than 12 months/);
-    expect(d).toMatch(/Zoledronic acid and alendronate are not offered: eGFR 20 mL\/min\/1\.73 m², 2024-05-15 .*older than 12 months.* is below 35 mL\/min\/1\.73 m²/);
-    const { cards: ok } = render({ name: 'old normal egfr', resources: [...quiet(['dxa']), tScore(-2.7, '2025-01-15'), egfr(70, '2023-01-01')], expect: [] });
-    expect(ok.find((x) => x.source.topic?.code === 'bone-agent')!.detail).toMatch(/Latest eGFR 70 .*2023-01-01.* older than 12 months: recheck renal function before zoledronic acid or alendronate/);
+    expect(d).toMatch(
+      /Zoledronic acid and alendronate are not offered: eGFR 20 mL\/min\/1\.73 m², 2024-05-15 .*older than 12 months.* is below 35 mL\/min\/1\.73 m²/,
+    );
+    const { cards: ok } = render({
+      name: 'old normal egfr',
+      resources: [...quiet(['dxa']), tScore(-2.7, '2025-01-15'), egfr(70, '2023-01-01')],
+      expect: [],
+    });
+    expect(ok.find((x) => x.source.topic?.code === 'bone-agent')!.detail).toMatch(
+      /Latest eGFR 70 .*2023-01-01.* older than 12 months: recheck renal function before zoledronic acid or alendronate/,
+    );
   });
 
   test('a converted value just below a threshold is not printed as the threshold', () => {
-    const { cards: cs } = render({ name: 'e2', patient: patient({ sex: 'male' }), resources: [...quiet(), estradiol(73.41, 'pmol/L', '2025-05-15', '14715-7')], expect: [] });
+    const { cards: cs } = render({
+      name: 'e2',
+      patient: patient({ sex: 'male' }),
+      resources: [...quiet(), estradiol(73.41, 'pmol/L', '2025-05-15', '14715-7')],
+      expect: [],
+    });
     const c = cs.find((x) => x.source.topic?.code === 'estradiol-low')!;
-    expect(c.summary).toBe('Estradiol 19.997 pg/mL (below 20 pg/mL) in a man: review the anastrozole dose to protect bone');
+    expect(c.summary).toBe(
+      'Estradiol 19.997 pg/mL (below 20 pg/mL) in a man: review the anastrozole dose to protect bone',
+    );
   });
 
   test('a peripheral DXA is listed on the baseline-dxa card but does not replace the axial scan', () => {
-    const { cards: cs } = render({ name: 'heel', resources: [...quiet(['dxa']), tScore(-1.0, '2025-01-01', '38266-3', { id: 'heel' })], expect: [] });
+    const { cards: cs } = render({
+      name: 'heel',
+      resources: [...quiet(['dxa']), tScore(-1.0, '2025-01-01', '38266-3', { id: 'heel' })],
+      expect: [],
+    });
     const c = cs.find((x) => x.source.topic?.code === 'baseline-dxa')!;
     expect(c.summary).toBe('No axial DXA on record: order a baseline DXA before starting anastrozole');
     expect(c.detail).toContain('No axial DXA on record');
     // v2: the resource and its code are listed under Sources at the end.
-    expect(c.detail).toContain('Peripheral, VFA-only or unspecified-site DXA (does not replace an axial scan): 2025-01-01\n');
+    expect(c.detail).toContain(
+      'Peripheral, VFA-only or unspecified-site DXA (does not replace an axial scan): 2025-01-01\n',
+    );
     expect(c.detail).toMatch(/\*\*Sources\*\*\n\n(- .*\n)*- Observation\/heel: LOINC 38266-3/);
   });
 

@@ -53,7 +53,9 @@ describe('aibl-cds evaluate', () => {
     ]);
     for (const c of cards) {
       for (const s of c.suggestions ?? []) {
-        expect(s.actions?.[0]?.resource).toMatchObject({ subject: { reference: 'Patient/eba03315-2043-442b-80a8-a4d8d265ac99' } });
+        expect(s.actions?.[0]?.resource).toMatchObject({
+          subject: { reference: 'Patient/eba03315-2043-442b-80a8-a4d8d265ac99' },
+        });
       }
     }
     // v2 wording: alongside the AI, never before it (docs/clinical-logic.md#wording).
@@ -65,7 +67,9 @@ describe('aibl-cds evaluate', () => {
     expect(r.code).toBe(0);
     expect(r.out).toContain('hook order-sign; anastrozole (new start); evaluated on 2025-06-15');
     expect(r.out).toContain('4 cards');
-    expect(r.out).toContain('1. [WARNING] baseline-dxa: Last DXA 2011-06-05, over 24 months ago: order a baseline DXA before starting anastrozole');
+    expect(r.out).toContain(
+      '1. [WARNING] baseline-dxa: Last DXA 2011-06-05, over 24 months ago: order a baseline DXA before starting anastrozole',
+    );
     expect(r.out).toContain('Present: smoking, current or former — Ex-smoker');
     expect(r.out).toContain('Suggestions (at-most-one):');
     expect(r.out).toContain('Override reasons: Already on a bone agent elsewhere');
@@ -88,7 +92,10 @@ describe('aibl-cds evaluate', () => {
       type: 'transaction',
       entry: [
         { fullUrl: 'urn:uuid:11111111-1111-4111-8111-111111111111', resource: { ...patient, id: undefined } },
-        { fullUrl: 'urn:uuid:22222222-2222-4222-8222-222222222222', resource: { resourceType: 'Medication', code: { text: 'Femara 2.5 mg' } } },
+        {
+          fullUrl: 'urn:uuid:22222222-2222-4222-8222-222222222222',
+          resource: { resourceType: 'Medication', code: { text: 'Femara 2.5 mg' } },
+        },
         {
           fullUrl: 'urn:uuid:33333333-3333-4333-8333-333333333333',
           resource: {
@@ -118,7 +125,9 @@ describe('aibl-cds evaluate', () => {
   test('a policy file overrides thresholds; an invalid one names the field', async () => {
     const good = write('policy.json', { dxaIntervalMonths: 240 });
     const r = await run([MAN, '--drug', 'anastrozole', '--now', '2025-06-15', '--policy', good, '--json']);
-    expect((JSON.parse(r.out) as { cards: Card[] }).cards.map((c) => c.source.topic?.code)).not.toContain('baseline-dxa');
+    expect((JSON.parse(r.out) as { cards: Card[] }).cards.map((c) => c.source.topic?.code)).not.toContain(
+      'baseline-dxa',
+    );
     const bad = write('bad-policy.json', { boneAgent: { tScoreBelow: 'x' } });
     const e = await run([MAN, '--policy', bad]);
     expect(e.code).toBe(1);
@@ -126,11 +135,26 @@ describe('aibl-cds evaluate', () => {
   });
 
   test('bad input and usage errors give exit codes 1 and 2 with a message', async () => {
-    expect(await run([join(dir, 'missing.json')])).toMatchObject({ code: 1, err: expect.stringContaining('cannot read input') });
-    expect(await run([write('broken.json', '{ not json')])).toMatchObject({ code: 1, err: expect.stringContaining('not valid JSON') });
-    expect(await run([write('obs.json', { resourceType: 'Observation' })])).toMatchObject({ code: 1, err: expect.stringContaining('neither a FHIR Bundle nor a CDS Hooks request') });
-    expect(await run([write('nopat.json', { resourceType: 'Bundle', entry: [] })])).toMatchObject({ code: 1, err: expect.stringContaining('no Patient') });
-    expect(await run([MAN, '--drug', 'tamoxifen'])).toMatchObject({ code: 2, err: expect.stringContaining('--drug must be one of') });
+    expect(await run([join(dir, 'missing.json')])).toMatchObject({
+      code: 1,
+      err: expect.stringContaining('cannot read input'),
+    });
+    expect(await run([write('broken.json', '{ not json')])).toMatchObject({
+      code: 1,
+      err: expect.stringContaining('not valid JSON'),
+    });
+    expect(await run([write('obs.json', { resourceType: 'Observation' })])).toMatchObject({
+      code: 1,
+      err: expect.stringContaining('neither a FHIR Bundle nor a CDS Hooks request'),
+    });
+    expect(await run([write('nopat.json', { resourceType: 'Bundle', entry: [] })])).toMatchObject({
+      code: 1,
+      err: expect.stringContaining('no Patient'),
+    });
+    expect(await run([MAN, '--drug', 'tamoxifen'])).toMatchObject({
+      code: 2,
+      err: expect.stringContaining('--drug must be one of'),
+    });
     expect(await run([])).toMatchObject({ code: 2, err: expect.stringContaining('Usage:') });
     expect(await run([MAN, '--now', 'yesterday'])).toMatchObject({ code: 2 });
     expect(await run([MAN, '--bogus'])).toMatchObject({ code: 2 });
@@ -142,14 +166,17 @@ describe('aibl-cds evaluate', () => {
     expect(r.out).toContain('LOINC 38265-5 DXA Radius and ulna [T-score] Bone density');
     expect(r.out).toContain('   Why\n');
     expect(r.out).toContain('   • No DXA within the last 24 months.');
-    expect(r.out).toContain('Guideline: AIBL joint position statement (Hadji 2017) <https://doi.org/10.1016/j.jbo.2017.03.001>.');
+    expect(r.out).toContain(
+      'Guideline: AIBL joint position statement (Hadji 2017) <https://doi.org/10.1016/j.jbo.2017.03.001>.',
+    );
     expect(r.out).not.toMatch(/\\[[\]_*]|\*\*|\]\(/);
   });
 });
 
 describe('aibl-cds evaluate on a CDS Hooks request', () => {
   const examples = join(process.cwd(), 'examples');
-  const example = (name: string) => JSON.parse(readFileSync(join(examples, `${name}.json`), 'utf8')) as Record<string, any>;
+  const example = (name: string) =>
+    JSON.parse(readFileSync(join(examples, `${name}.json`), 'utf8')) as Record<string, any>;
 
   test('examples/order-sign.json: prefetch and draftOrders read as the service reads them', async () => {
     const r = await run([join(examples, 'order-sign.json'), '--now', '2026-12-01', '--json']);
@@ -157,12 +184,15 @@ describe('aibl-cds evaluate on a CDS Hooks request', () => {
     const { cards } = JSON.parse(r.out) as { cards: Card[] };
     expect(cards.map((c) => c.source.topic?.code)).toEqual(['baseline-dxa', 'bone-agent', 'calcium-vitamin-d']);
     for (const c of cards) {
-      for (const s of c.suggestions ?? []) expect(s.actions?.[0]?.resource).toMatchObject({ subject: { reference: 'Patient/example-anastrozole-70f' } });
+      for (const s of c.suggestions ?? [])
+        expect(s.actions?.[0]?.resource).toMatchObject({ subject: { reference: 'Patient/example-anastrozole-70f' } });
     }
     const text = await run([join(examples, 'order-sign.json'), '--now', '2026-12-01']);
     expect(text.out).toContain('aibl-cds evaluate — Patient/example-anastrozole-70f (female, 70 years)');
     expect(text.out).toContain('hook order-sign; anastrozole (new start); evaluated on 2026-12-01');
-    expect(text.out).toContain('1. [WARNING] baseline-dxa: No DXA on record: order a baseline DXA before starting anastrozole');
+    expect(text.out).toContain(
+      '1. [WARNING] baseline-dxa: No DXA on record: order a baseline DXA before starting anastrozole',
+    );
   });
 
   test('order-select uses the selections; patient-view the active AI order', async () => {
@@ -192,7 +222,10 @@ describe('aibl-cds evaluate on a CDS Hooks request', () => {
   test('an invalid request names what is wrong', async () => {
     const body = example('order-sign');
     delete body['context'].patientId;
-    expect(await run([write('no-patient.json', body)])).toMatchObject({ code: 1, err: expect.stringContaining('context.patientId') });
+    expect(await run([write('no-patient.json', body)])).toMatchObject({
+      code: 1,
+      err: expect.stringContaining('context.patientId'),
+    });
     expect(await run([write('other-hook.json', { ...example('order-sign'), hook: 'encounter-start' })])).toMatchObject({
       code: 1,
       err: expect.stringContaining('hook "encounter-start" is not one this service answers'),
@@ -208,11 +241,15 @@ describe('examples/patient-bundle.json', () => {
     expect(JSON.parse(readFileSync(file, 'utf8'))).toEqual(smoker.bundle);
   });
 
-  test('evaluates with its own draft order to the demo smoker\'s cards, today and years on', async () => {
+  test("evaluates with its own draft order to the demo smoker's cards, today and years on", async () => {
     for (const now of [undefined, '2031-06-01']) {
       const r = await run([file, '--json', ...(now ? ['--now', now] : [])]);
       expect(r.code).toBe(0);
-      expect((JSON.parse(r.out) as { cards: Card[] }).cards.map((c) => c.source.topic?.code)).toEqual(['baseline-dxa', 'bone-agent', 'calcium-vitamin-d']);
+      expect((JSON.parse(r.out) as { cards: Card[] }).cards.map((c) => c.source.topic?.code)).toEqual([
+        'baseline-dxa',
+        'bone-agent',
+        'calcium-vitamin-d',
+      ]);
     }
   });
 });

@@ -7,7 +7,11 @@ import { SqliteFeedbackStore } from '../../src/store/sqlite-store.js';
 import { collectingLogger } from '../store/support/logger.js';
 import { accepted, card, overridden } from '../store/support/records.js';
 
-async function report(argv: string[], env: Record<string, string>, now?: Date): Promise<{ code: number; text: string }> {
+async function report(
+  argv: string[],
+  env: Record<string, string>,
+  now?: Date,
+): Promise<{ code: number; text: string }> {
   const out = new PassThrough();
   const chunks: Buffer[] = [];
   out.on('data', (c: Buffer) => chunks.push(c));
@@ -41,7 +45,11 @@ describe('aibl-cds report without dates', () => {
     const lines = text.split('\n');
     expect(lines[0]).toBe('AIBL CDS — card outcomes 2025-03-17 to 2025-04-15 (UTC, both days included)');
     expect(lines[1]).toBe('Period: the last 30 days through today; --from and --to choose another period');
-    const row = (topic: string) => lines.find((l) => l.trimStart().startsWith(topic))?.trim().split(/\s{2,}/);
+    const row = (topic: string) =>
+      lines
+        .find((l) => l.trimStart().startsWith(topic))
+        ?.trim()
+        .split(/\s{2,}/);
     // The card issued this morning counts; the one 31 days ago does not.
     expect(row('baseline-dxa')).toEqual(['baseline-dxa', '1', '1', '0', '100.0 %']);
     expect(row('calcium-vitamin-d')).toEqual(['calcium-vitamin-d', '1', '0', '1', '0.0 %']);

@@ -41,7 +41,10 @@ function randomCases(): Golden {
 async function benchCase(): Promise<Golden> {
   let id = 0;
   const body = benchOrderSignRequest(new Date(`${NOW}T12:00:00Z`), 'golden-hook-instance');
-  const { evaluation, cards } = await answerOrderSign(body, { now: new Date(`${NOW}T12:00:00Z`), newId: () => `id-${++id}` });
+  const { evaluation, cards } = await answerOrderSign(body, {
+    now: new Date(`${NOW}T12:00:00Z`),
+    newId: () => `id-${++id}`,
+  });
   return { bench: hash({ evaluation, cards }) };
 }
 

@@ -10,8 +10,19 @@ import { numericString } from '../../src/core/observations.js';
 import * as units from '../../src/core/units.js';
 import { evaluateScenario, LOINC, nextId, patient, quiet, type Scenario } from './support/builders.js';
 
-function obs(code: string, value: Pick<Observation, 'valueQuantity' | 'valueString'>, date = '2025-05-01'): Observation {
-  return { resourceType: 'Observation', id: nextId('p'), status: 'final', code: { coding: [{ system: LOINC, code }] }, effectiveDateTime: date, ...value };
+function obs(
+  code: string,
+  value: Pick<Observation, 'valueQuantity' | 'valueString'>,
+  date = '2025-05-01',
+): Observation {
+  return {
+    resourceType: 'Observation',
+    id: nextId('p'),
+    status: 'final',
+    code: { coding: [{ system: LOINC, code }] },
+    effectiveDateTime: date,
+    ...value,
+  };
 }
 
 /** The way a lab writes a number: plain, with a Unicode minus, padded. */
@@ -27,25 +38,44 @@ const tenths = (lo: number, hi: number) => fc.integer({ min: lo * 10, max: hi * 
 describe('a numeric string reads as the quantity it names', () => {
   test('T-score, eGFR and estradiol: the same recommendations either way', () => {
     fc.assert(
-      fc.property(tenths(-5, 2), tenths(5, 120), tenths(1, 60), fc.integer({ min: 0, max: 2 }), fc.boolean(), (t, gfr, e2, style, man) => {
-        const sent = (asString: boolean): Scenario => {
-          const number = (code: string, v: number, unit?: string) =>
-            obs(code, asString ? { valueString: `${asText(v, style)}${unit ? ` ${unit}` : ''}` } : { valueQuantity: { value: v, ...(unit && { unit }) } });
-          return {
-            name: 'p',
-            patient: patient({ sex: man ? 'male' : 'female', birthDate: '1950-01-01' }),
-            resources: [...quiet(['dxa']), number('38264-8', t), number('98979-8', gfr, 'mL/min/{1.73_m2}'), number('2243-4', e2, 'pg/mL')],
-            expect: [],
+      fc.property(
+        tenths(-5, 2),
+        tenths(5, 120),
+        tenths(1, 60),
+        fc.integer({ min: 0, max: 2 }),
+        fc.boolean(),
+        (t, gfr, e2, style, man) => {
+          const sent = (asString: boolean): Scenario => {
+            const number = (code: string, v: number, unit?: string) =>
+              obs(
+                code,
+                asString
+                  ? { valueString: `${asText(v, style)}${unit ? ` ${unit}` : ''}` }
+                  : { valueQuantity: { value: v, ...(unit && { unit }) } },
+              );
+            return {
+              name: 'p',
+              patient: patient({ sex: man ? 'male' : 'female', birthDate: '1950-01-01' }),
+              resources: [
+                ...quiet(['dxa']),
+                number('38264-8', t),
+                number('98979-8', gfr, 'mL/min/{1.73_m2}'),
+                number('2243-4', e2, 'pg/mL'),
+              ],
+              expect: [],
+            };
           };
-        };
-        const q = evaluateScenario(sent(false));
-        const s = evaluateScenario(sent(true));
-        expect(s.recommendations.map((r) => `${r.topic}:${r.indicator}`)).toEqual(q.recommendations.map((r) => `${r.topic}:${r.indicator}`));
-        expect(s.facts.minT?.value).toBe(t);
-        expect(s.facts.safety.egfr?.value).toBe(gfr);
-        expect(s.facts.estradiol?.value).toBe(e2);
-        expect(s.facts.ignored).toBeUndefined();
-      }),
+          const q = evaluateScenario(sent(false));
+          const s = evaluateScenario(sent(true));
+          expect(s.recommendations.map((r) => `${r.topic}:${r.indicator}`)).toEqual(
+            q.recommendations.map((r) => `${r.topic}:${r.indicator}`),
+          );
+          expect(s.facts.minT?.value).toBe(t);
+          expect(s.facts.safety.egfr?.value).toBe(gfr);
+          expect(s.facts.estradiol?.value).toBe(e2);
+          expect(s.facts.ignored).toBeUndefined();
+        },
+      ),
       { numRuns: 150 },
     );
   });
@@ -60,17 +90,35 @@ describe('a numeric string reads as the quantity it names', () => {
   });
 
   test('text that is not a number is not read as one', () => {
-    for (const t of ['positive', 'see report', '5-10', '1e5', '', '--2', 'n/a 5']) expect(numericString(t)).toBeUndefined();
+    for (const t of ['positive', 'see report', '5-10', '1e5', '', '--2', 'n/a 5'])
+      expect(numericString(t)).toBeUndefined();
   });
 });
 
 describe('unit conversions round-trip', () => {
-  const close = (a: number | undefined, b: number) => expect(Math.abs((a ?? NaN) - b)).toBeLessThan(1e-9 * Math.max(1, Math.abs(b)));
+  const close = (a: number | undefined, b: number) =>
+    expect(Math.abs((a ?? NaN) - b)).toBeLessThan(1e-9 * Math.max(1, Math.abs(b)));
   const positive = fc.double({ min: 0.01, max: 5000, noNaN: true });
 
   test.each([
-    ['estradiol pmol/L', (v: number) => units.estradiolPgMl(v * defaultPolicy.estradiol.pmolPerLPerPgMl, 'pmol/L', defaultPolicy.estradiol.pmolPerLPerPgMl)],
-    ['estradiol pmol/mL', (v: number) => units.estradiolPgMl((v * defaultPolicy.estradiol.pmolPerLPerPgMl) / 1000, 'pmol/mL', defaultPolicy.estradiol.pmolPerLPerPgMl)],
+    [
+      'estradiol pmol/L',
+      (v: number) =>
+        units.estradiolPgMl(
+          v * defaultPolicy.estradiol.pmolPerLPerPgMl,
+          'pmol/L',
+          defaultPolicy.estradiol.pmolPerLPerPgMl,
+        ),
+    ],
+    [
+      'estradiol pmol/mL',
+      (v: number) =>
+        units.estradiolPgMl(
+          (v * defaultPolicy.estradiol.pmolPerLPerPgMl) / 1000,
+          'pmol/mL',
+          defaultPolicy.estradiol.pmolPerLPerPgMl,
+        ),
+    ],
     ['vitamin D nmol/L', (v: number) => units.vitaminDNgMl(v * 2.496, 'nmol/L')],
     ['calcium mmol/L', (v: number) => units.calciumMgDl(v * 0.2495, 'mmol/L')],
     ['albumin g/L', (v: number) => units.albuminGdl(v * 10, 'g/L')],

@@ -3,7 +3,16 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 
 const ROOT = join(process.cwd(), 'src');
-const FORBIDDEN = [/^express/, /^fhir-kit-client/, /^(node:)?(fs|fs\/promises|http|https|net|child_process|dgram|tls)$/, /store/, /^pg$/, /^ioredis$/, /^better-sqlite3$/, /^pino/];
+const FORBIDDEN = [
+  /^express/,
+  /^fhir-kit-client/,
+  /^(node:)?(fs|fs\/promises|http|https|net|child_process|dgram|tls)$/,
+  /store/,
+  /^pg$/,
+  /^ioredis$/,
+  /^better-sqlite3$/,
+  /^pino/,
+];
 
 function files(dir: string): string[] {
   return readdirSync(dir).flatMap((f) => {
@@ -15,7 +24,9 @@ function files(dir: string): string[] {
 function imports(file: string): string[] {
   const src = readFileSync(file, 'utf8');
   const out: string[] = [];
-  for (const m of src.matchAll(/(?:import|export)\s[^'"]*?from\s+['"]([^'"]+)['"]|import\(\s*['"]([^'"]+)['"]\s*\)|require\(\s*['"]([^'"]+)['"]\s*\)/g)) {
+  for (const m of src.matchAll(
+    /(?:import|export)\s[^'"]*?from\s+['"]([^'"]+)['"]|import\(\s*['"]([^'"]+)['"]\s*\)|require\(\s*['"]([^'"]+)['"]\s*\)/g,
+  )) {
     out.push((m[1] ?? m[2] ?? m[3])!);
   }
   return out;

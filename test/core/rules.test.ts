@@ -1,4 +1,19 @@
-import { evaluateScenario, condition, egfr, calcium, albumin, vitaminD, ICD10, quiet, tScore, patient, estradiol, medRequest, rx, type Scenario } from './support/builders.js';
+import {
+  evaluateScenario,
+  condition,
+  egfr,
+  calcium,
+  albumin,
+  vitaminD,
+  ICD10,
+  quiet,
+  tScore,
+  patient,
+  estradiol,
+  medRequest,
+  rx,
+  type Scenario,
+} from './support/builders.js';
 import type { MedicationRequest } from 'fhir/r4.js';
 import { parsePolicy } from '../../src/core/index.js';
 
@@ -35,10 +50,18 @@ describe('bone-agent rule details', () => {
   });
 
   test('two eGFRs the same day (CKD-EPI 38 and 33): zoledronic acid and alendronate omitted whatever the ids', () => {
-    for (const [low, high] of [['a', 'b'], ['b', 'a']] as const) {
-      const r = boneCard(base([egfr(38, '2025-05-01', '88293-6', { id: high }), egfr(33, '2025-05-01', '88294-4', { id: low })]));
+    for (const [low, high] of [
+      ['a', 'b'],
+      ['b', 'a'],
+    ] as const) {
+      const r = boneCard(
+        base([egfr(38, '2025-05-01', '88293-6', { id: high }), egfr(33, '2025-05-01', '88294-4', { id: low })]),
+      );
       expect(r.suggestions.map((s) => s.key)).toEqual(['denosumab']);
-      expect(r.cautions?.find((c) => c.code === 'renal-omission')?.measurement).toMatchObject({ value: 33, source: { reference: `Observation/${low}` } });
+      expect(r.cautions?.find((c) => c.code === 'renal-omission')?.measurement).toMatchObject({
+        value: 33,
+        source: { reference: `Observation/${low}` },
+      });
     }
   });
 
@@ -48,7 +71,11 @@ describe('bone-agent rule details', () => {
     expect(r.omittedAgents?.map((o) => o.because)).toEqual(['egfr-below', 'egfr-below']);
     const c = r.cautions?.find((x) => x.code === 'renal-omission');
     expect(c?.measurement).toMatchObject({ value: 20, date: '2024-05-15', olderThanMonths: 12 });
-    expect(r.facts).toEqual(expect.arrayContaining([expect.objectContaining({ fact: 'egfr', measurement: expect.objectContaining({ value: 20 }) })]));
+    expect(r.facts).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ fact: 'egfr', measurement: expect.objectContaining({ value: 20 }) }),
+      ]),
+    );
   });
 
   test('a normal eGFR older than 12 months keeps all options and asks for a recheck', () => {
@@ -65,7 +92,15 @@ describe('bone-agent rule details', () => {
   });
 
   test('cautions: low corrected calcium, low vitamin D, prior ONJ', () => {
-    const r = boneCard(base([calcium(8.4, '2025-05-01'), albumin(4.0, '2025-05-01'), vitaminD(19.9, '2025-05-01'), egfr(80, '2025-05-01'), condition(ICD10, 'M87.180')]));
+    const r = boneCard(
+      base([
+        calcium(8.4, '2025-05-01'),
+        albumin(4.0, '2025-05-01'),
+        vitaminD(19.9, '2025-05-01'),
+        egfr(80, '2025-05-01'),
+        condition(ICD10, 'M87.180'),
+      ]),
+    );
     expect(r.cautions?.map((c) => c.code)).toEqual(['low-calcium', 'low-vitamin-d', 'prior-onj']);
   });
 
@@ -73,7 +108,12 @@ describe('bone-agent rule details', () => {
     const ok = boneCard(base([calcium(8.5, '2025-05-01'), vitaminD(20, '2025-05-01'), egfr(80, '2025-05-01')]));
     expect(ok.cautions?.map((c) => c.code)).toEqual(['dental-check']);
     const unknown = boneCard(base([]));
-    expect(unknown.cautions?.map((c) => c.code)).toEqual(['calcium-unknown', 'vitamin-d-unknown', 'egfr-unknown', 'dental-check']);
+    expect(unknown.cautions?.map((c) => c.code)).toEqual([
+      'calcium-unknown',
+      'vitamin-d-unknown',
+      'egfr-unknown',
+      'dental-check',
+    ]);
   });
 
   test('a recorded hypocalcaemia or vitamin D deficiency warns even without a lab', () => {
@@ -83,7 +123,11 @@ describe('bone-agent rule details', () => {
 
   test('draft products: denosumab and zoledronic acid carry their verified RxNorm codes, alendronate (unverified 904421) only text', () => {
     const r = boneCard(base([egfr(80, '2025-05-01')]));
-    const meds = r.suggestions.map((s) => (s.action.resource as { medicationCodeableConcept: { coding?: { code: string }[]; text: string } }).medicationCodeableConcept);
+    const meds = r.suggestions.map(
+      (s) =>
+        (s.action.resource as { medicationCodeableConcept: { coding?: { code: string }[]; text: string } })
+          .medicationCodeableConcept,
+    );
     expect(meds[0]!.coding?.[0]?.code).toBe('993452');
     expect(meds[1]!.coding?.[0]?.code).toBe('1114085');
     expect(meds[2]!.coding).toBeUndefined();
@@ -125,19 +169,35 @@ describe('calcium + vitamin D draft order', () => {
 
   test('calcium is stated as total daily intake (diet + supplement), with a local product to choose', () => {
     const texts = (order().dosageInstruction ?? []).map((d) => d.text ?? '');
-    expect(texts).toContain('Calcium supplement to bring total daily intake (diet + supplement) to 1000–1200 mg; choose a local product');
+    expect(texts).toContain(
+      'Calcium supplement to bring total daily intake (diet + supplement) to 1000–1200 mg; choose a local product',
+    );
   });
 });
 
 describe('recommendation content', () => {
   test('most severe first, then topic order; drug as ordered', () => {
-    const e = evaluateScenario({ name: 'x', patient: patient({ sex: 'male', birthDate: '1950-01-01' }), resources: [estradiol(8, 'pg/mL', '2025-05-01')], expect: [] });
-    expect(e.recommendations.map((r) => `${r.topic}:${r.indicator}`)).toEqual(['estradiol-low:critical', 'baseline-dxa:warning', 'calcium-vitamin-d:info']);
+    const e = evaluateScenario({
+      name: 'x',
+      patient: patient({ sex: 'male', birthDate: '1950-01-01' }),
+      resources: [estradiol(8, 'pg/mL', '2025-05-01')],
+      expect: [],
+    });
+    expect(e.recommendations.map((r) => `${r.topic}:${r.indicator}`)).toEqual([
+      'estradiol-low:critical',
+      'baseline-dxa:warning',
+      'calcium-vitamin-d:info',
+    ]);
     for (const r of e.recommendations) expect(r.drugs).toEqual(['anastrozole']);
   });
 
   test('no topic repeats, and each has override reasons and a guideline', () => {
-    const e = evaluateScenario({ name: 'x', patient: patient({ sex: 'male', birthDate: '1950-01-01' }), resources: [], expect: [] });
+    const e = evaluateScenario({
+      name: 'x',
+      patient: patient({ sex: 'male', birthDate: '1950-01-01' }),
+      resources: [],
+      expect: [],
+    });
     const topics = e.recommendations.map((r) => r.topic);
     expect(new Set(topics).size).toBe(topics.length);
     for (const r of e.recommendations) {
@@ -147,9 +207,18 @@ describe('recommendation content', () => {
   });
 
   test('dxa-follow-up cites the active AI order', () => {
-    const e = evaluateScenario({ name: 'x', resources: [...quiet(['dxa']), medRequest(rx('199224'), { id: 'act', authoredOn: '2024-02-02' })], expect: [] });
+    const e = evaluateScenario({
+      name: 'x',
+      resources: [...quiet(['dxa']), medRequest(rx('199224'), { id: 'act', authoredOn: '2024-02-02' })],
+      expect: [],
+    });
     expect(e.recommendations[0]!.facts).toEqual(
-      expect.arrayContaining([expect.objectContaining({ fact: 'on-ai', medication: expect.objectContaining({ reference: 'MedicationRequest/act' }) })]),
+      expect.arrayContaining([
+        expect.objectContaining({
+          fact: 'on-ai',
+          medication: expect.objectContaining({ reference: 'MedicationRequest/act' }),
+        }),
+      ]),
     );
   });
 });

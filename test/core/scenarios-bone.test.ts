@@ -39,15 +39,24 @@ import {
 const AGE_66 = patient({ birthDate: '1959-06-15' }); // 66 today
 const AGE_65 = patient({ birthDate: '1959-06-16' }); // 66 tomorrow
 const AGE_70 = patient({ birthDate: '1955-01-01' });
-const onAnastrozole = () => medRequest(rx('199224', 'anastrozole 1 MG Oral Tablet'), { id: 'active-ai', authoredOn: '2024-01-10' });
+const onAnastrozole = () =>
+  medRequest(rx('199224', 'anastrozole 1 MG Oral Tablet'), { id: 'active-ai', authoredOn: '2024-01-10' });
 /** One Hadji risk factor (T < −1.5) with a recent DXA, so a second factor tips the bone-agent rule. */
 const withT = (t: number) => [...quiet(['dxa']), tScore(t, '2025-01-15')];
 
 const scenarios: Scenario[] = [
   // ---------------------------------------------------------------- DXA recency (24 months, inclusive)
   { name: 'quiet patient: no card', resources: quiet(), expect: [] },
-  { name: 'new start, no DXA at all → baseline-dxa warning', resources: quiet(['dxa']), expect: ['baseline-dxa:warning'] },
-  { name: 'DXA exactly 24 months ago counts as recent', resources: [...quiet(['dxa']), tScore(-1.0, '2023-06-15')], expect: [] },
+  {
+    name: 'new start, no DXA at all → baseline-dxa warning',
+    resources: quiet(['dxa']),
+    expect: ['baseline-dxa:warning'],
+  },
+  {
+    name: 'DXA exactly 24 months ago counts as recent',
+    resources: [...quiet(['dxa']), tScore(-1.0, '2023-06-15')],
+    expect: [],
+  },
   {
     name: 'DXA 24 months and a day ago → baseline-dxa',
     resources: [...quiet(['dxa']), tScore(-1.0, '2023-06-14')],
@@ -157,7 +166,11 @@ const scenarios: Scenario[] = [
     expect: [],
   },
   // ---------------------------------------------------------------- calcium + vitamin D
-  { name: 'not on calcium/vitamin D → calcium-vitamin-d info', resources: quiet(['calcium']), expect: ['calcium-vitamin-d:info'] },
+  {
+    name: 'not on calcium/vitamin D → calcium-vitamin-d info',
+    resources: quiet(['calcium']),
+    expect: ['calcium-vitamin-d:info'],
+  },
   {
     name: 'active calcium order recognised by text',
     resources: [...quiet(['calcium']), medRequest(medText('Calcium citrate 950 mg tablet'))],
@@ -167,7 +180,11 @@ const scenarios: Scenario[] = [
     name: 'active cholecalciferol statement recognised by coding display',
     resources: [
       ...quiet(['calcium']),
-      medStatement({ medicationCodeableConcept: { coding: [{ system: 'urn:local', code: 'X1', display: 'Cholecalciferol 1000 UNT Oral Capsule' }] } }),
+      medStatement({
+        medicationCodeableConcept: {
+          coding: [{ system: 'urn:local', code: 'X1', display: 'Cholecalciferol 1000 UNT Oral Capsule' }],
+        },
+      }),
     ],
     expect: [],
   },
@@ -187,7 +204,11 @@ const scenarios: Scenario[] = [
       ...quiet(['calcium']),
       medRequest({
         contained: [
-          { resourceType: 'Medication', id: 'm1', ingredient: [{ itemCodeableConcept: { text: 'Ergocalciferol 50000 unit' } }] } as Medication,
+          {
+            resourceType: 'Medication',
+            id: 'm1',
+            ingredient: [{ itemCodeableConcept: { text: 'Ergocalciferol 50000 unit' } }],
+          } as Medication,
         ],
         medicationReference: { reference: '#m1' },
       }),
@@ -216,7 +237,12 @@ const scenarios: Scenario[] = [
   },
   // ---------------------------------------------------------------- risk factors (≥ 2)
   { name: 'T −1.5 exactly + age 66: one factor only', patient: AGE_66, resources: withT(-1.5), expect: [] },
-  { name: 'T −1.51 + age 66 → two factors → warning', patient: AGE_66, resources: withT(-1.51), expect: ['bone-agent:warning'] },
+  {
+    name: 'T −1.51 + age 66 → two factors → warning',
+    patient: AGE_66,
+    resources: withT(-1.51),
+    expect: ['bone-agent:warning'],
+  },
   { name: 'age 65 (66 tomorrow) + T −1.6: one factor', patient: AGE_65, resources: withT(-1.6), expect: [] },
   { name: 'age 66 today + T −1.6 → warning', patient: AGE_66, resources: withT(-1.6), expect: ['bone-agent:warning'] },
   {
@@ -231,12 +257,22 @@ const scenarios: Scenario[] = [
   },
   {
     name: 'BMI computed from weight/height: 57.8 kg, 170 cm = 20.0, not low',
-    resources: [...quiet(['dxa', 'bmi']), tScore(-1.6, '2025-01-15'), weight(57.8, '2025-03-01'), height(170, '2024-03-01')],
+    resources: [
+      ...quiet(['dxa', 'bmi']),
+      tScore(-1.6, '2025-01-15'),
+      weight(57.8, '2025-03-01'),
+      height(170, '2024-03-01'),
+    ],
     expect: [],
   },
   {
     name: 'BMI computed: 57 kg, 170 cm = 19.72 → low',
-    resources: [...quiet(['dxa', 'bmi']), tScore(-1.6, '2025-01-15'), weight(57, '2025-03-01'), height(170, '2024-03-01')],
+    resources: [
+      ...quiet(['dxa', 'bmi']),
+      tScore(-1.6, '2025-01-15'),
+      weight(57, '2025-03-01'),
+      height(170, '2024-03-01'),
+    ],
     expect: ['bone-agent:warning'],
   },
   {
@@ -256,7 +292,12 @@ const scenarios: Scenario[] = [
   },
   {
     name: 'the latest smoking answer wins (smoker in 2020, never-smoked answer in 2025)',
-    resources: [...quiet(['dxa', 'smoking']), tScore(-1.6, '2025-01-15'), smoking(SMOKER, '2020-01-01'), smoking(NEVER_SMOKED, '2025-02-01')],
+    resources: [
+      ...quiet(['dxa', 'smoking']),
+      tScore(-1.6, '2025-01-15'),
+      smoking(SMOKER, '2020-01-01'),
+      smoking(NEVER_SMOKED, '2025-02-01'),
+    ],
     expect: [],
   },
   {
@@ -321,22 +362,42 @@ const scenarios: Scenario[] = [
   },
   {
     name: 'methylprednisolone by route "Intravenous", sig "post-op": not oral ("post" is not the word "po")',
-    resources: [...withT(-1.6), medRequest(medText('Methylprednisolone 40 mg'), { authoredOn: '2023-01-01', route: 'Intravenous', sig: 'post-op' })],
+    resources: [
+      ...withT(-1.6),
+      medRequest(medText('Methylprednisolone 40 mg'), {
+        authoredOn: '2023-01-01',
+        route: 'Intravenous',
+        sig: 'post-op',
+      }),
+    ],
     expect: [],
   },
   {
     name: 'prednisolone by route "IV", sig "with potassium": not oral',
-    resources: [...withT(-1.6), medRequest(medText('Prednisolone sodium phosphate'), { authoredOn: '2023-01-01', route: 'IV', sig: 'with potassium' })],
+    resources: [
+      ...withT(-1.6),
+      medRequest(medText('Prednisolone sodium phosphate'), {
+        authoredOn: '2023-01-01',
+        route: 'IV',
+        sig: 'with potassium',
+      }),
+    ],
     expect: [],
   },
   {
     name: 'prednisone "1 tab PO daily" is oral (whole word "po")',
-    resources: [...withT(-1.6), medRequest(medText('Prednisone 5 mg'), { authoredOn: '2023-01-01', sig: '1 tab PO daily' })],
+    resources: [
+      ...withT(-1.6),
+      medRequest(medText('Prednisone 5 mg'), { authoredOn: '2023-01-01', sig: '1 tab PO daily' }),
+    ],
     expect: ['bone-agent:warning'],
   },
   {
     name: 'prednisone by route "Oral route" is oral even though its sig says "post-op"',
-    resources: [...withT(-1.6), medRequest(medText('Prednisone 5 mg'), { authoredOn: '2023-01-01', route: 'Oral route', sig: 'post-op taper' })],
+    resources: [
+      ...withT(-1.6),
+      medRequest(medText('Prednisone 5 mg'), { authoredOn: '2023-01-01', route: 'Oral route', sig: 'post-op taper' }),
+    ],
     expect: ['bone-agent:warning'],
   },
   {
@@ -434,5 +495,4 @@ describe('clinical scenarios: DXA, calcium/vitamin D, bone agent, BMD decline', 
   test.each(scenarios.map((s) => [s.name, s] as const))('%s', (_name, s) => {
     expect(topicsOf(evaluateScenario(s))).toEqual([...s.expect].sort());
   });
-
 });

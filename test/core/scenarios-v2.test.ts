@@ -47,7 +47,11 @@ const withT26 = (): FhirResource[] => [...quiet(['dxa']), tScore(-2.6, '2025-01-
 const DENOSUMAB = rx('993452', '1 ML denosumab 60 MG/ML Prefilled Syringe');
 const ZOLEDRONIC = rx('1114085', '100 ML zoledronic acid 0.04 MG/ML Injection');
 
-function given(med: typeof DENOSUMAB, date: string, status: MedicationAdministration['status'] = 'completed'): MedicationAdministration {
+function given(
+  med: typeof DENOSUMAB,
+  date: string,
+  status: MedicationAdministration['status'] = 'completed',
+): MedicationAdministration {
   return {
     resourceType: 'MedicationAdministration',
     id: nextId('ma'),
@@ -62,10 +66,26 @@ const activeAiDraft = () => anastrozoleDraft({ status: 'active' });
 
 const scenarios: Scenario[] = [
   // ---------------------------------------------------------------- reading values
-  { name: 'T-score as valueString "-2.6" → critical bone-agent, DXA done', resources: [...quiet(['dxa']), tString('-2.6')], expect: ['bone-agent:critical'] },
-  { name: 'T-score with a Unicode minus "−2.6"', resources: [...quiet(['dxa']), tString('\u22122.6')], expect: ['bone-agent:critical'] },
-  { name: 'T-score text "−2.1 SD" (unit after the number)', resources: [...quiet(['dxa']), tString('\u22122.1 SD')], expect: ['bone-agent:warning'] },
-  { name: 'T-score text not a number: DXA dated, no T-score, no card', resources: [...quiet(['dxa']), tString('see report')], expect: [] },
+  {
+    name: 'T-score as valueString "-2.6" → critical bone-agent, DXA done',
+    resources: [...quiet(['dxa']), tString('-2.6')],
+    expect: ['bone-agent:critical'],
+  },
+  {
+    name: 'T-score with a Unicode minus "−2.6"',
+    resources: [...quiet(['dxa']), tString('\u22122.6')],
+    expect: ['bone-agent:critical'],
+  },
+  {
+    name: 'T-score text "−2.1 SD" (unit after the number)',
+    resources: [...quiet(['dxa']), tString('\u22122.1 SD')],
+    expect: ['bone-agent:warning'],
+  },
+  {
+    name: 'T-score text not a number: DXA dated, no T-score, no card',
+    resources: [...quiet(['dxa']), tString('see report')],
+    expect: [],
+  },
   {
     name: 'preliminary T-score does not count → baseline-dxa',
     resources: [...quiet(['dxa']), tScore(-2.6, '2025-01-15', '38264-8', { status: 'preliminary' })],
@@ -75,18 +95,34 @@ const scenarios: Scenario[] = [
     name: 'T-score in a DXA panel component',
     resources: [
       ...quiet(['dxa']),
-      obs('38268-9', { component: [{ code: { coding: [{ system: LOINC, code: '38264-8' }] }, valueQuantity: { value: -2.7 } }] }),
+      obs('38268-9', {
+        component: [{ code: { coding: [{ system: LOINC, code: '38264-8' }] }, valueQuantity: { value: -2.7 } }],
+      }),
     ],
     expect: ['bone-agent:critical'],
   },
   {
     name: 'T-score dated by effectivePeriod',
-    resources: [...quiet(['dxa']), obs('38264-8', { effectiveDateTime: undefined, effectivePeriod: { start: '2025-01-15' }, valueQuantity: { value: -2.6 } })],
+    resources: [
+      ...quiet(['dxa']),
+      obs('38264-8', {
+        effectiveDateTime: undefined,
+        effectivePeriod: { start: '2025-01-15' },
+        valueQuantity: { value: -2.6 },
+      }),
+    ],
     expect: ['bone-agent:critical'],
   },
   {
     name: 'T-score dated by effectiveInstant',
-    resources: [...quiet(['dxa']), obs('38264-8', { effectiveDateTime: undefined, effectiveInstant: '2025-01-15T10:00:00Z', valueQuantity: { value: -2.6 } })],
+    resources: [
+      ...quiet(['dxa']),
+      obs('38264-8', {
+        effectiveDateTime: undefined,
+        effectiveInstant: '2025-01-15T10:00:00Z',
+        valueQuantity: { value: -2.6 },
+      }),
+    ],
     expect: ['bone-agent:critical'],
   },
   {
@@ -112,31 +148,43 @@ const scenarios: Scenario[] = [
     resources: [...quiet(), quantityObs('2243-4', 5, 'mmol/mol', '2025-05-01')],
     expect: ['estradiol-check:info'],
   },
-  // ---------------------------------------------------------------- the eGFR family (omits zoledronic acid and alendronate)
-  ...(['98980-6', '50210-4', '69405-9', '76633-7', '77147-7', '48642-3'] as const).map(
-    (code): Scenario => ({ name: `eGFR 30 under ${code} omits zoledronic acid and alendronate`, resources: [...withT26(), egfrAs(code, 30)], expect: ['bone-agent:critical'] }),
-  ),
-  // ---------------------------------------------------------------- US Core smoking answers (age 70 + smoker = 2 factors)
-  ...([
-    ['428041000124106', 'Occasional tobacco smoker', ['bone-agent:warning']],
-    ['428061000124105', 'Light tobacco smoker', ['bone-agent:warning']],
-    ['428071000124103', 'Heavy tobacco smoker', ['bone-agent:warning']],
-    ['449868002', 'Smokes tobacco daily', ['bone-agent:warning']],
-    ['8517006', 'Ex-smoker', ['bone-agent:warning']],
-    ['266919005', 'Never smoked tobacco', []],
-    ['266927001', 'Tobacco smoking consumption unknown', []],
-    ['999999001', 'Occasional pipe smoker', []],
-  ] as const).map(
-    ([code, display, expected]): Scenario => ({
-      name: `smoking answer ${code} (${display}) at age 70 → ${expected.join(', ') || 'no card'}`,
-      patient: AGE_70,
-      resources: [...quiet(['smoking']), smoking({ code, display }, '2025-01-10')],
-      expect: [...expected],
-    }),
-  ),
+  // ---------------------------------------------------------------- the eGFR family (omits zoledronic acid and
+  // alendronate)
+  ...(['98980-6', '50210-4', '69405-9', '76633-7', '77147-7', '48642-3'] as const).map((code): Scenario => ({
+    name: `eGFR 30 under ${code} omits zoledronic acid and alendronate`,
+    resources: [...withT26(), egfrAs(code, 30)],
+    expect: ['bone-agent:critical'],
+  })),
+  // ---------------------------------------------------------------- US Core smoking answers (age 70 + smoker = 2
+  // factors)
+  ...(
+    [
+      ['428041000124106', 'Occasional tobacco smoker', ['bone-agent:warning']],
+      ['428061000124105', 'Light tobacco smoker', ['bone-agent:warning']],
+      ['428071000124103', 'Heavy tobacco smoker', ['bone-agent:warning']],
+      ['449868002', 'Smokes tobacco daily', ['bone-agent:warning']],
+      ['8517006', 'Ex-smoker', ['bone-agent:warning']],
+      ['266919005', 'Never smoked tobacco', []],
+      ['266927001', 'Tobacco smoking consumption unknown', []],
+      ['999999001', 'Occasional pipe smoker', []],
+    ] as const
+  ).map(([code, display, expected]): Scenario => ({
+    name: `smoking answer ${code} (${display}) at age 70 → ${expected.join(', ') || 'no card'}`,
+    patient: AGE_70,
+    resources: [...quiet(['smoking']), smoking({ code, display }, '2025-01-10')],
+    expect: [...expected],
+  })),
   // ---------------------------------------------------------------- recent long-acting bone agents
-  { name: 'denosumab given 5 months ago: on a bone agent', resources: [...withT26(), given(DENOSUMAB, '2025-01-15')], expect: [] },
-  { name: 'denosumab given 8 months ago: bone-agent', resources: [...withT26(), given(DENOSUMAB, '2024-10-10')], expect: ['bone-agent:critical'] },
+  {
+    name: 'denosumab given 5 months ago: on a bone agent',
+    resources: [...withT26(), given(DENOSUMAB, '2025-01-15')],
+    expect: [],
+  },
+  {
+    name: 'denosumab given 8 months ago: bone-agent',
+    resources: [...withT26(), given(DENOSUMAB, '2024-10-10')],
+    expect: ['bone-agent:critical'],
+  },
   {
     name: 'denosumab order completed 5 months ago: on a bone agent',
     resources: [...withT26(), medRequest(DENOSUMAB, { status: 'completed', authoredOn: '2025-01-15' })],
@@ -147,12 +195,27 @@ const scenarios: Scenario[] = [
     resources: [...withT26(), medRequest(DENOSUMAB, { status: 'entered-in-error', authoredOn: '2025-01-15' })],
     expect: ['bone-agent:critical'],
   },
-  { name: 'denosumab administration not done: bone-agent', resources: [...withT26(), given(DENOSUMAB, '2025-01-15', 'not-done')], expect: ['bone-agent:critical'] },
-  { name: 'zoledronic acid given 12 months ago: on a bone agent', resources: [...withT26(), given(ZOLEDRONIC, '2024-06-20')], expect: [] },
-  { name: 'zoledronic acid given 14 months ago: bone-agent', resources: [...withT26(), given(ZOLEDRONIC, '2024-04-10')], expect: ['bone-agent:critical'] },
+  {
+    name: 'denosumab administration not done: bone-agent',
+    resources: [...withT26(), given(DENOSUMAB, '2025-01-15', 'not-done')],
+    expect: ['bone-agent:critical'],
+  },
+  {
+    name: 'zoledronic acid given 12 months ago: on a bone agent',
+    resources: [...withT26(), given(ZOLEDRONIC, '2024-06-20')],
+    expect: [],
+  },
+  {
+    name: 'zoledronic acid given 14 months ago: bone-agent',
+    resources: [...withT26(), given(ZOLEDRONIC, '2024-04-10')],
+    expect: ['bone-agent:critical'],
+  },
   {
     name: 'alendronate order completed last month is not long-acting: bone-agent',
-    resources: [...withT26(), medRequest(rx('904419', 'alendronic acid 10 MG Oral Tablet'), { status: 'completed', authoredOn: '2025-05-15' })],
+    resources: [
+      ...withT26(),
+      medRequest(rx('904419', 'alendronic acid 10 MG Oral Tablet'), { status: 'completed', authoredOn: '2025-05-15' }),
+    ],
     expect: ['bone-agent:critical'],
   },
   {
@@ -163,19 +226,32 @@ const scenarios: Scenario[] = [
   // ---------------------------------------------------------------- renewals (established therapy)
   {
     name: 're-signed active order, same id, authored 2023: established → dxa-follow-up',
-    resources: [...quiet(['dxa']), medRequest(rx('199224', 'anastrozole 1 MG Oral Tablet'), { id: 'draft-1', authoredOn: '2023-06-01' })],
+    resources: [
+      ...quiet(['dxa']),
+      medRequest(rx('199224', 'anastrozole 1 MG Oral Tablet'), { id: 'draft-1', authoredOn: '2023-06-01' }),
+    ],
     draft: bundle([activeAiDraft()]),
     expect: ['dxa-follow-up:info'],
   },
   {
     name: 'same id authored today: a new start → baseline-dxa',
-    resources: [...quiet(['dxa']), medRequest(rx('199224', 'anastrozole 1 MG Oral Tablet'), { id: 'draft-1', authoredOn: '2025-06-15' })],
+    resources: [
+      ...quiet(['dxa']),
+      medRequest(rx('199224', 'anastrozole 1 MG Oral Tablet'), { id: 'draft-1', authoredOn: '2025-06-15' }),
+    ],
     draft: bundle([activeAiDraft()]),
     expect: ['baseline-dxa:warning'],
   },
   {
     name: 'draft with priorPrescription to a completed AI order: renewal',
-    resources: [...quiet(['dxa']), medRequest(rx('199224', 'anastrozole 1 MG Oral Tablet'), { id: 'old-ai', status: 'completed', authoredOn: '2023-06-01' })],
+    resources: [
+      ...quiet(['dxa']),
+      medRequest(rx('199224', 'anastrozole 1 MG Oral Tablet'), {
+        id: 'old-ai',
+        status: 'completed',
+        authoredOn: '2023-06-01',
+      }),
+    ],
     draft: bundle([{ ...anastrozoleDraft(), priorPrescription: { reference: 'MedicationRequest/old-ai' } }]),
     expect: ['dxa-follow-up:info'],
   },
@@ -187,11 +263,20 @@ const scenarios: Scenario[] = [
   },
   {
     name: 'active AI MedicationStatement since 2023: renewal',
-    resources: [...quiet(['dxa']), medStatement(rx('199224', 'anastrozole 1 MG Oral Tablet'), { effective: '2023-01-10' })],
+    resources: [
+      ...quiet(['dxa']),
+      medStatement(rx('199224', 'anastrozole 1 MG Oral Tablet'), { effective: '2023-01-10' }),
+    ],
     expect: ['dxa-follow-up:info'],
   },
-  // ---------------------------------------------------------------- men treated for breast cancer get no estradiol card
-  { name: 'man, no estradiol, C50.921 → no estradiol card', patient: MAN, resources: [...quiet(), condition(ICD10, 'C50.921')], expect: [] },
+  // ---------------------------------------------------------------- men treated for breast cancer get no estradiol
+  // card
+  {
+    name: 'man, no estradiol, C50.921 → no estradiol card',
+    patient: MAN,
+    resources: [...quiet(), condition(ICD10, 'C50.921')],
+    expect: [],
+  },
   {
     name: 'man, estradiol 8 pg/mL, SNOMED 254837009 → no estradiol-low',
     patient: MAN,
@@ -216,9 +301,20 @@ const scenarios: Scenario[] = [
     resources: [...quiet(), condition(ICD10, 'C50.921', { verification: 'entered-in-error' })],
     expect: ['estradiol-check:info'],
   },
-  { name: 'man on testosterone, no cancer → estradiol-check', patient: MAN, resources: [...quiet(), medStatement(medText('Testosterone cypionate 200 mg/mL'))], expect: ['estradiol-check:info'] },
+  {
+    name: 'man on testosterone, no cancer → estradiol-check',
+    patient: MAN,
+    resources: [...quiet(), medStatement(medText('Testosterone cypionate 200 mg/mL'))],
+    expect: ['estradiol-check:info'],
+  },
   // ---------------------------------------------------------------- order-select is at most info
-  { name: 'order-select, T −2.6: bone-agent at info', hook: 'order-select', selections: ['MedicationRequest/draft-1'], resources: withT26(), expect: ['bone-agent:info'] },
+  {
+    name: 'order-select, T −2.6: bone-agent at info',
+    hook: 'order-select',
+    selections: ['MedicationRequest/draft-1'],
+    resources: withT26(),
+    expect: ['bone-agent:info'],
+  },
 ];
 
 describe('clinical scenarios of rule set v2', () => {
@@ -252,15 +348,27 @@ describe('clinical scenarios of rule set v2', () => {
       expect: [],
     });
     expect(prelim.recommendations.find((r) => r.topic === 'baseline-dxa')!.ignored).toEqual([
-      expect.objectContaining({ kind: 'dxa', reason: 'status', detail: 'preliminary', reference: 'Observation/prelim-t' }),
+      expect.objectContaining({
+        kind: 'dxa',
+        reason: 'status',
+        detail: 'preliminary',
+        reference: 'Observation/prelim-t',
+      }),
     ]);
-    const badUnit = evaluateScenario({ name: 'unit', resources: [...withT26(), egfrAs('98979-8', 30, 'mmol/L')], expect: [] });
+    const badUnit = evaluateScenario({
+      name: 'unit',
+      resources: [...withT26(), egfrAs('98979-8', 30, 'mmol/L')],
+      expect: [],
+    });
     const bone = badUnit.recommendations.find((r) => r.topic === 'bone-agent')!;
     expect(bone.ignored).toEqual([expect.objectContaining({ kind: 'egfr', reason: 'unit', detail: 'mmol/L' })]);
     expect(bone.cautions?.map((c) => c.code)).toContain('egfr-unknown');
     const stopped = evaluateScenario({
       name: 'stopped calcium',
-      resources: [...quiet(['calcium']), medRequest(medText('Calcium carbonate 600 mg'), { status: 'stopped', authoredOn: '2024-01-01' })],
+      resources: [
+        ...quiet(['calcium']),
+        medRequest(medText('Calcium carbonate 600 mg'), { status: 'stopped', authoredOn: '2024-01-01' }),
+      ],
       expect: [],
     });
     expect(stopped.recommendations.find((r) => r.topic === 'calcium-vitamin-d')!.ignored).toEqual([
@@ -272,14 +380,26 @@ describe('clinical scenarios of rule set v2', () => {
     const e = evaluateScenario({
       name: 'smk',
       patient: AGE_70,
-      resources: [...quiet(['smoking']), smoking({ code: '999999001', display: 'Occasional pipe smoker' }, '2025-01-10')],
+      resources: [
+        ...quiet(['smoking']),
+        smoking({ code: '999999001', display: 'Occasional pipe smoker' }, '2025-01-10'),
+      ],
       expect: [],
     });
-    expect(e.facts.riskFactors.find((f) => f.id === 'smoking')).toMatchObject({ present: false, assessed: false, smoking: { status: 'unreadable' } });
+    expect(e.facts.riskFactors.find((f) => f.id === 'smoking')).toMatchObject({
+      present: false,
+      assessed: false,
+      smoking: { status: 'unreadable' },
+    });
   });
 
   test('a recent denosumab dose names the administration it came from', () => {
     const e = evaluateScenario({ name: 'dmab', resources: [...withT26(), given(DENOSUMAB, '2025-01-15')], expect: [] });
-    expect(e.facts.onBoneAgent).toMatchObject({ resourceType: 'MedicationAdministration', ingredient: 'denosumab', date: '2025-01-15', recentDoseMonths: 7 });
+    expect(e.facts.onBoneAgent).toMatchObject({
+      resourceType: 'MedicationAdministration',
+      ingredient: 'denosumab',
+      date: '2025-01-15',
+      recentDoseMonths: 7,
+    });
   });
 });

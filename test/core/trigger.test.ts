@@ -5,7 +5,11 @@ import { anastrozoleDraft, bundle, medRequest, medStatement, medText, rx } from 
 describe('findAiOrders', () => {
   test('returns the order, its reference, the drug and how it was recognised', () => {
     const orders = findAiOrders(
-      bundle([anastrozoleDraft(), medRequest(medText('Femara 2.5 mg'), { id: 'd2', status: 'draft' }), medRequest(medText('Ibuprofen'), { id: 'd3', status: 'draft' })]),
+      bundle([
+        anastrozoleDraft(),
+        medRequest(medText('Femara 2.5 mg'), { id: 'd2', status: 'draft' }),
+        medRequest(medText('Ibuprofen'), { id: 'd3', status: 'draft' }),
+      ]),
       {},
     );
     expect(orders.map(({ reference, drug, matchedBy }) => ({ reference, drug, matchedBy }))).toEqual([
@@ -18,14 +22,21 @@ describe('findAiOrders', () => {
   test('a draft without id is referenced by its fullUrl', () => {
     const mr = anastrozoleDraft();
     delete mr.id;
-    const b: Bundle = { resourceType: 'Bundle', type: 'collection', entry: [{ fullUrl: 'urn:uuid:1234', resource: mr }] };
+    const b: Bundle = {
+      resourceType: 'Bundle',
+      type: 'collection',
+      entry: [{ fullUrl: 'urn:uuid:1234', resource: mr }],
+    };
     expect(findAiOrders(b, {})[0]!.reference).toBe('urn:uuid:1234');
   });
 
   test('tolerates junk: no Bundle, no entries, non-object entries, entries with search/response', () => {
     expect(findAiOrders(undefined, {})).toEqual([]);
     expect(findAiOrders({ resourceType: 'Bundle' } as Bundle, {})).toEqual([]);
-    const weird = { resourceType: 'Bundle', entry: [null, 3, { search: { mode: 'match' }, response: { status: '200' }, resource: anastrozoleDraft() }] } as unknown as Bundle;
+    const weird = {
+      resourceType: 'Bundle',
+      entry: [null, 3, { search: { mode: 'match' }, response: { status: '200' }, resource: anastrozoleDraft() }],
+    } as unknown as Bundle;
     expect(findAiOrders(weird, {}).map((o) => o.drug)).toEqual(['anastrozole']);
   });
 
@@ -33,7 +44,9 @@ describe('findAiOrders', () => {
     const b = bundle([anastrozoleDraft(), medRequest(rx('200064'), { id: 'd2', status: 'draft' })]);
     expect(findAiOrders(b, { selections: ['MedicationRequest/d2'] }).map((o) => o.drug)).toEqual(['letrozole']);
     expect(findAiOrders(b, { selections: [] })).toEqual([]);
-    expect(findAiOrders(b, { selections: ['https://ehr/fhir/MedicationRequest/draft-1'] }).map((o) => o.drug)).toEqual(['anastrozole']);
+    expect(findAiOrders(b, { selections: ['https://ehr/fhir/MedicationRequest/draft-1'] }).map((o) => o.drug)).toEqual([
+      'anastrozole',
+    ]);
   });
 });
 
@@ -49,7 +62,10 @@ describe('unresolvedMedicationReferences', () => {
       medRequest({ medicationReference: { display: 'no reference' } }),
       medRequest(rx('199224')),
     ];
-    expect(unresolvedMedicationReferences(rs, [{ resourceType: 'Medication', id: 'known' }])).toEqual(['Medication/a', 'Medication/b']);
+    expect(unresolvedMedicationReferences(rs, [{ resourceType: 'Medication', id: 'known' }])).toEqual([
+      'Medication/a',
+      'Medication/b',
+    ]);
   });
 
   test('tolerates junk input', () => {

@@ -23,7 +23,11 @@ function evaluate(bundle: Bundle, now: Date) {
   const [patient, ...rest] = chart;
   const { record, unfiled } = recordFromResources(patient as Patient, rest);
   expect(unfiled).toEqual([]);
-  const draft: Bundle = { resourceType: 'Bundle', type: 'collection', entry: draftOrders.map((resource) => ({ resource })) };
+  const draft: Bundle = {
+    resourceType: 'Bundle',
+    type: 'collection',
+    entry: draftOrders.map((resource) => ({ resource })),
+  };
   const aiOrders = findAiOrders(draft, { medications: record.medications, policy: defaultPolicy });
   return evaluatePatient({ hook: 'order-sign', now, record, aiOrders }, defaultPolicy);
 }
@@ -45,7 +49,8 @@ describe('demo patients', () => {
       const entries = p.bundle.entry ?? [];
       expect(entries[0]?.resource).toMatchObject({ resourceType: 'Patient', id: p.slug });
       expect(entries.at(-1)?.resource).toMatchObject({ resourceType: 'MedicationRequest', status: 'draft' });
-      for (const e of entries) expect(e.fullUrl).toBe(`http://demo.aibl-cds.example/fhir/${e.resource!.resourceType}/${e.resource!.id}`);
+      for (const e of entries)
+        expect(e.fullUrl).toBe(`http://demo.aibl-cds.example/fhir/${e.resource!.resourceType}/${e.resource!.id}`);
       expect(new Set(entries.map((e) => e.fullUrl)).size).toBe(entries.length);
     }
   });
@@ -61,7 +66,10 @@ describe('demo patients', () => {
     'each patient gets its expected topics (now = %s)',
     (at) => {
       for (const p of demoPatients(at)) {
-        expect([p.slug, evaluate(p.bundle, at).recommendations.map((r) => r.topic)]).toEqual([p.slug, p.expectedTopics]);
+        expect([p.slug, evaluate(p.bundle, at).recommendations.map((r) => r.topic)]).toEqual([
+          p.slug,
+          p.expectedTopics,
+        ]);
       }
     },
   );
@@ -70,8 +78,14 @@ describe('demo patients', () => {
     const by = Object.fromEntries(patients.map((p) => [p.slug, evaluate(p.bundle, now)]));
     expect(by['demo-no-dxa']!.facts).toMatchObject({ age: 58, sex: 'female', newStart: true });
     expect(by['demo-smoker']!.facts).toMatchObject({ age: 70 });
-    expect(by['demo-osteoporosis-ckd']!.recommendations[0]).toMatchObject({ topic: 'bone-agent', indicator: 'critical' });
-    expect(by['demo-male-low-estradiol']!.recommendations[0]).toMatchObject({ topic: 'estradiol-low', indicator: 'critical' });
+    expect(by['demo-osteoporosis-ckd']!.recommendations[0]).toMatchObject({
+      topic: 'bone-agent',
+      indicator: 'critical',
+    });
+    expect(by['demo-male-low-estradiol']!.recommendations[0]).toMatchObject({
+      topic: 'estradiol-low',
+      indicator: 'critical',
+    });
     const decline = by['demo-bmd-decline']!;
     expect(decline.facts.newStart).toBe(false);
     expect(decline.facts.bmdLoss?.percentPerYear).toBeGreaterThan(5.5);

@@ -12,14 +12,20 @@ afterAll(async () => {
 test('order-sign for each demo patient, read from the FHIR server, gives its expected cards', () => {
   expect(demo.results).toHaveLength(5);
   for (const r of demo.results) {
-    expect([r.patient.slug, r.status, r.cards.map((c) => c.source.topic?.code)]).toEqual([r.patient.slug, 200, r.patient.expectedTopics]);
+    expect([r.patient.slug, r.status, r.cards.map((c) => c.source.topic?.code)]).toEqual([
+      r.patient.slug,
+      200,
+      r.patient.expectedTopics,
+    ]);
     expect(r.request).not.toHaveProperty('prefetch');
   }
 });
 
 test('the service read each chart from the FHIR server, as it does for an EHR without prefetch', () => {
   for (const r of demo.results) {
-    const asked = demo.fhir.requests.filter((q) => q.resourceType === 'Observation' && q.query.get('patient') === r.patient.slug);
+    const asked = demo.fhir.requests.filter(
+      (q) => q.resourceType === 'Observation' && q.query.get('patient') === r.patient.slug,
+    );
     expect(asked.length).toBeGreaterThan(0);
   }
   // The Synthea patients are there too, for trying by hand.

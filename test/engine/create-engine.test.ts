@@ -29,7 +29,9 @@ function call(): ServiceCall {
 }
 
 function topics(json: Uint8Array): string[] {
-  return (JSON.parse(new TextDecoder().decode(json)) as { cards: { source: { topic: { code: string } } }[] }).cards.map((c) => c.source.topic.code);
+  return (JSON.parse(new TextDecoder().decode(json)) as { cards: { source: { topic: { code: string } } }[] }).cards.map(
+    (c) => c.source.topic.code,
+  );
 }
 
 beforeAll(() => {
@@ -56,7 +58,9 @@ test.each([
   const engine = createEngine({ workers, policy: defaultPolicy, logger, worker: { workerUrl } });
   expect(engine).toBeInstanceOf(kind);
   await engine.ready();
-  const answers = await Promise.all(Array.from({ length: 4 }, () => engine.answer(call(), events, new AbortController().signal)));
+  const answers = await Promise.all(
+    Array.from({ length: 4 }, () => engine.answer(call(), events, new AbortController().signal)),
+  );
   for (const a of answers) {
     expect(a.status).toBe(200);
     if (a.status === 200) expect(topics(a.json)).toEqual(['baseline-dxa', 'bone-agent', 'calcium-vitamin-d']);

@@ -44,7 +44,9 @@ function engine(opts: Partial<WorkerEngineOptions> = {}): WorkerEngine {
   return e;
 }
 
-function workerApp(opts: TestAppOptions & { engineOptions?: Partial<WorkerEngineOptions> } = {}): TestApp & { engine: WorkerEngine } {
+function workerApp(
+  opts: TestAppOptions & { engineOptions?: Partial<WorkerEngineOptions> } = {},
+): TestApp & { engine: WorkerEngine } {
   const { engineOptions, ...rest } = opts;
   const e = engine(engineOptions);
   return { ...testApp({ ...rest, engine: e }), engine: e };
@@ -98,9 +100,16 @@ describe('a worker engine answers as the in-thread engine does', () => {
 
   test('order-sign with prefetch: the same cards, headers, and cards recorded', async () => {
     const body = example('order-sign');
-    const [a, b] = await Promise.all([request(w.app).post(SIGN).send(body), request(inThread.app).post(SIGN).send(body)]);
+    const [a, b] = await Promise.all([
+      request(w.app).post(SIGN).send(body),
+      request(inThread.app).post(SIGN).send(body),
+    ]);
     expect(a.status).toBe(200);
-    expect(a.body.cards.map((c: any) => c.source.topic.code)).toEqual(['baseline-dxa', 'bone-agent', 'calcium-vitamin-d']);
+    expect(a.body.cards.map((c: any) => c.source.topic.code)).toEqual([
+      'baseline-dxa',
+      'bone-agent',
+      'calcium-vitamin-d',
+    ]);
     expect(withoutUuids(a.body)).toEqual(withoutUuids(b.body));
     expect(a.headers['content-type']).toBe('application/json; charset=utf-8');
     expect(a.headers['cache-control']).toBe('no-store');
@@ -114,7 +123,11 @@ describe('a worker engine answers as the in-thread engine does', () => {
   });
 
   test('the SMART launch URL reaches the worker: its cards link to the bone-health view as the in-thread ones do', async () => {
-    const smart = { clientId: 'bone-view', launchUrl: 'https://cds.test.example/smart/launch', connectSrc: ['https://fhir.example.org'] };
+    const smart = {
+      clientId: 'bone-view',
+      launchUrl: 'https://cds.test.example/smart/launch',
+      connectSrc: ['https://fhir.example.org'],
+    };
     const linked = workerApp({ smart, engineOptions: { smartLaunchUrl: smart.launchUrl } });
     const body = example('order-sign');
     const [a, b] = await Promise.all([
@@ -124,12 +137,19 @@ describe('a worker engine answers as the in-thread engine does', () => {
     expect(a.status).toBe(200);
     expect(withoutUuids(a.body)).toEqual(withoutUuids(b.body));
     const baseline = a.body.cards.find((c: any) => c.source.topic.code === 'baseline-dxa');
-    expect(baseline.links).toContainEqual({ label: 'Open bone health view', url: smart.launchUrl, type: 'smart', appContext: 'baseline-dxa' });
+    expect(baseline.links).toContainEqual({
+      label: 'Open bone health view',
+      url: smart.launchUrl,
+      type: 'smart',
+      appContext: 'baseline-dxa',
+    });
   });
 
   test('no aromatase-inhibitor order: no cards, nothing recorded', async () => {
     const body = example('order-sign');
-    body.context.draftOrders.entry = body.context.draftOrders.entry.filter((e: any) => e.resource.resourceType !== 'MedicationRequest');
+    body.context.draftOrders.entry = body.context.draftOrders.entry.filter(
+      (e: any) => e.resource.resourceType !== 'MedicationRequest',
+    );
     const res = await request(w.app).post(SIGN).send(body);
     expect(res.status).toBe(200);
     expect(res.body).toEqual({ cards: [] });
@@ -139,7 +159,11 @@ describe('a worker engine answers as the in-thread engine does', () => {
     ['malformed JSON', '{"hook": "order-sign",', 'application/json'],
     ['a JSON string, not an object', '"order-sign"', 'application/json'],
     ['an empty body', '', 'application/json'],
-    ['a body without context', JSON.stringify({ hook: 'order-sign', hookInstance: 'd1577c69-dfbe-44ad-ba6d-3e05e953b2ea' }), 'application/json'],
+    [
+      'a body without context',
+      JSON.stringify({ hook: 'order-sign', hookInstance: 'd1577c69-dfbe-44ad-ba6d-3e05e953b2ea' }),
+      'application/json',
+    ],
     ['a body in a charset JSON does not allow', '{}', 'application/json; charset=iso-8859-1'],
     ['a body that is not JSON at all', 'hello', 'text/plain'],
   ])('%s: the same error answer', async (_label, raw, type) => {
@@ -156,7 +180,11 @@ describe('a worker engine answers as the in-thread engine does', () => {
   test('a UTF-16 body with a byte-order mark, as body-parser reads one: the same cards', async () => {
     const base = await listen(w);
     const utf16 = Buffer.from(`\ufeff${JSON.stringify(example('order-sign'))}`, 'utf16le');
-    const res = await fetch(base + SIGN, { method: 'POST', headers: { 'content-type': 'application/json; charset=utf-16le' }, body: utf16 });
+    const res = await fetch(base + SIGN, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json; charset=utf-16le' },
+      body: utf16,
+    });
     expect(res.status).toBe(200);
     expect(((await res.json()) as { cards: unknown[] }).cards).toHaveLength(3);
   });
@@ -172,7 +200,10 @@ describe('a worker engine answers as the in-thread engine does', () => {
 
   test('FHIR fallback (no prefetch) against the test FHIR server: the same cards', async () => {
     const body = fallbackBody();
-    const [a, b] = await Promise.all([request(w.app).post(SIGN).send(body), request(inThread.app).post(SIGN).send(body)]);
+    const [a, b] = await Promise.all([
+      request(w.app).post(SIGN).send(body),
+      request(inThread.app).post(SIGN).send(body),
+    ]);
     expect(a.status).toBe(200);
     expect(a.body.cards.length).toBeGreaterThan(0);
     expect(withoutUuids(a.body)).toEqual(withoutUuids(b.body));
@@ -214,9 +245,11 @@ describe('a FHIR server that never answers, with a worker engine', () => {
 
   function post(body: unknown): Promise<{ status: number; body: any; ms: number }> {
     const t0 = performance.now();
-    return fetch(base + SIGN, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }).then(
-      async (res) => ({ status: res.status, body: await res.json(), ms: performance.now() - t0 }),
-    );
+    return fetch(base + SIGN, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    }).then(async (res) => ({ status: res.status, body: await res.json(), ms: performance.now() - t0 }));
   }
 
   test('412 by the deadline, the timeouts counted in the main thread metrics and logged with the request id', async () => {
@@ -231,7 +264,10 @@ describe('a FHIR server that never answers, with a worker engine', () => {
     expect(a.body.issue.map((i: any) => i.code)).toEqual(['timeout', 'timeout', 'timeout']);
     const after = (await w.metrics.registry.getSingleMetric('aibl_fhir_errors_total')?.get())?.values ?? [];
     expect(after.find((v) => v.labels.kind === 'timeout')?.value).toBe(timeoutsBefore + DATA_KEYS.length);
-    const line = w.logLines().filter((l) => l.msg === 'required data unavailable').at(-1);
+    const line = w
+      .logLines()
+      .filter((l) => l.msg === 'required data unavailable')
+      .at(-1);
     expect(line?.missing).toEqual(['patient', 'dxa', 'medicationRequests']);
     expect(typeof line?.reqId).toBe('string');
   });
@@ -261,7 +297,10 @@ describe('the client going away, with a worker engine', () => {
     fhir.setFault({ fault: 'hang' });
     const seen = fhir.requests.length;
     const data = JSON.stringify(fallbackBody());
-    const req = httpRequest(base + SIGN, { method: 'POST', headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(data) } });
+    const req = httpRequest(base + SIGN, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(data) },
+    });
     req.on('error', () => undefined);
     req.end(data);
     await settle(() => fhir.requests.length >= seen + 9 && fhir.connections().open >= 9);
@@ -293,7 +332,10 @@ describe('a worker that dies', () => {
     // after its first call (the only stand-in in this file).
     const dir = mkdtempSync(join(tmpdir(), 'aibl-stuck-worker-'));
     const stuck = join(dir, 'stuck-worker.mjs');
-    writeFileSync(stuck, "import { parentPort } from 'node:worker_threads';\nparentPort.on('message', (m) => { if (m.type === 'call') for (;;); });\nparentPort.postMessage({ type: 'ready' });\n");
+    writeFileSync(
+      stuck,
+      "import { parentPort } from 'node:worker_threads';\nparentPort.on('message', (m) => { if (m.type === 'call') for (;;); });\nparentPort.postMessage({ type: 'ready' });\n",
+    );
     try {
       const w = workerApp({ engineOptions: { workerUrl: pathToFileURL(stuck), stallMs: 300 } });
       const t0 = performance.now();
@@ -311,7 +353,9 @@ describe('a worker that dies', () => {
     // here, must not look like a stall of 2 s.
     const w = workerApp({ engineOptions: { stallMs: 2000 } });
     await w.engine.ready();
-    const answers = await Promise.all(Array.from({ length: 40 }, () => request(w.app).post(SIGN).send(example('order-sign'))));
+    const answers = await Promise.all(
+      Array.from({ length: 40 }, () => request(w.app).post(SIGN).send(example('order-sign'))),
+    );
     expect(answers.map((a) => a.status)).toEqual(Array.from({ length: 40 }, () => 200));
   });
 

@@ -33,7 +33,8 @@ const pad = (n: number, w: number) => String(n).padStart(w, '0');
 // ---------------------------------------------------------------- dates
 
 /** Mostly the usual piece, sometimes one of the others. */
-const usually = <T>(usual: T, ...others: T[]) => fc.oneof({ arbitrary: fc.constant(usual), weight: 4 }, fc.constantFrom(...others));
+const usually = <T>(usual: T, ...others: T[]) =>
+  fc.oneof({ arbitrary: fc.constant(usual), weight: 4 }, fc.constantFrom(...others));
 
 /** Text shaped like a FHIR dateTime, with every part sometimes missing, short, out of range or junk. */
 const dateTimeText = fc
@@ -56,7 +57,23 @@ const dateTimeText = fc
     fc.integer({ min: 1, max: 8 }),
   )
   .map(([lead, y, s1, m, s2, d, t, h, c1, mi, c2, s, dot, frac, zone, parts]) => {
-    const pieces = [lead, pad(y, 4), s1, pad(m, parts === 3 ? 1 : 2), s2, pad(d, 2), t, pad(h, 2), c1, pad(mi, 2), c2, pad(s, 2), dot, frac, zone];
+    const pieces = [
+      lead,
+      pad(y, 4),
+      s1,
+      pad(m, parts === 3 ? 1 : 2),
+      s2,
+      pad(d, 2),
+      t,
+      pad(h, 2),
+      c1,
+      pad(mi, 2),
+      c2,
+      pad(s, 2),
+      dot,
+      frac,
+      zone,
+    ];
     return pieces.slice(0, 2 + parts * 2).join('');
   });
 
@@ -103,15 +120,31 @@ describe('date and time scans equal the regular expressions they replaced', () =
       fc.integer({ min: -719_528, max: -680_000 }),
       fc.integer({ min: -1_000_000, max: 3_000_000 }),
     );
-    const months = fc.oneof(fc.integer({ min: 0, max: 600 }), fc.integer({ min: 0, max: 13_000 }), fc.constantFrom(0, 1, 6, 9, 12, 24));
+    const months = fc.oneof(
+      fc.integer({ min: 0, max: 600 }),
+      fc.integer({ min: 0, max: 13_000 }),
+      fc.constantFrom(0, 1, 6, 9, 12, 24),
+    );
     fc.assert(
       fc.property(day, months, (d, m) => {
         expect(monthsBefore(d, m)).toBe(monthsBeforeByDate(d, m));
       }),
       { numRuns: 20_000 },
     );
-    for (const d of [0, -1, 1.5, NaN, -719_528, -719_529, 2_932_896, 2_932_897, dayOfByDate('2024-02-29')!, dayOfByDate('2024-03-31')!]) {
-      for (const m of [0, 1, 12, 24, 1.5, -1, 12_001]) expect([d, m, monthsBefore(d, m)]).toEqual([d, m, monthsBeforeByDate(d, m)]);
+    for (const d of [
+      0,
+      -1,
+      1.5,
+      NaN,
+      -719_528,
+      -719_529,
+      2_932_896,
+      2_932_897,
+      dayOfByDate('2024-02-29')!,
+      dayOfByDate('2024-03-31')!,
+    ]) {
+      for (const m of [0, 1, 12, 24, 1.5, -1, 12_001])
+        expect([d, m, monthsBefore(d, m)]).toEqual([d, m, monthsBeforeByDate(d, m)]);
     }
   });
 
@@ -124,7 +157,8 @@ describe('date and time scans equal the regular expressions they replaced', () =
       { numRuns: 20_000 },
     );
     const feb29 = dayOfByDate('2000-02-29')!;
-    for (const at of [feb29 + 365, feb29 + 366, feb29 + 365 * 4 + 1, 0.5]) expect(wholeYears(feb29, at)).toBe(wholeYearsByDate(feb29, at));
+    for (const at of [feb29 + 365, feb29 + 366, feb29 + 365 * 4 + 1, 0.5])
+      expect(wholeYears(feb29, at)).toBe(wholeYearsByDate(feb29, at));
   });
 });
 
@@ -139,7 +173,9 @@ function lookupByStringKey(name: ValueSetName, system: unknown, code: unknown): 
     return s === SYSTEMS.icd10cm ? u.replace(/\./g, '') : u;
   };
   const key = `${sys}|${norm(sys, code)}`;
-  const hit = concepts(name).filter((c) => `${c.system}|${norm(c.system, c.code)}` === key).at(-1);
+  const hit = concepts(name)
+    .filter((c) => `${c.system}|${norm(c.system, c.code)}` === key)
+    .at(-1);
   if (hit) return hit;
   return prefixes(name).find((p) => p.system === sys && norm(sys, code).startsWith(norm(sys, p.prefix)));
 }
@@ -174,17 +210,28 @@ describe('value-set lookups by system and code', () => {
           expect(lookup(vs, s as string, c as string)).toBe(expected);
           expect(key ? lookupKey(vs, key) : undefined).toBe(expected);
         }
-        expect(conceptsFor(s as string, c as string)).toEqual(VALUE_SET_NAMES.map((vs) => lookupByStringKey(vs, s, c)).filter(isConcept));
+        expect(conceptsFor(s as string, c as string)).toEqual(
+          VALUE_SET_NAMES.map((vs) => lookupByStringKey(vs, s, c)).filter(isConcept),
+        );
       }
     }
   });
 
   test('lookups on random text', () => {
-    const systems = fc.constantFrom(...new Set(known.map(([s]) => s)), 'urn:x', ' http://loinc.org', 'http://loinc.org|');
+    const systems = fc.constantFrom(
+      ...new Set(known.map(([s]) => s)),
+      'urn:x',
+      ' http://loinc.org',
+      'http://loinc.org|',
+    );
     fc.assert(
-      fc.property(systems, fc.oneof(fc.string({ maxLength: 8 }), fc.constantFrom(...known.map(([, c]) => c))), (s, c) => {
-        for (const vs of VALUE_SET_NAMES) expect(lookup(vs, s, c)).toBe(lookupByStringKey(vs, s, c));
-      }),
+      fc.property(
+        systems,
+        fc.oneof(fc.string({ maxLength: 8 }), fc.constantFrom(...known.map(([, c]) => c))),
+        (s, c) => {
+          for (const vs of VALUE_SET_NAMES) expect(lookup(vs, s, c)).toBe(lookupByStringKey(vs, s, c));
+        },
+      ),
       { numRuns: 1_000 },
     );
   });
@@ -199,7 +246,9 @@ describe('FHIR readers', () => {
     fc.string({ maxLength: 3 }),
     fc.integer(),
     fc.record({ system: fc.string({ maxLength: 3 }), code: fc.string({ maxLength: 3 }) }),
-    fc.array(fc.oneof(fc.constant(null), fc.integer(), fc.record({ code: fc.string({ maxLength: 3 }) })), { maxLength: 4 }),
+    fc.array(fc.oneof(fc.constant(null), fc.integer(), fc.record({ code: fc.string({ maxLength: 3 }) })), {
+      maxLength: 4,
+    }),
   );
 
   test('codingsOf and asArray read what the copying forms read', () => {
@@ -208,7 +257,9 @@ describe('FHIR readers', () => {
       fc.property(junk, fc.boolean(), (coding, wrap) => {
         const cc = wrap ? { coding } : coding;
         const expected =
-          !cc || typeof cc !== 'object' ? [] : asArrayByCopy((cc as { coding?: unknown }).coding).filter((c) => typeof c === 'object' && c !== null);
+          !cc || typeof cc !== 'object'
+            ? []
+            : asArrayByCopy((cc as { coding?: unknown }).coding).filter((c) => typeof c === 'object' && c !== null);
         expect([...codingsOf(cc as never)]).toEqual(expected);
         expect([...asArray<unknown>(coding)]).toEqual(asArrayByCopy(coding));
       }),
@@ -228,7 +279,25 @@ describe('FHIR readers', () => {
         from = i + 1;
       }
     };
-    const chars = fc.constantFrom('p', 'o', ' ', '-', '.', 'a', 'z', '0', '9', 'A', 'Z', 'é', '_', '/', '`', '{', '\u00a0');
+    const chars = fc.constantFrom(
+      'p',
+      'o',
+      ' ',
+      '-',
+      '.',
+      'a',
+      'z',
+      '0',
+      '9',
+      'A',
+      'Z',
+      'é',
+      '_',
+      '/',
+      '`',
+      '{',
+      '\u00a0',
+    );
     const text = fc.array(chars, { maxLength: 12 }).map((a) => a.join(''));
     const word = fc.constantFrom('po', 'p.o.', 'oral', 'a', 'z0');
     fc.assert(
@@ -247,12 +316,20 @@ describe('FHIR readers', () => {
  * The Observation index's order as it was computed before: one sort string per filed result,
  * `timeKey|reference#index` (+ `/component`), compared after the day.
  */
-function indexByOrderStrings(observations: readonly Observation[]): Map<string, { reference: string; code: string; day: number; value?: number }[]> {
+function indexByOrderStrings(
+  observations: readonly Observation[],
+): Map<string, { reference: string; code: string; day: number; value?: number }[]> {
   const DAY_MS = 86_400_000;
   const filed = new Map<string, { reference: string; code: string; day: number; value?: number; order: string }[]>();
   const seen = new Set<string>();
   const isString = (x: unknown): x is string => typeof x === 'string' && x.length > 0;
-  const file = (coding: Coding[] | undefined, day: number, reference: string, order: string, value: number | undefined) => {
+  const file = (
+    coding: Coding[] | undefined,
+    day: number,
+    reference: string,
+    order: string,
+    value: number | undefined,
+  ) => {
     const done = new Set<string>();
     for (const c of asArray(coding).filter((x) => typeof x === 'object' && x !== null)) {
       for (const vs of OBSERVATION_VALUE_SETS) {
@@ -261,13 +338,19 @@ function indexByOrderStrings(observations: readonly Observation[]): Map<string, 
         done.add(vs);
         const list = filed.get(vs) ?? [];
         filed.set(vs, list);
-        const p: { reference: string; code: string; day: number; value?: number; order: string } = { reference, code: hit.code, day, order };
+        const p: { reference: string; code: string; day: number; value?: number; order: string } = {
+          reference,
+          code: hit.code,
+          day,
+          order,
+        };
         if (value !== undefined) p.value = value;
         list.push(p);
       }
     }
   };
-  const numeric = (q: { value?: unknown } | undefined) => (q && typeof q.value === 'number' && Number.isFinite(q.value) ? q.value : undefined);
+  const numeric = (q: { value?: unknown } | undefined) =>
+    q && typeof q.value === 'number' && Number.isFinite(q.value) ? q.value : undefined;
   observations.forEach((o, i) => {
     if (!['final', 'amended', 'corrected'].includes(String(o.status))) return;
     const reference = isString(o.id) ? `Observation/${o.id}` : 'Observation';
@@ -283,26 +366,40 @@ function indexByOrderStrings(observations: readonly Observation[]): Map<string, 
     const timeKey = String(time === undefined ? DAY_MS : DAY_MS - 1 - time).padStart(8, '0');
     const order = `${timeKey}|${reference}#${isString(o.id) ? '' : pad(i, 6)}`;
     file(o.code?.coding, day, reference, order, numeric(o.valueQuantity));
-    asArray(o.component).forEach((c, j) => file(c.code?.coding, day, reference, `${order}/${pad(j, 3)}`, numeric(c.valueQuantity)));
+    asArray(o.component).forEach((c, j) =>
+      file(c.code?.coding, day, reference, `${order}/${pad(j, 3)}`, numeric(c.valueQuantity)),
+    );
   });
   const out = new Map<string, { reference: string; code: string; day: number; value?: number }[]>();
   for (const [vs, list] of filed) {
     list.sort((a, b) => b.day - a.day || (a.order < b.order ? -1 : a.order > b.order ? 1 : 0));
-    out.set(vs, list.map(({ order: _order, ...p }) => p));
+    out.set(
+      vs,
+      list.map(({ order: _order, ...p }) => p),
+    );
   }
   return out;
 }
 
 describe('the Observation index', () => {
-  const obsCodes = OBSERVATION_VALUE_SETS.flatMap((vs) => concepts(vs).map((c) => ({ system: c.system, code: c.code })));
+  const obsCodes = OBSERVATION_VALUE_SETS.flatMap((vs) =>
+    concepts(vs).map((c) => ({ system: c.system, code: c.code })),
+  );
   // Few days, times and ids, so that many results share a day, an instant or an id.
   const when = fc.oneof(
     fc.constantFrom('2024-03-04', '2024-03', '2024-03-05', 'garbage', ''),
     fc
-      .tuple(fc.constantFrom('2024-03-04', '2024-03-05'), fc.constantFrom('T10:20', 'T10:20:30', 'T10:20:30.5', 'T23:59:59.999', 'T00:00', 'T25:00'), fc.constantFrom('Z', '+02:00', ''))
+      .tuple(
+        fc.constantFrom('2024-03-04', '2024-03-05'),
+        fc.constantFrom('T10:20', 'T10:20:30', 'T10:20:30.5', 'T23:59:59.999', 'T00:00', 'T25:00'),
+        fc.constantFrom('Z', '+02:00', ''),
+      )
       .map((p) => p.join('')),
   );
-  const coding = fc.oneof(fc.constantFrom(...obsCodes), fc.record({ system: fc.constant('urn:x'), code: fc.constant('1') }));
+  const coding = fc.oneof(
+    fc.constantFrom(...obsCodes),
+    fc.record({ system: fc.constant('urn:x'), code: fc.constant('1') }),
+  );
   const observation = fc.record(
     {
       resourceType: fc.constant('Observation' as const),
@@ -310,10 +407,25 @@ describe('the Observation index', () => {
       status: fc.constantFrom('final', 'amended', 'preliminary') as fc.Arbitrary<Observation['status']>,
       code: fc.record({ coding: fc.array(coding, { maxLength: 3 }) }),
       effectiveDateTime: fc.option(when, { nil: undefined }),
-      effectivePeriod: fc.option(fc.record({ start: fc.option(when, { nil: undefined }), end: fc.option(when, { nil: undefined }) }, { requiredKeys: [] }), { nil: undefined }),
+      effectivePeriod: fc.option(
+        fc.record(
+          { start: fc.option(when, { nil: undefined }), end: fc.option(when, { nil: undefined }) },
+          { requiredKeys: [] },
+        ),
+        { nil: undefined },
+      ),
       issued: fc.option(when, { nil: undefined }),
       valueQuantity: fc.option(fc.record({ value: fc.integer({ min: 0, max: 9 }) }), { nil: undefined }),
-      component: fc.option(fc.array(fc.record({ code: fc.record({ coding: fc.array(coding, { maxLength: 2 }) }), valueQuantity: fc.record({ value: fc.integer({ min: 10, max: 19 }) }) }), { maxLength: 3 }), { nil: undefined }),
+      component: fc.option(
+        fc.array(
+          fc.record({
+            code: fc.record({ coding: fc.array(coding, { maxLength: 2 }) }),
+            valueQuantity: fc.record({ value: fc.integer({ min: 10, max: 19 }) }),
+          }),
+          { maxLength: 3 },
+        ),
+        { nil: undefined },
+      ),
     },
     { requiredKeys: ['resourceType', 'status', 'code'] },
   );
@@ -325,7 +437,11 @@ describe('the Observation index', () => {
         const expected = indexByOrderStrings(observations as Observation[]);
         for (const vs of OBSERVATION_VALUE_SETS) {
           const got = index.get(vs).map((p) => {
-            const x: { reference: string; code: string; day: number; value?: number } = { reference: p.reference, code: p.concept.code, day: p.day };
+            const x: { reference: string; code: string; day: number; value?: number } = {
+              reference: p.reference,
+              code: p.concept.code,
+              day: p.day,
+            };
             if (p.quantity) x.value = p.quantity.value!;
             return x;
           });
@@ -346,6 +462,10 @@ describe('the Observation index', () => {
       valueQuantity: { value: i },
     }));
     const got = new ObservationIndex(many).get('estradiol').map((p) => p.quantity?.value);
-    expect(got).toEqual(indexByOrderStrings(many).get('estradiol')!.map((p) => p.value));
+    expect(got).toEqual(
+      indexByOrderStrings(many)
+        .get('estradiol')!
+        .map((p) => p.value),
+    );
   });
 });

@@ -22,7 +22,12 @@ describe('calendar arithmetic equals the Date forms', () => {
         fc.constantFrom('', 'T10:20:30Z', 'T23:59:59+14:00', 'T00:00:00-12:00', ' ', 'x'),
         fc.constantFrom(1, 2, 3),
         (y, m, d, tail, parts) => {
-          const text = parts === 1 ? pad(y, 4) : parts === 2 ? `${pad(y, 4)}-${pad(m, 2)}` : `${pad(y, 4)}-${pad(m, 2)}-${pad(d, 2)}${tail}`;
+          const text =
+            parts === 1
+              ? pad(y, 4)
+              : parts === 2
+                ? `${pad(y, 4)}-${pad(m, 2)}`
+                : `${pad(y, 4)}-${pad(m, 2)}-${pad(d, 2)}${tail}`;
           expect(dayOf(text)).toBe(dayOfByDate(text));
         },
       ),
@@ -37,7 +42,18 @@ describe('calendar arithmetic equals the Date forms', () => {
       if (dayOf(text) !== day || isoDay(day) !== text) wrong.push(text);
     }
     expect(wrong).toEqual([]);
-    for (const text of ['1900-02-29', '2000-02-29', '2100-02-29', '2024-02-29', '2023-02-29', '2023-04-31', '0004-02-29', '0099-12-31', '0100-02-29', '0000-01-01']) {
+    for (const text of [
+      '1900-02-29',
+      '2000-02-29',
+      '2100-02-29',
+      '2024-02-29',
+      '2023-02-29',
+      '2023-04-31',
+      '0004-02-29',
+      '0099-12-31',
+      '0100-02-29',
+      '0000-01-01',
+    ]) {
       expect(dayOf(text)).toBe(dayOfByDate(text));
     }
   });

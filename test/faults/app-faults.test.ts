@@ -34,7 +34,13 @@ function noPrefetch(): string {
   const body = example('order-sign');
   delete body.prefetch;
   body.fhirServer = fhir.baseUrl;
-  body.fhirAuthorization = { access_token: 'fault-token', token_type: 'Bearer', expires_in: 300, scope: 'user/*.read', subject: 'aibl-cds' };
+  body.fhirAuthorization = {
+    access_token: 'fault-token',
+    token_type: 'Bearer',
+    expires_in: 300,
+    scope: 'user/*.read',
+    subject: 'aibl-cds',
+  };
   return JSON.stringify(body);
 }
 
@@ -55,7 +61,8 @@ async function fhirErrors(): Promise<Map<string, number>> {
   expect(res.status).toBe(200);
   const text = await res.text();
   const counts = new Map<string, number>();
-  for (const m of text.matchAll(/^aibl_fhir_errors_total\{kind="([a-z_0-9]+)"\} (\d+)$/gm)) counts.set(m[1]!, Number(m[2]));
+  for (const m of text.matchAll(/^aibl_fhir_errors_total\{kind="([a-z_0-9]+)"\} (\d+)$/gm))
+    counts.set(m[1]!, Number(m[2]));
   return counts;
 }
 
@@ -116,41 +123,47 @@ const CASES: Case[] = [
 ];
 
 describe('a FHIR server that fails one required query (active MedicationRequests)', () => {
-  test.each(CASES)('$name → 412 "$code" within the deadline, counted as $kind', async ({ fault, kind, count, code }) => {
-    const before = await fhirErrors();
-    // The required query of active orders only, not the optional bone-agent orders of any status.
-    fhir.setFault({ resourceType: 'MedicationRequest', match: (r) => r.query.get('status') === 'active', fault });
-    const res = await call();
-    expect(res.ms).toBeLessThan(TIMEOUT_MS + SLACK_MS);
-    if (kind === 'timeout') expect(res.ms).toBeGreaterThanOrEqual(TIMEOUT_MS - 5);
-    expect(res.status).toBe(412);
-    expect(res.body.resourceType).toBe('OperationOutcome');
-    expect(res.body.issue).toEqual([
-      expect.objectContaining({ severity: 'error', code, expression: ['prefetch.medicationRequests'] }),
-    ]);
-    // Neither the token nor the server's address reaches the EHR.
-    expect(JSON.stringify(res.body)).not.toContain('fault-token');
-    expect(JSON.stringify(res.body)).not.toContain(fhir.baseUrl);
-    expect(delta(before, await fhirErrors())).toEqual({ [kind]: count });
-    await expectHealthy();
-  });
+  test.each(CASES)(
+    '$name → 412 "$code" within the deadline, counted as $kind',
+    async ({ fault, kind, count, code }) => {
+      const before = await fhirErrors();
+      // The required query of active orders only, not the optional bone-agent orders of any status.
+      fhir.setFault({ resourceType: 'MedicationRequest', match: (r) => r.query.get('status') === 'active', fault });
+      const res = await call();
+      expect(res.ms).toBeLessThan(TIMEOUT_MS + SLACK_MS);
+      if (kind === 'timeout') expect(res.ms).toBeGreaterThanOrEqual(TIMEOUT_MS - 5);
+      expect(res.status).toBe(412);
+      expect(res.body.resourceType).toBe('OperationOutcome');
+      expect(res.body.issue).toEqual([
+        expect.objectContaining({ severity: 'error', code, expression: ['prefetch.medicationRequests'] }),
+      ]);
+      // Neither the token nor the server's address reaches the EHR.
+      expect(JSON.stringify(res.body)).not.toContain('fault-token');
+      expect(JSON.stringify(res.body)).not.toContain(fhir.baseUrl);
+      expect(delta(before, await fhirErrors())).toEqual({ [kind]: count });
+      await expectHealthy();
+    },
+  );
 });
 
 describe('a FHIR server that fails one optional query (Conditions)', () => {
-  test.each(CASES)('$name → cards that say conditions were not checked, counted as $kind', async ({ fault, kind, count }) => {
-    const before = await fhirErrors();
-    fhir.setFault({ resourceType: 'Condition', fault });
-    const res = await call();
-    expect(res.ms).toBeLessThan(TIMEOUT_MS + SLACK_MS);
-    expect(res.status).toBe(200);
-    expectWellFormedCards(res.body, PATIENT);
-    expect(topics(res.body)).toEqual(FULL_TOPICS);
-    for (const card of res.body.cards) {
-      expect(card.detail).toContain(`**Not checked** (could not be retrieved): ${DATA_KEY_LABELS.conditions}.`);
-    }
-    expect(delta(before, await fhirErrors())).toEqual({ [kind]: count });
-    await expectHealthy();
-  });
+  test.each(CASES)(
+    '$name → cards that say conditions were not checked, counted as $kind',
+    async ({ fault, kind, count }) => {
+      const before = await fhirErrors();
+      fhir.setFault({ resourceType: 'Condition', fault });
+      const res = await call();
+      expect(res.ms).toBeLessThan(TIMEOUT_MS + SLACK_MS);
+      expect(res.status).toBe(200);
+      expectWellFormedCards(res.body, PATIENT);
+      expect(topics(res.body)).toEqual(FULL_TOPICS);
+      for (const card of res.body.cards) {
+        expect(card.detail).toContain(`**Not checked** (could not be retrieved): ${DATA_KEY_LABELS.conditions}.`);
+      }
+      expect(delta(before, await fhirErrors())).toEqual({ [kind]: count });
+      await expectHealthy();
+    },
+  );
 });
 
 describe('a slow FHIR server', () => {

@@ -32,7 +32,10 @@ beforeEach(() => {
 afterEach(() => agents.close());
 
 /** `fhirServer` null: the request names none, so only the prefetch can be used. */
-function gather(prefetch: Partial<Record<DataKey, unknown>>, fhirServer: string | null = server.baseUrl): Promise<GatherResult> {
+function gather(
+  prefetch: Partial<Record<DataKey, unknown>>,
+  fhirServer: string | null = server.baseUrl,
+): Promise<GatherResult> {
   return gatherPatientData(
     { patientId: gayla, prefetch, ...(fhirServer !== null && { fhirServer }), deadlineMs: 3000 },
     { agents, onFhirError: (k) => errors.push(k) },
@@ -152,7 +155,14 @@ describe('searchsets', () => {
     const requests = structuredClone(full.medicationRequests) as Bundle;
     requests.entry = [
       ...(requests.entry ?? []),
-      { resource: { resourceType: 'Medication', id: 'med-included', code: { text: 'anastrozole 1 mg tablet' } } as Medication, search: { mode: 'include' } },
+      {
+        resource: {
+          resourceType: 'Medication',
+          id: 'med-included',
+          code: { text: 'anastrozole 1 mg tablet' },
+        } as Medication,
+        search: { mode: 'include' },
+      },
     ];
     const result = await gather({ ...full, medicationRequests: requests }, null);
     expect(result.ok).toBe(true);

@@ -17,7 +17,10 @@ interface SearchBundle {
   link?: { relation: string; url: string }[];
 }
 
-async function get<T = SearchBundle>(path: string, headers: Record<string, string> = {}): Promise<{ status: number; body: T; headers: Headers }> {
+async function get<T = SearchBundle>(
+  path: string,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; body: T; headers: Headers }> {
   const res = await fetch(path.startsWith('http') ? path : `${server.baseUrl}/${path}`, { headers });
   const text = await res.text();
   return { status: res.status, body: JSON.parse(text) as T, headers: res.headers };
@@ -42,7 +45,9 @@ describe('seeding', () => {
     expect(Object.keys(server.patients).sort()).toEqual([...fixtureFiles().keys()].sort());
     expect(Object.keys(server.patients)).toHaveLength(6);
     for (const [name, id] of Object.entries(server.patients)) {
-      const { status, body } = await get<{ resourceType: string; id: string; name: { family: string }[] }>(`Patient/${id}`);
+      const { status, body } = await get<{ resourceType: string; id: string; name: { family: string }[] }>(
+        `Patient/${id}`,
+      );
       expect(status).toBe(200);
       expect(body.id).toBe(id);
       expect(name.split('_')[1]).toContain(body.name[0]!.family.replace(/[0-9]/g, ''));
@@ -65,8 +70,14 @@ describe('seeding', () => {
       expect(Object.keys(small.patients)).toEqual(['Chad_Quigley']);
       const res = await fetch(`${small.baseUrl}/Patient?_count=10`);
       const bundle = (await res.json()) as SearchBundle;
-      expect(bundle.entry!.map((e) => e.resource.id).sort()).toEqual([small.patients['Chad_Quigley'], 'extra-1'].sort());
-      const added = await small.add<Condition>({ resourceType: 'Condition', subject: { reference: 'Patient/extra-1' }, code: { text: 'x' } });
+      expect(bundle.entry!.map((e) => e.resource.id).sort()).toEqual(
+        [small.patients['Chad_Quigley'], 'extra-1'].sort(),
+      );
+      const added = await small.add<Condition>({
+        resourceType: 'Condition',
+        subject: { reference: 'Patient/extra-1' },
+        code: { text: 'x' },
+      });
       expect(added.id).toBeTruthy();
       const found = (await (await fetch(`${small.baseUrl}/Condition?patient=extra-1`)).json()) as SearchBundle;
       expect(found.entry!.map((e) => e.resource.id)).toEqual([added.id]);
@@ -78,7 +89,11 @@ describe('seeding', () => {
 
 describe('shims', () => {
   test('GET /metadata answers a FHIR R4 CapabilityStatement', async () => {
-    const { status, body, headers } = await get<{ resourceType: string; fhirVersion: string; rest: { mode: string }[] }>('metadata');
+    const { status, body, headers } = await get<{
+      resourceType: string;
+      fhirVersion: string;
+      rest: { mode: string }[];
+    }>('metadata');
     expect(status).toBe(200);
     expect(headers.get('content-type')).toContain('application/fhir+json');
     expect(body.resourceType).toBe('CapabilityStatement');
@@ -91,7 +106,9 @@ describe('shims', () => {
     const bare = await get(`Condition?patient=${id}&_count=1000`);
     const typed = await get(`Condition?patient=Patient/${id}&_count=1000`);
     expect(bare.body.entry!.length).toBeGreaterThan(0);
-    expect(bare.body.entry!.map((e) => e.resource.id).sort()).toEqual(typed.body.entry!.map((e) => e.resource.id).sort());
+    expect(bare.body.entry!.map((e) => e.resource.id).sort()).toEqual(
+      typed.body.entry!.map((e) => e.resource.id).sort(),
+    );
   });
 
   test('token search by system|code', async () => {
@@ -188,7 +205,11 @@ describe('faults', () => {
   test('times: a rule applies to the first N matching requests only', async () => {
     server.setFault({ resourceType: 'Patient', fault: { status: 500 }, times: 2 });
     const id = server.patients['Gayla_Ferry']!;
-    expect([(await get(`Patient/${id}`)).status, (await get(`Patient/${id}`)).status, (await get(`Patient/${id}`)).status]).toEqual([500, 500, 200]);
+    expect([
+      (await get(`Patient/${id}`)).status,
+      (await get(`Patient/${id}`)).status,
+      (await get(`Patient/${id}`)).status,
+    ]).toEqual([500, 500, 200]);
   });
 
   test('malformed, outcome and wrong-bundle bodies', async () => {

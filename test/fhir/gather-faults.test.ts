@@ -63,7 +63,10 @@ function sleep(ms: number): Promise<void> {
 /** Sockets and timers alive in the process (for leak checks). */
 function handles(): { sockets: number; timers: number } {
   const info = process.getActiveResourcesInfo();
-  return { sockets: info.filter((n) => n === 'TCPSocketWrap').length, timers: info.filter((n) => n === 'Timeout').length };
+  return {
+    sockets: info.filter((n) => n === 'TCPSocketWrap').length,
+    timers: info.filter((n) => n === 'Timeout').length,
+  };
 }
 
 async function settle(until: () => boolean, ms = 500): Promise<void> {
@@ -98,7 +101,8 @@ describe('parallel queries', () => {
 });
 
 /** The required query of active orders, not the optional bone-agent orders of any status. */
-const activeOrders = (r: { resourceType?: string; url: string }) => r.resourceType === 'MedicationRequest' && r.url.includes('status=active');
+const activeOrders = (r: { resourceType?: string; url: string }) =>
+  r.resourceType === 'MedicationRequest' && r.url.includes('status=active');
 
 describe('deadline', () => {
   test('a server that never answers: 412 by the deadline (+50 ms), every call aborted', async () => {
@@ -133,10 +137,7 @@ describe('deadline', () => {
   });
 
   test('a required failure stops the other calls at once instead of waiting for the deadline', async () => {
-    server.setFault([
-      { resourceType: 'Patient', fault: { status: 404 } },
-      { fault: 'hang' },
-    ]);
+    server.setFault([{ resourceType: 'Patient', fault: { status: 404 } }, { fault: 'hang' }]);
     const [result, ms] = await timed(gather({ deadlineMs: 1000 }));
     expect(ms).toBeLessThan(200);
     expect(result.ok).toBe(false);
@@ -207,7 +208,12 @@ describe('deadline', () => {
 describe('fault kinds', () => {
   const cases: { name: string; fault: Fault; kind: FhirErrorKind; code: string }[] = [
     { name: 'HTTP 500', fault: { status: 500 }, kind: 'http_5xx', code: 'transient' },
-    { name: 'HTTP 503 with an HTML body', fault: { status: 503, body: '<html>down</html>' }, kind: 'http_5xx', code: 'transient' },
+    {
+      name: 'HTTP 503 with an HTML body',
+      fault: { status: 503, body: '<html>down</html>' },
+      kind: 'http_5xx',
+      code: 'transient',
+    },
     { name: 'HTTP 429', fault: { status: 429 }, kind: 'http_429', code: 'throttled' },
     { name: 'HTTP 404', fault: { status: 404 }, kind: 'http_4xx', code: 'not-found' },
     { name: 'HTTP 401', fault: { status: 401 }, kind: 'http_4xx', code: 'security' },
@@ -256,7 +262,11 @@ describe('fault kinds', () => {
   });
 
   test('an endless next chain on required data → 412 (too-costly) after the default 10 pages', async () => {
-    server.setFault({ resourceType: 'MedicationRequest', match: (r) => r.query.get('status') === 'active', fault: 'endless-next' });
+    server.setFault({
+      resourceType: 'MedicationRequest',
+      match: (r) => r.query.get('status') === 'active',
+      fault: 'endless-next',
+    });
     const result = await gather();
     expect(result.ok).toBe(false);
     if (!result.ok) expect(result.outcome.issue[0]?.code).toBe('too-costly');
@@ -264,7 +274,11 @@ describe('fault kinds', () => {
   });
 
   test('a dropped connection is retried once; a second drop is a network failure', async () => {
-    server.setFault({ resourceType: 'MedicationRequest', match: (r) => r.query.get('status') === 'active', fault: 'drop' });
+    server.setFault({
+      resourceType: 'MedicationRequest',
+      match: (r) => r.query.get('status') === 'active',
+      fault: 'drop',
+    });
     const result = await gather();
     expect(result.ok).toBe(false);
     if (!result.ok) expect(result.outcome.issue[0]?.code).toBe('transient');
@@ -288,14 +302,23 @@ describe('fault kinds', () => {
   });
 
   test('no retry once the deadline has passed', async () => {
-    server.setFault({ resourceType: 'MedicationRequest', match: (r) => r.query.get('status') === 'active', fault: 'drop', delayMs: 120 });
+    server.setFault({
+      resourceType: 'MedicationRequest',
+      match: (r) => r.query.get('status') === 'active',
+      fault: 'drop',
+      delayMs: 120,
+    });
     const result = await gather({ deadlineMs: 100 });
     expect(result.ok).toBe(false);
     expect(server.requests.filter(activeOrders)).toHaveLength(1);
   });
 
   test('HTTP 500 is not retried', async () => {
-    server.setFault({ resourceType: 'MedicationRequest', match: (r) => r.query.get('status') === 'active', fault: { status: 500 } });
+    server.setFault({
+      resourceType: 'MedicationRequest',
+      match: (r) => r.query.get('status') === 'active',
+      fault: { status: 500 },
+    });
     await gather();
     expect(server.requests.filter(activeOrders)).toHaveLength(1);
   });
@@ -338,7 +361,11 @@ describe('connections and credentials', () => {
   });
 
   test('the token goes only to fhirServer, as a bearer header, never into the gathered record or outcome', async () => {
-    server.setFault({ resourceType: 'MedicationRequest', match: (r) => r.query.get('status') === 'active', fault: { status: 500 } });
+    server.setFault({
+      resourceType: 'MedicationRequest',
+      match: (r) => r.query.get('status') === 'active',
+      fault: { status: 500 },
+    });
     const result = await gather();
     for (const r of server.requests) expect(r.headers.authorization).toBe(`Bearer ${TOKEN}`);
     expect(JSON.stringify(result)).not.toContain(TOKEN);

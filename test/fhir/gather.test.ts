@@ -37,7 +37,10 @@ beforeEach(() => {
 });
 afterEach(() => agents.close());
 
-function gather(req: Partial<Parameters<typeof gatherPatientData>[0]> = {}, deps: Parameters<typeof gatherPatientData>[1] = {}) {
+function gather(
+  req: Partial<Parameters<typeof gatherPatientData>[0]> = {},
+  deps: Parameters<typeof gatherPatientData>[1] = {},
+) {
   return gatherPatientData(
     {
       patientId: gayla,
@@ -80,7 +83,9 @@ function expectedIds(prefetch: Record<DataKey, unknown>): Record<string, string[
     observations: [...idsOf(prefetch.dxa), ...idsOf(prefetch.labs)].sort(),
     conditions: idsOf(prefetch.conditions),
     // Bone-agent orders of any status join the active orders, each once.
-    medicationRequests: [...new Set([...idsOf(prefetch.medicationRequests), ...idsOf(prefetch.boneAgentOrders)])].sort(),
+    medicationRequests: [
+      ...new Set([...idsOf(prefetch.medicationRequests), ...idsOf(prefetch.boneAgentOrders)]),
+    ].sort(),
     medicationStatements: idsOf(prefetch.medicationStatements),
     procedures: idsOf(prefetch.procedures),
     dxaOrders: idsOf(prefetch.dxaOrders),
@@ -238,7 +243,7 @@ describe('with prefetch', () => {
     expect(fetched).toEqual(['patient']);
   });
 
-  test('a prefetched Bundle holding another patient\'s resources is not used', async () => {
+  test("a prefetched Bundle holding another patient's resources is not used", async () => {
     const wrong = await prefetchFromServer(server, chad, { keys: ['conditions'] });
     const { record, fetched } = ok(await gather({ prefetch: { ...full, conditions: wrong.conditions } }));
     expect(fetched).toEqual(['conditions']);
@@ -292,7 +297,12 @@ describe('paging', () => {
     const paged = (await prefetchFromServer(server, gayla, { keys: ['labs'], paged: true, pageSize: 5 })).labs as {
       link: { relation: string; url: string }[];
     };
-    const foreign = { ...paged, link: paged.link.map((l) => (l.relation === 'next' ? { ...l, url: l.url.replace(server.origin, other.origin) } : l)) };
+    const foreign = {
+      ...paged,
+      link: paged.link.map((l) =>
+        l.relation === 'next' ? { ...l, url: l.url.replace(server.origin, other.origin) } : l,
+      ),
+    };
     other.clearRequests();
     const { record } = ok(await gather({ prefetch: { ...full, labs: foreign } }));
     expect(other.requests).toHaveLength(0);
@@ -305,7 +315,10 @@ describe('paging', () => {
     const paged = (await prefetchFromServer(server, gayla, { keys: ['medicationRequests'], paged: true, pageSize: 1 }))
       .medicationRequests as { link: { relation: string; url: string }[] };
     expect(paged.link.map((l) => l.relation)).toContain('next');
-    const sideways = { ...paged, link: paged.link.map((l) => (l.relation === 'next' ? { ...l, url: l.url.replace('/fhir/', '/other/') } : l)) };
+    const sideways = {
+      ...paged,
+      link: paged.link.map((l) => (l.relation === 'next' ? { ...l, url: l.url.replace('/fhir/', '/other/') } : l)),
+    };
     server.clearRequests();
     const result = await gather({ prefetch: { ...full, medicationRequests: sideways } });
     expect(result.ok).toBe(false);
@@ -317,11 +330,18 @@ describe('paging', () => {
   });
 
   test('a paged prefetch without fhirServer: required key → 412, optional key → notChecked', async () => {
-    const paged = await prefetchFromServer(server, gayla, { keys: ['labs', 'medicationRequests'], paged: true, pageSize: 1 });
+    const paged = await prefetchFromServer(server, gayla, {
+      keys: ['labs', 'medicationRequests'],
+      paged: true,
+      pageSize: 1,
+    });
     server.clearRequests();
     const optional = ok(await gather({ prefetch: { ...full, labs: paged.labs }, fhirServer: undefined }));
     expect(optional.record.notChecked).toEqual(['labs']);
-    const required = await gather({ prefetch: { ...full, medicationRequests: paged.medicationRequests }, fhirServer: undefined });
+    const required = await gather({
+      prefetch: { ...full, medicationRequests: paged.medicationRequests },
+      fhirServer: undefined,
+    });
     expect(required.ok).toBe(false);
     if (!required.ok) {
       expect(required.missing).toEqual(['medicationRequests']);
@@ -338,7 +358,15 @@ describe('medication references', () => {
   beforeAll(async () => {
     medication = await server.add<Medication>({
       resourceType: 'Medication',
-      code: { coding: [{ system: 'http://www.nlm.nih.gov/research/umls/rxnorm', code: '904419', display: 'alendronic acid 10 MG Oral Tablet' }] },
+      code: {
+        coding: [
+          {
+            system: 'http://www.nlm.nih.gov/research/umls/rxnorm',
+            code: '904419',
+            display: 'alendronic acid 10 MG Oral Tablet',
+          },
+        ],
+      },
     });
     byReference = await server.add<MedicationRequest>({
       resourceType: 'MedicationRequest',
@@ -368,7 +396,11 @@ describe('medication references', () => {
   test('readMedications reads draft-order references and skips what fails', async () => {
     const meds = await readMedications(
       {
-        references: [`Medication/${medication.id}`, 'Medication/does-not-exist', `${server.baseUrl}/Medication/${medication.id}`],
+        references: [
+          `Medication/${medication.id}`,
+          'Medication/does-not-exist',
+          `${server.baseUrl}/Medication/${medication.id}`,
+        ],
         fhirServer: server.baseUrl,
         fhirAuthorization: { access_token: TOKEN },
         deadlineMs: 1000,
@@ -381,7 +413,9 @@ describe('medication references', () => {
   });
 
   test('readMedications without fhirServer reads nothing', async () => {
-    expect(await readMedications({ references: [`Medication/${medication.id}`], deadlineMs: 1000 }, { agents })).toEqual([]);
+    expect(
+      await readMedications({ references: [`Medication/${medication.id}`], deadlineMs: 1000 }, { agents }),
+    ).toEqual([]);
     expect(server.requests).toHaveLength(0);
   });
 });

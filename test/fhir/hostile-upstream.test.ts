@@ -182,7 +182,9 @@ test('the bombs are what they claim: ~2 MB on the wire, 2 GiB inflated', () => {
 });
 
 test('a 2 GiB gzip bomb answering every query: 412 by the deadline, the process alive at its baseline', async () => {
-  const res = await hostile('gzip bomb, every query', { fault: { respond: (_req, r) => sendEncoded(r, 'gzip', gzipBomb) } });
+  const res = await hostile('gzip bomb, every query', {
+    fault: { respond: (_req, r) => sendEncoded(r, 'gzip', gzipBomb) },
+  });
   expect(res.serviceMs).toBeLessThan(TIMEOUT_MS + SLACK_MS);
   expect(res.status).toBe(412);
   expect(res.body.resourceType).toBe('OperationOutcome');
@@ -198,7 +200,10 @@ test('a 2 GiB gzip bomb answering every query: 412 by the deadline, the process 
   expect(logged.length).toBeGreaterThan(0);
   const line = JSON.parse(logged[0]!) as Record<string, unknown>;
   expect(line['fhirHost']).toBe(new URL(fhir.baseUrl).host);
-  expect([{ limit: 'response', limitBytes: 32 * MiB }, { limit: 'request', limitBytes: 64 * MiB }]).toContainEqual({
+  expect([
+    { limit: 'response', limitBytes: 32 * MiB },
+    { limit: 'request', limitBytes: 64 * MiB },
+  ]).toContainEqual({
     limit: line['limit'],
     limitBytes: line['limitBytes'],
   });
@@ -209,7 +214,10 @@ test('a 2 GiB gzip bomb answering every query: 412 by the deadline, the process 
 });
 
 test('a 2 GiB deflate bomb on an optional query (Conditions): cards by the deadline saying conditions were not checked', async () => {
-  const res = await hostile('deflate bomb, Condition', { resourceType: 'Condition', fault: { respond: (_req, r) => sendEncoded(r, 'deflate', deflateBomb) } });
+  const res = await hostile('deflate bomb, Condition', {
+    resourceType: 'Condition',
+    fault: { respond: (_req, r) => sendEncoded(r, 'deflate', deflateBomb) },
+  });
   expect(res.serviceMs).toBeLessThan(TIMEOUT_MS + SLACK_MS);
   expect(res.status).toBe(200);
   expectWellFormedCards(res.body, PATIENT);
@@ -221,7 +229,10 @@ test('a 2 GiB deflate bomb on an optional query (Conditions): cards by the deadl
 });
 
 test('a 55 MB searchset (valid JSON, streamed without a length) for required DXA results: 412, memory back', async () => {
-  const res = await hostile('55 MB searchset, Observation', { resourceType: 'Observation', fault: { respond: (_req, r) => sendChunked(r, huge) } });
+  const res = await hostile('55 MB searchset, Observation', {
+    resourceType: 'Observation',
+    fault: { respond: (_req, r) => sendChunked(r, huge) },
+  });
   expect(res.serviceMs).toBeLessThan(TIMEOUT_MS + SLACK_MS);
   expect(res.status).toBe(412);
   expect(res.body.issue).toEqual(
@@ -231,7 +242,10 @@ test('a 55 MB searchset (valid JSON, streamed without a length) for required DXA
 });
 
 test('a 55 MB searchset for optional procedures: cards saying procedures were not checked', async () => {
-  const res = await hostile('55 MB searchset, Procedure', { resourceType: 'Procedure', fault: { respond: (_req, r) => sendChunked(r, huge) } });
+  const res = await hostile('55 MB searchset, Procedure', {
+    resourceType: 'Procedure',
+    fault: { respond: (_req, r) => sendChunked(r, huge) },
+  });
   expect(res.serviceMs).toBeLessThan(TIMEOUT_MS + SLACK_MS);
   expect(res.status).toBe(200);
   expect(res.body.cards.length).toBeGreaterThan(0);
@@ -261,7 +275,9 @@ describe('a Patient read answered with someone else', () => {
     const res = await call({ resourceType: 'Patient', fault: { status: 200, body: patient } });
     expect(res.serviceMs).toBeLessThan(TIMEOUT_MS + SLACK_MS);
     expect(res.status).toBe(412);
-    const patientIssues = res.body.issue.filter((i: { expression: string[] }) => i.expression[0] === 'prefetch.patient');
+    const patientIssues = res.body.issue.filter(
+      (i: { expression: string[] }) => i.expression[0] === 'prefetch.patient',
+    );
     expect(patientIssues).toEqual([expect.objectContaining({ code: 'structure' })]);
     expect(patientIssues[0].diagnostics).toContain(why);
     expect(JSON.stringify(res.body)).not.toContain('someone-else');

@@ -41,7 +41,14 @@ const REFERENCES = [
 
 describe('the patient a resource names', () => {
   test('the plain-reference shortcut gives what the pattern alone gave', () => {
-    const values: unknown[] = [...REFERENCES, ...IDS.map((id) => `Patient/${id}`), undefined, null, 7, { reference: 'Patient/abc' }];
+    const values: unknown[] = [
+      ...REFERENCES,
+      ...IDS.map((id) => `Patient/${id}`),
+      undefined,
+      null,
+      7,
+      { reference: 'Patient/abc' },
+    ];
     for (const ref of values) {
       for (const member of ['subject', 'patient']) {
         const resource = { resourceType: 'Observation', [member]: { reference: ref } };
@@ -57,10 +64,15 @@ describe('the patient a resource names', () => {
     const idChar = fc.constantFrom('a', 'B', '1', '-', '.', ' ', '/', '_');
     const id = fc.string({ unit: idChar, maxLength: 66 });
     fc.assert(
-      fc.property(id, fc.constantFrom('', 'Patient/', 'https://x/Patient/', ' Patient/'), fc.constantFrom('', '/_history/1', ' '), (refId, prefix, suffix) => {
-        const resource = { subject: { reference: `${prefix}${refId}${suffix}` } };
-        expect(referencedPatientId(resource)).toBe(referencedBefore(resource));
-      }),
+      fc.property(
+        id,
+        fc.constantFrom('', 'Patient/', 'https://x/Patient/', ' Patient/'),
+        fc.constantFrom('', '/_history/1', ' '),
+        (refId, prefix, suffix) => {
+          const resource = { subject: { reference: `${prefix}${refId}${suffix}` } };
+          expect(referencedPatientId(resource)).toBe(referencedBefore(resource));
+        },
+      ),
       { numRuns: 10_000 },
     );
   });
@@ -78,33 +90,53 @@ function dedupeBefore<T extends Resource>(resources: T[]): T[] {
   });
 }
 
-const searchset = (resources: object[]) => ({ resourceType: 'Bundle', type: 'searchset', entry: resources.map((resource) => ({ resource })) });
+const searchset = (resources: object[]) => ({
+  resourceType: 'Bundle',
+  type: 'searchset',
+  entry: resources.map((resource) => ({ resource })),
+});
 
 describe('a record from prefetch alone', () => {
-  const obs = (id: string | undefined, n: number) => ({ resourceType: 'Observation', ...(id !== undefined && { id }), status: 'final', n, subject: { reference: 'Patient/p1' } });
-  const med = (id: string | undefined, n: number) => ({ resourceType: 'Medication', ...(id !== undefined && { id }), n });
+  const obs = (id: string | undefined, n: number) => ({
+    resourceType: 'Observation',
+    ...(id !== undefined && { id }),
+    status: 'final',
+    n,
+    subject: { reference: 'Patient/p1' },
+  });
+  const med = (id: string | undefined, n: number) => ({
+    resourceType: 'Medication',
+    ...(id !== undefined && { id }),
+    n,
+  });
 
   test('repeated observations and medications are kept once, the first, in order', async () => {
     const ids = fc.option(fc.constantFrom('a', 'b', 'c', 'd', 'e'), { nil: undefined });
     await fc.assert(
-      fc.asyncProperty(fc.array(ids, { maxLength: 8 }), fc.array(ids, { maxLength: 8 }), fc.array(ids, { maxLength: 4 }), fc.array(ids, { maxLength: 4 }), async (dxa, labs, m1, m2) => {
-        const dxaObs = dxa.map(obs);
-        const labObs = labs.map((id, i) => obs(id, 100 + i));
-        const meds1 = m1.map(med);
-        const meds2 = m2.map((id, i) => med(id, 100 + i));
-        const prefetch: Record<string, unknown> = Object.fromEntries(DATA_KEYS.map((k) => [k, searchset([])]));
-        prefetch['patient'] = { resourceType: 'Patient', id: 'p1' };
-        prefetch['dxa'] = searchset(dxaObs);
-        prefetch['labs'] = searchset(labObs);
-        prefetch['medicationRequests'] = searchset(meds1);
-        prefetch['medicationStatements'] = searchset(meds2);
-        const result = await gatherPatientData({ patientId: 'p1', prefetch, deadlineMs: 1000 });
-        if (!result.ok) throw new Error('expected a record');
-        expect(result.record.observations).toEqual(dedupeBefore([...dxaObs, ...labObs]));
-        expect(result.record.medications).toEqual(dedupeBefore([...meds1, ...meds2]));
-        expect(result.fetched).toEqual([]);
-        expect(result.record.notChecked).toEqual([]);
-      }),
+      fc.asyncProperty(
+        fc.array(ids, { maxLength: 8 }),
+        fc.array(ids, { maxLength: 8 }),
+        fc.array(ids, { maxLength: 4 }),
+        fc.array(ids, { maxLength: 4 }),
+        async (dxa, labs, m1, m2) => {
+          const dxaObs = dxa.map(obs);
+          const labObs = labs.map((id, i) => obs(id, 100 + i));
+          const meds1 = m1.map(med);
+          const meds2 = m2.map((id, i) => med(id, 100 + i));
+          const prefetch: Record<string, unknown> = Object.fromEntries(DATA_KEYS.map((k) => [k, searchset([])]));
+          prefetch['patient'] = { resourceType: 'Patient', id: 'p1' };
+          prefetch['dxa'] = searchset(dxaObs);
+          prefetch['labs'] = searchset(labObs);
+          prefetch['medicationRequests'] = searchset(meds1);
+          prefetch['medicationStatements'] = searchset(meds2);
+          const result = await gatherPatientData({ patientId: 'p1', prefetch, deadlineMs: 1000 });
+          if (!result.ok) throw new Error('expected a record');
+          expect(result.record.observations).toEqual(dedupeBefore([...dxaObs, ...labObs]));
+          expect(result.record.medications).toEqual(dedupeBefore([...meds1, ...meds2]));
+          expect(result.fetched).toEqual([]);
+          expect(result.record.notChecked).toEqual([]);
+        },
+      ),
       { numRuns: 500 },
     );
   });

@@ -76,11 +76,15 @@ describe('prefetch templates', () => {
     }
   });
 
-  test('the DXA template finds Synthea\'s T-score code and the rule set\'s estradiol and DXA order codes', () => {
+  test("the DXA template finds Synthea's T-score code and the rule set's estradiol and DXA order codes", () => {
     expect(codeTokens(templates.dxa)).toContain('http://loinc.org|38265-5');
     expect(codeTokens(templates.labs)).toContain('http://loinc.org|2243-4');
     expect(codeTokens(templates.dxaOrders)).toEqual(
-      expect.arrayContaining(['http://www.ama-assn.org/go/cpt|77080', 'http://loinc.org|38268-9', 'http://snomed.info/sct|241686001']),
+      expect.arrayContaining([
+        'http://www.ama-assn.org/go/cpt|77080',
+        'http://loinc.org|38268-9',
+        'http://snomed.info/sct|241686001',
+      ]),
     );
   });
 

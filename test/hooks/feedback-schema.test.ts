@@ -27,7 +27,12 @@ describe('feedback schema', () => {
           },
           outcomeTimestamp: '2024-04-12T23:20:50+02:00',
         },
-        { card: 'c3', outcome: 'overridden', overrideReason: { userComment: 'not now' }, outcomeTimestamp: '2024-04-12T23:20:50Z' },
+        {
+          card: 'c3',
+          outcome: 'overridden',
+          overrideReason: { userComment: 'not now' },
+          outcomeTimestamp: '2024-04-12T23:20:50Z',
+        },
         { card: 'c4', outcome: 'overridden', outcomeTimestamp: '2024-04-12t23:20:50z' },
       ],
     });
@@ -72,11 +77,29 @@ describe('feedback schema', () => {
       ['feedback[1].overrideReason.reason', 'feedback[1].outcomeTimestamp'],
     ],
     [
-      { feedback: [{ card: 'x', outcome: 'overridden', overrideReason: { reason: { code: 'a' } }, outcomeTimestamp: accepted.outcomeTimestamp }] },
+      {
+        feedback: [
+          {
+            card: 'x',
+            outcome: 'overridden',
+            overrideReason: { reason: { code: 'a' } },
+            outcomeTimestamp: accepted.outcomeTimestamp,
+          },
+        ],
+      },
       ['feedback[0].overrideReason.reason.system'],
     ],
     [
-      { feedback: [{ card: 'x', outcome: 'overridden', overrideReason: { code: 'a' }, outcomeTimestamp: accepted.outcomeTimestamp }] },
+      {
+        feedback: [
+          {
+            card: 'x',
+            outcome: 'overridden',
+            overrideReason: { code: 'a' },
+            outcomeTimestamp: accepted.outcomeTimestamp,
+          },
+        ],
+      },
       ['feedback[0].overrideReason.system'],
     ],
     [

@@ -9,10 +9,15 @@ describe('feedback', () => {
     const t = testApp();
     const call = await request(t.app).post('/cds-services/aibl-order-sign').send(example('order-sign'));
     expect(call.status).toBe(200);
-    const cards = call.body.cards as { uuid: string; source: { topic: { code: string } }; suggestions?: { uuid: string }[] }[];
+    const cards = call.body.cards as {
+      uuid: string;
+      source: { topic: { code: string } };
+      suggestions?: { uuid: string }[];
+    }[];
     const dxa = cards.find((c) => c.source.topic.code === 'baseline-dxa');
     const calcium = cards.find((c) => c.source.topic.code === 'calcium-vitamin-d');
-    if (!dxa?.suggestions?.[0] || !calcium) throw new Error('example order-sign should give baseline-dxa and calcium-vitamin-d cards');
+    if (!dxa?.suggestions?.[0] || !calcium)
+      throw new Error('example order-sign should give baseline-dxa and calcium-vitamin-d cards');
 
     const body = {
       feedback: [
@@ -26,7 +31,10 @@ describe('feedback', () => {
           card: calcium.uuid,
           outcome: 'overridden',
           // The sandbox sends the reason without a display.
-          overrideReason: { reason: { system: 'http://example.org/override', code: 'patient-declined' }, userComment: 'prefers diet' },
+          overrideReason: {
+            reason: { system: 'http://example.org/override', code: 'patient-declined' },
+            userComment: 'prefers diet',
+          },
           outcomeTimestamp: '2026-11-27T10:00:01.5+01:00',
         },
       ],
@@ -40,7 +48,13 @@ describe('feedback', () => {
 
     const summary = await t.store.summary({});
     const byTopic = Object.fromEntries(summary.map((s) => [s.topic, s]));
-    expect(byTopic['baseline-dxa']).toMatchObject({ serviceId: 'aibl-order-sign', issued: 1, accepted: 1, overridden: 0, acceptanceRate: 1 });
+    expect(byTopic['baseline-dxa']).toMatchObject({
+      serviceId: 'aibl-order-sign',
+      issued: 1,
+      accepted: 1,
+      overridden: 0,
+      acceptanceRate: 1,
+    });
     expect(byTopic['calcium-vitamin-d']).toMatchObject({
       issued: 1,
       accepted: 0,
@@ -59,12 +73,21 @@ describe('feedback', () => {
       .post(FEEDBACK)
       .send({
         feedback: [
-          { card: 'c-1', outcome: 'overridden', overrideReason: { code: 'dxa-elsewhere', system: 'http://example.org/r' }, outcomeTimestamp: '2026-11-27T10:00:00Z' },
+          {
+            card: 'c-1',
+            outcome: 'overridden',
+            overrideReason: { code: 'dxa-elsewhere', system: 'http://example.org/r' },
+            outcomeTimestamp: '2026-11-27T10:00:00Z',
+          },
         ],
       });
     expect(res.status).toBe(200);
     const [s] = await t.store.summary({});
-    expect(s).toMatchObject({ topic: 'unknown', overridden: 1, overrideReasons: [{ system: 'http://example.org/r', code: 'dxa-elsewhere', count: 1 }] });
+    expect(s).toMatchObject({
+      topic: 'unknown',
+      overridden: 1,
+      overrideReasons: [{ system: 'http://example.org/r', code: 'dxa-elsewhere', count: 1 }],
+    });
   });
 
   it('answers 400 naming each invalid item and stores nothing', async () => {
@@ -73,7 +96,12 @@ describe('feedback', () => {
       .post(FEEDBACK)
       .send({
         feedback: [
-          { card: 'ok', outcome: 'accepted', acceptedSuggestions: [{ id: 's' }], outcomeTimestamp: '2026-11-27T10:00:00Z' },
+          {
+            card: 'ok',
+            outcome: 'accepted',
+            acceptedSuggestions: [{ id: 's' }],
+            outcomeTimestamp: '2026-11-27T10:00:00Z',
+          },
           { card: 'c', outcome: 'accepted', outcomeTimestamp: '27/11/2026' },
           { card: 'd', outcome: 'dismissed', outcomeTimestamp: '2026-11-27T10:00:00Z' },
         ],
@@ -95,7 +123,16 @@ describe('feedback', () => {
     await store.close();
     const res = await request(t.app)
       .post(FEEDBACK)
-      .send({ feedback: [{ card: 'c', outcome: 'overridden', overrideReason: { userComment: 'no' }, outcomeTimestamp: '2026-11-27T10:00:00Z' }] });
+      .send({
+        feedback: [
+          {
+            card: 'c',
+            outcome: 'overridden',
+            overrideReason: { userComment: 'no' },
+            outcomeTimestamp: '2026-11-27T10:00:00Z',
+          },
+        ],
+      });
     expect(res.status).toBe(503);
     expect(res.headers['retry-after']).toBe('5');
     expect(res.body.issue[0]).toMatchObject({ code: 'transient' });

@@ -15,13 +15,25 @@ let fhir: TestFhirServer;
 
 function withServer(body: Record<string, any>): Record<string, any> {
   body.fhirServer = fhir.baseUrl;
-  body.fhirAuthorization = { access_token: TOKEN, token_type: 'Bearer', expires_in: 300, scope: 'user/*.read', subject: 'aibl-cds' };
+  body.fhirAuthorization = {
+    access_token: TOKEN,
+    token_type: 'Bearer',
+    expires_in: 300,
+    scope: 'user/*.read',
+    subject: 'aibl-cds',
+  };
   return body;
 }
 
 /** Request kinds received by the FHIR server, e.g. `Observation?code`, `Patient/<id>`. */
 function received(): string[] {
-  return fhir.requests.map((r) => (r.path.includes('/') ? r.path : `${r.path}?${[...r.query.keys()].filter((k) => k !== 'patient' && !k.startsWith('_')).join('&')}`)).sort();
+  return fhir.requests
+    .map((r) =>
+      r.path.includes('/')
+        ? r.path
+        : `${r.path}?${[...r.query.keys()].filter((k) => k !== 'patient' && !k.startsWith('_')).join('&')}`,
+    )
+    .sort();
 }
 
 const ALL_QUERIES = [
@@ -95,7 +107,11 @@ describe('FHIR fallback against a real FHIR server', () => {
     const t = testApp();
     const templates = prefetchTemplates();
     const labsUrl = `${fhir.baseUrl}/${templates.labs.replace('{{context.patientId}}', 'example-anastrozole-70f')}&_count=2`;
-    const firstPage = (await (await fetch(labsUrl)).json()) as { entry: unknown[]; link: { relation: string }[]; total: number };
+    const firstPage = (await (await fetch(labsUrl)).json()) as {
+      entry: unknown[];
+      link: { relation: string }[];
+      total: number;
+    };
     expect(firstPage.entry).toHaveLength(2);
     expect(firstPage.link.some((l) => l.relation === 'next')).toBe(true);
     fhir.clearRequests();
@@ -168,9 +184,13 @@ describe('FHIR fallback against a real FHIR server', () => {
         },
       },
     };
-    const a = await request(t.app).post(SIGN).send({ ...base, prefetch });
+    const a = await request(t.app)
+      .post(SIGN)
+      .send({ ...base, prefetch });
     fhir.clearRequests();
-    const b = await request(t.app).post(SIGN).send(withServer(structuredClone(base)));
+    const b = await request(t.app)
+      .post(SIGN)
+      .send(withServer(structuredClone(base)));
     expect(a.status).toBe(200);
     expect(b.status).toBe(200);
     expect(b.body.cards.length).toBeGreaterThan(0);
@@ -186,13 +206,17 @@ describe('FHIR fallback against a real FHIR server', () => {
       resourceType: 'MedicationRequest',
       status: 'active',
       intent: 'order',
-      medicationCodeableConcept: { coding: [{ system: RXNORM, code: '200064', display: 'letrozole 2.5 MG Oral Tablet' }] },
+      medicationCodeableConcept: {
+        coding: [{ system: RXNORM, code: '200064', display: 'letrozole 2.5 MG Oral Tablet' }],
+      },
       subject: { reference: `Patient/${patientId}` },
       authoredOn: '2025-06-01',
     } as Resource);
     const res = await request(t.app)
       .post(VIEW)
-      .send(withServer({ hook: 'patient-view', hookInstance: 'x-1', context: { userId: 'Practitioner/p', patientId } }));
+      .send(
+        withServer({ hook: 'patient-view', hookInstance: 'x-1', context: { userId: 'Practitioner/p', patientId } }),
+      );
     expect(res.status).toBe(200);
     expectWellFormedCards(res.body, patientId);
     const codes = res.body.cards.map((c: any) => c.source.topic.code);
@@ -223,7 +247,8 @@ describe('a FHIR server that fails', () => {
     expect(res.status).toBe(200);
     expectWellFormedCards(res.body, 'example-anastrozole-70f');
     expect(topics(res.body)).toEqual(['baseline-dxa:warning', 'bone-agent:warning', 'calcium-vitamin-d:info']);
-    for (const card of res.body.cards) expect(card.detail).toContain('**Not checked** (could not be retrieved): conditions.');
+    for (const card of res.body.cards)
+      expect(card.detail).toContain('**Not checked** (could not be retrieved): conditions.');
   });
 
   it('answers 412 within the deadline when the server hangs', async () => {

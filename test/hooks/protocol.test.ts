@@ -11,7 +11,9 @@ describe('service call: request handling', () => {
     expect(res.status).toBe(404);
     expect(res.body).toEqual({
       resourceType: 'OperationOutcome',
-      issue: [{ severity: 'error', code: 'not-found', diagnostics: 'No CDS service with this id; see GET /cds-services' }],
+      issue: [
+        { severity: 'error', code: 'not-found', diagnostics: 'No CDS service with this id; see GET /cds-services' },
+      ],
     });
     const fb = await request(t.app).post('/cds-services/bone-health/feedback').send({ feedback: [] });
     expect(fb.status).toBe(404);
@@ -33,7 +35,9 @@ describe('service call: request handling', () => {
     expect(res.status).toBe(400);
     expect(res.body).toEqual({
       resourceType: 'OperationOutcome',
-      issue: [{ severity: 'error', code: 'structure', diagnostics: 'Request body is not valid JSON (an object is expected)' }],
+      issue: [
+        { severity: 'error', code: 'structure', diagnostics: 'Request body is not valid JSON (an object is expected)' },
+      ],
     });
   });
 
@@ -42,7 +46,9 @@ describe('service call: request handling', () => {
       const res = await request(t.app).post(SIGN).set('Content-Type', 'application/json').send(body);
       expect(res.status).toBe(400);
     }
-    const arr = await request(t.app).post(SIGN).send([example('order-sign')]);
+    const arr = await request(t.app)
+      .post(SIGN)
+      .send([example('order-sign')]);
     expect(arr.status).toBe(400);
     expect(arr.body.issue[0].diagnostics).toMatch(/^request body: /);
     const none = await request(t.app).post(SIGN);
@@ -55,11 +61,17 @@ describe('service call: request handling', () => {
     body.context.padding = 'x'.repeat(70 * 1024);
     const res = await request(t.app).post(SIGN).send(body);
     expect(res.status).toBe(413);
-    expect(res.body.issue[0]).toMatchObject({ code: 'too-costly', diagnostics: 'Request body exceeds the limit of 65536 bytes' });
+    expect(res.body.issue[0]).toMatchObject({
+      code: 'too-costly',
+      diagnostics: 'Request body exceeds the limit of 65536 bytes',
+    });
   });
 
   it('answers 415 for a body that is not JSON, and accepts application/fhir+json', async () => {
-    const res = await request(t.app).post(SIGN).set('Content-Type', 'text/plain').send(JSON.stringify(example('order-sign')));
+    const res = await request(t.app)
+      .post(SIGN)
+      .set('Content-Type', 'text/plain')
+      .send(JSON.stringify(example('order-sign')));
     expect(res.status).toBe(415);
     expect(res.body.issue[0].code).toBe('not-supported');
     const form = await request(t.app).post(SIGN).type('form').send({ hook: 'order-sign' });
@@ -75,12 +87,21 @@ describe('service call: request handling', () => {
     const body = example('order-sign');
     delete body.context.patientId;
     body.context.userId = 'not-a-reference';
-    body.fhirAuthorization = { access_token: 'secret-token', token_type: 'Bearer', expires_in: 300, scope: 'user/*.read', subject: 'x' };
+    body.fhirAuthorization = {
+      access_token: 'secret-token',
+      token_type: 'Bearer',
+      expires_in: 300,
+      scope: 'user/*.read',
+      subject: 'x',
+    };
     const res = await request(t.app).post(SIGN).send(body);
     expect(res.status).toBe(400);
     expect(res.body.resourceType).toBe('OperationOutcome');
     const byPath = Object.fromEntries(
-      (res.body.issue as { expression: string[]; code: string; diagnostics: string }[]).map((i) => [i.expression[0], i]),
+      (res.body.issue as { expression: string[]; code: string; diagnostics: string }[]).map((i) => [
+        i.expression[0],
+        i,
+      ]),
     );
     expect(Object.keys(byPath).sort()).toEqual(['context.patientId', 'context.userId', 'fhirServer']);
     expect(byPath['context.patientId']).toEqual({
@@ -93,10 +114,17 @@ describe('service call: request handling', () => {
   });
 
   it('answers 400 when the hook is not the one this service answers', async () => {
-    const res = await request(t.app).post(SIGN).send({ ...example('order-sign'), hook: 'patient-view' });
+    const res = await request(t.app)
+      .post(SIGN)
+      .send({ ...example('order-sign'), hook: 'patient-view' });
     expect(res.status).toBe(400);
     expect(res.body.issue).toEqual([
-      { severity: 'error', code: 'invalid', diagnostics: 'hook: this service answers the order-sign hook', expression: ['hook'] },
+      {
+        severity: 'error',
+        code: 'invalid',
+        diagnostics: 'hook: this service answers the order-sign hook',
+        expression: ['hook'],
+      },
     ]);
   });
 

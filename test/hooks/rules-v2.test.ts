@@ -50,7 +50,9 @@ const cases: Case[] = [
         status: 'completed',
         subject: { reference: 'Patient/v2-denosumab-given' },
         effectiveDateTime: monthsAgo(5),
-        medicationCodeableConcept: { coding: [{ system: RXNORM, code: '993452', display: '1 ML denosumab 60 MG/ML Prefilled Syringe' }] },
+        medicationCodeableConcept: {
+          coding: [{ system: RXNORM, code: '993452', display: '1 ML denosumab 60 MG/ML Prefilled Syringe' }],
+        },
       } as Resource,
     ]),
     expect: ['baseline-dxa:warning', 'calcium-vitamin-d:info'],
@@ -97,7 +99,9 @@ const cases: Case[] = [
         intent: 'order',
         subject: { reference: 'Patient/v2-renewal' },
         authoredOn: monthsAgo(24),
-        medicationCodeableConcept: { coding: [{ system: RXNORM, code: '199224', display: 'anastrozole 1 MG Oral Tablet' }] },
+        medicationCodeableConcept: {
+          coding: [{ system: RXNORM, code: '199224', display: 'anastrozole 1 MG Oral Tablet' }],
+        },
       } as Resource,
     ]),
     draft: (order) => {
@@ -110,7 +114,14 @@ const cases: Case[] = [
     resources: patientCopy('v2-occasional-smoker', (rs) =>
       rs.map((r) =>
         r.id?.endsWith('smoking-1')
-          ? ({ ...r, valueCodeableConcept: { coding: [{ system: 'http://snomed.info/sct', code: '428041000124106', display: 'Occasional tobacco smoker' }] } } as Resource)
+          ? ({
+              ...r,
+              valueCodeableConcept: {
+                coding: [
+                  { system: 'http://snomed.info/sct', code: '428041000124106', display: 'Occasional tobacco smoker' },
+                ],
+              },
+            } as Resource)
           : r,
       ),
     ),
@@ -160,7 +171,9 @@ describe.each(cases.map((c) => [c.id, c] as const))('%s', (_id, c) => {
     expect(res.status).toBe(200);
     expectWellFormedCards(res.body, c.id);
     expect(topics(res.body)).toEqual(c.expect);
-    expect(fhir.requests.map((r) => r.resourceType)).toEqual(expect.arrayContaining(['MedicationAdministration', 'MedicationRequest']));
+    expect(fhir.requests.map((r) => r.resourceType)).toEqual(
+      expect.arrayContaining(['MedicationAdministration', 'MedicationRequest']),
+    );
     c.check?.(res.body);
   });
 });

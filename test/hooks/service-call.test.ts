@@ -93,7 +93,8 @@ describe('the three hooks, with prefetch', () => {
     const ids = (body: any): string[] => [...JSON.stringify(body).matchAll(/"uuid":"([^"]+)"/g)].map((m) => m[1]!);
     const [first, second] = [ids(a.body), ids(b.body)];
     expect(first.length).toBeGreaterThan(1);
-    for (const id of [...first, ...second]) expect(id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    for (const id of [...first, ...second])
+      expect(id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
     expect(second.every((id) => first.every((earlier) => id > earlier))).toBe(true);
   });
 
@@ -159,7 +160,13 @@ describe('tolerating what real clients send', () => {
     const medication = {
       resourceType: 'Medication',
       code: {
-        coding: [{ system: 'http://www.nlm.nih.gov/research/umls/rxnorm', code: '199224', display: 'anastrozole 1 MG Oral Tablet' }],
+        coding: [
+          {
+            system: 'http://www.nlm.nih.gov/research/umls/rxnorm',
+            code: '199224',
+            display: 'anastrozole 1 MG Oral Tablet',
+          },
+        ],
       },
     };
     const contained = example('order-sign');
@@ -216,7 +223,8 @@ describe('missing data without a FHIR server', () => {
 
   it('treats null optional keys as "no data" and still answers', async () => {
     const body = example('order-sign');
-    for (const k of ['labs', 'conditions', 'medicationStatements', 'procedures', 'dxaOrders', 'familyHistory']) body.prefetch[k] = null;
+    for (const k of ['labs', 'conditions', 'medicationStatements', 'procedures', 'dxaOrders', 'familyHistory'])
+      body.prefetch[k] = null;
     body.prefetch.dxa = null;
     body.prefetch.medicationRequests = null;
     const res = await request(t.app).post(SIGN).send(body);
@@ -247,7 +255,9 @@ describe('missing data without a FHIR server', () => {
     // Smoking status is in labs: only age remains as a known risk factor.
     expect(topics(res.body)).toEqual(['baseline-dxa:warning', 'calcium-vitamin-d:info']);
     for (const card of res.body.cards) {
-      expect(card.detail).toContain('**Not checked** (could not be retrieved): lab results and vital signs, conditions.');
+      expect(card.detail).toContain(
+        '**Not checked** (could not be retrieved): lab results and vital signs, conditions.',
+      );
     }
   });
 });

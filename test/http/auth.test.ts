@@ -45,7 +45,10 @@ describe('authentication and the fhirServer allow-list over HTTP', () => {
   });
 
   it('authenticates before reading the body: a huge unauthenticated body is a 401, not a 413', async () => {
-    const res = await request(t.app).post(SIGN).set('Content-Type', 'application/json').send('x'.repeat(2 * 1024 * 1024));
+    const res = await request(t.app)
+      .post(SIGN)
+      .set('Content-Type', 'application/json')
+      .send('x'.repeat(2 * 1024 * 1024));
     expect(res.status).toBe(401);
   });
 
@@ -80,7 +83,13 @@ describe('authentication and the fhirServer allow-list over HTTP', () => {
     const body = example('order-sign');
     delete body.prefetch;
     body.fhirServer = bystanderUrl;
-    body.fhirAuthorization = { access_token: 'fhir-token-xyz', token_type: 'Bearer', expires_in: 300, scope: 'user/*.read', subject: 'aibl' };
+    body.fhirAuthorization = {
+      access_token: 'fhir-token-xyz',
+      token_type: 'Bearer',
+      expires_in: 300,
+      scope: 'user/*.read',
+      subject: 'aibl',
+    };
     const res = await request(t.app).post(SIGN).set('Authorization', `Bearer ${token}`).send(body);
     expect(res.status).toBe(403);
     expect(res.body).toEqual({
@@ -99,7 +108,16 @@ describe('authentication and the fhirServer allow-list over HTTP', () => {
   });
 
   it('checks the feedback URL as its own audience', async () => {
-    const fb = { feedback: [{ card: 'c', outcome: 'overridden', overrideReason: { userComment: 'n/a' }, outcomeTimestamp: '2026-11-27T10:00:00Z' }] };
+    const fb = {
+      feedback: [
+        {
+          card: 'c',
+          outcome: 'overridden',
+          overrideReason: { userComment: 'n/a' },
+          outcomeTimestamp: '2026-11-27T10:00:00Z',
+        },
+      ],
+    };
     const wrong = await mint(key, ISS, `${BASE_URL}${SIGN}`);
     expect((await request(t.app).post(FEEDBACK).set('Authorization', `Bearer ${wrong}`).send(fb)).status).toBe(401);
     const right = await mint(key, ISS, `${BASE_URL}${FEEDBACK}`);

@@ -13,7 +13,10 @@ import { example } from './support/app.js';
 const REQUEST_TIMEOUT_MS = 1500;
 const HEADERS_TIMEOUT_MS = 1000;
 const KEEP_ALIVE_TIMEOUT_MS = 1000;
-/** Node closes an idle keep-alive socket this long after the time it advertises (HTTP_SERVER_KEEP_ALIVE_TIMEOUT_BUFFER). */
+/**
+ * Node closes an idle keep-alive socket this long after the time it advertises
+ * (HTTP_SERVER_KEEP_ALIVE_TIMEOUT_BUFFER).
+ */
 const KEEP_ALIVE_BUFFER_MS = 1000;
 const MAX_BODY_BYTES = 128 * 1024;
 /** Node sweeps connections for the timeouts every HEADERS_TIMEOUT_MS / 4 here, plus a loaded 2-core machine. */
@@ -72,7 +75,9 @@ async function stillServing(): Promise<void> {
 
 test('a body trickling in one byte a second is cut off at REQUEST_TIMEOUT_MS', async () => {
   const c = await open();
-  c.socket.write(`POST ${SIGN} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100000\r\n\r\n`);
+  c.socket.write(
+    `POST ${SIGN} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100000\r\n\r\n`,
+  );
   const drip = setInterval(() => c.socket.writable && c.socket.write('{'), 1000);
   try {
     const ms = await c.closed;
@@ -103,7 +108,9 @@ test('headers trickling in are cut off at HEADERS_TIMEOUT_MS', async () => {
 
 test('an endless chunked body gets 413 once it crosses the limit, and the connection is closed', async () => {
   const c = await open();
-  c.socket.write(`POST ${SIGN} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n`);
+  c.socket.write(
+    `POST ${SIGN} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n`,
+  );
   const size = 8 * 1024;
   const chunk = `${size.toString(16)}\r\n${' '.repeat(size)}\r\n`;
   let sent = 0;
@@ -129,7 +136,9 @@ test('an endless chunked body gets 413 once it crosses the limit, and the connec
 
 test('a Content-Length over the limit gets 413 before any of the body is sent, and the connection is closed', async () => {
   const c = await open();
-  c.socket.write(`POST ${SIGN} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 1000000\r\n\r\n`);
+  c.socket.write(
+    `POST ${SIGN} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 1000000\r\n\r\n`,
+  );
   const ms = await c.closed;
   expect(ms).toBeLessThan(1000);
   expect(c.received()).toMatch(/^HTTP\/1\.1 413 /);

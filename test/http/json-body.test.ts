@@ -18,11 +18,20 @@ afterAll(async () => {
 });
 
 /** Raw bytes over real HTTP (supertest would serialise a Buffer sent as JSON). */
-async function post(t: TestApp, path: string, headers: Record<string, string>, body: Buffer): Promise<{ status: number; headers: Headers; json: any }> {
+async function post(
+  t: TestApp,
+  path: string,
+  headers: Record<string, string>,
+  body: Buffer,
+): Promise<{ status: number; headers: Headers; json: any }> {
   const server = t.app.listen(0, '127.0.0.1');
   servers.push(server);
   await new Promise<void>((r) => server.once('listening', () => r()));
-  const res = await fetch(`http://127.0.0.1:${(server.address() as AddressInfo).port}${path}`, { method: 'POST', headers, body: new Uint8Array(body) });
+  const res = await fetch(`http://127.0.0.1:${(server.address() as AddressInfo).port}${path}`, {
+    method: 'POST',
+    headers,
+    body: new Uint8Array(body),
+  });
   return { status: res.status, headers: res.headers, json: await res.json() };
 }
 
@@ -41,13 +50,21 @@ test.each([
     compress(Buffer.from(JSON.stringify(example('order-sign')))),
   );
   expect(res.status).toBe(200);
-  expect(res.json.cards.map((c: any) => c.source.topic.code)).toEqual(['baseline-dxa', 'bone-agent', 'calcium-vitamin-d']);
+  expect(res.json.cards.map((c: any) => c.source.topic.code)).toEqual([
+    'baseline-dxa',
+    'bone-agent',
+    'calcium-vitamin-d',
+  ]);
 });
 
 test('an unknown Content-Encoding is 415 on both routes', async () => {
   const t = testApp();
   for (const path of [SIGN, FEEDBACK]) {
-    const res = await request(t.app).post(path).set('content-type', 'application/json').set('content-encoding', 'zip9').send('{}');
+    const res = await request(t.app)
+      .post(path)
+      .set('content-type', 'application/json')
+      .set('content-encoding', 'zip9')
+      .send('{}');
     expect(res.status).toBe(415);
     expect(res.body.issue[0].diagnostics).toBe('Unsupported body encoding or charset');
   }
@@ -79,8 +96,22 @@ test.each([
 });
 
 test('feedback: a UTF-16 body with a byte-order mark is read', async () => {
-  const body = { feedback: [{ card: '0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b', outcome: 'accepted', acceptedSuggestions: [{ id: 'suggestion-1' }], outcomeTimestamp: '2026-01-01T00:00:00Z' }] };
-  const res = await post(testApp(), FEEDBACK, { 'content-type': 'application/json; charset=utf-16le' }, Buffer.from(`\ufeff${JSON.stringify(body)}`, 'utf16le'));
+  const body = {
+    feedback: [
+      {
+        card: '0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b',
+        outcome: 'accepted',
+        acceptedSuggestions: [{ id: 'suggestion-1' }],
+        outcomeTimestamp: '2026-01-01T00:00:00Z',
+      },
+    ],
+  };
+  const res = await post(
+    testApp(),
+    FEEDBACK,
+    { 'content-type': 'application/json; charset=utf-16le' },
+    Buffer.from(`\ufeff${JSON.stringify(body)}`, 'utf16le'),
+  );
   expect(res.status).toBe(200);
   expect(res.json).toEqual({ stored: 1, duplicates: 0 });
 });

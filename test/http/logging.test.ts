@@ -21,7 +21,9 @@ describe('no patient data or tokens in the logs', () => {
   let broken: Server;
   let brokenUrl: string;
   beforeAll(async () => {
-    broken = createServer((_req, res) => res.writeHead(500, { 'content-type': 'application/json' }).end('{"oops":true}'));
+    broken = createServer((_req, res) =>
+      res.writeHead(500, { 'content-type': 'application/json' }).end('{"oops":true}'),
+    );
     await new Promise<void>((r) => broken.listen(0, '127.0.0.1', r));
     brokenUrl = `http://127.0.0.1:${(broken.address() as AddressInfo).port}/fhir`;
   });
@@ -32,10 +34,18 @@ describe('no patient data or tokens in the logs', () => {
   it('keeps PHI, tokens and bodies out of every log line across successes and failures', async () => {
     const t = testApp();
     const auth = { Authorization: `Bearer ${CLIENT_JWT}` };
-    const fhirAuthorization = { access_token: FHIR_TOKEN, token_type: 'Bearer', expires_in: 300, scope: 'user/*.read', subject: 'aibl' };
+    const fhirAuthorization = {
+      access_token: FHIR_TOKEN,
+      token_type: 'Bearer',
+      expires_in: 300,
+      scope: 'user/*.read',
+      subject: 'aibl',
+    };
 
     // 200 with cards from prefetch.
-    expect((await request(t.app).post('/cds-services/aibl-order-sign').set(auth).send(example('order-sign'))).status).toBe(200);
+    expect(
+      (await request(t.app).post('/cds-services/aibl-order-sign').set(auth).send(example('order-sign'))).status,
+    ).toBe(200);
 
     // 412: no prefetch, a failing FHIR server, a token.
     const noPrefetch = example('order-sign');
@@ -52,19 +62,35 @@ describe('no patient data or tokens in the logs', () => {
     // 400: malformed JSON whose text holds a token and a name.
     const malformed = `{"fhirAuthorization":{"access_token":"${FHIR_TOKEN}"},"context":{"patientId":"example-anastrozole-70f"`;
     expect(
-      (await request(t.app).post('/cds-services/aibl-order-sign').set(auth).set('Content-Type', 'application/json').send(malformed)).status,
+      (
+        await request(t.app)
+          .post('/cds-services/aibl-order-sign')
+          .set(auth)
+          .set('Content-Type', 'application/json')
+          .send(malformed)
+      ).status,
     ).toBe(400);
 
     // Feedback with a free-text comment.
     const fb = {
-      feedback: [{ card: 'c', outcome: 'overridden', overrideReason: { userComment: COMMENT }, outcomeTimestamp: '2026-11-27T10:00:00Z' }],
+      feedback: [
+        {
+          card: 'c',
+          outcome: 'overridden',
+          overrideReason: { userComment: COMMENT },
+          outcomeTimestamp: '2026-11-27T10:00:00Z',
+        },
+      ],
     };
     expect((await request(t.app).post('/cds-services/aibl-order-sign/feedback').set(auth).send(fb)).status).toBe(200);
 
     const text = t.logText();
     for (const s of [...PHI, FHIR_TOKEN, CLIENT_JWT, COMMENT, 'Bearer ']) expect(text).not.toContain(s);
     // The log still says what happened.
-    const statuses = t.logLines().filter((l) => l.msg === 'request').map((l) => l.status);
+    const statuses = t
+      .logLines()
+      .filter((l) => l.msg === 'request')
+      .map((l) => l.status);
     expect(statuses).toEqual([200, 412, 400, 400, 200]);
     const invalidLine = t.logLines().find((l) => l.msg === 'invalid service call');
     expect(invalidLine).toMatchObject({ invalid: ['context.patientId', 'fhirServer'] });
@@ -78,7 +104,13 @@ describe('no patient data or tokens in the logs', () => {
     expect(res.status).toBe(500);
     expect(res.body).toEqual({
       resourceType: 'OperationOutcome',
-      issue: [{ severity: 'error', code: 'exception', diagnostics: `Internal error; request id ${res.headers['x-request-id']}` }],
+      issue: [
+        {
+          severity: 'error',
+          code: 'exception',
+          diagnostics: `Internal error; request id ${res.headers['x-request-id']}`,
+        },
+      ],
     });
     expect(res.text).not.toMatch(/at .*\.ts:\d+/);
     const line = t.logLines().find((l) => l.msg === 'unhandled error');

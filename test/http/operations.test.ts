@@ -46,11 +46,19 @@ describe('health and readiness', () => {
     }
     expect(t.logText()).not.toContain('secret');
     expect(t.logLines().filter((l) => l.msg === 'replay-store is down; this replica is not ready')).toHaveLength(1);
-    expect(await request(t.app).get('/metrics').then((r) => r.text)).toContain('aibl_dependency_up{dependency="replay-store"} 0');
+    expect(
+      await request(t.app)
+        .get('/metrics')
+        .then((r) => r.text),
+    ).toContain('aibl_dependency_up{dependency="replay-store"} 0');
     down = false;
     expect((await request(t.app).get('/readyz')).status).toBe(200);
     expect(t.logLines().filter((l) => l.msg === 'replay-store is up again')).toHaveLength(1);
-    expect(await request(t.app).get('/metrics').then((r) => r.text)).toContain('aibl_dependency_up{dependency="replay-store"} 1');
+    expect(
+      await request(t.app)
+        .get('/metrics')
+        .then((r) => r.text),
+    ).toContain('aibl_dependency_up{dependency="replay-store"} 1');
   });
 
   it('stays ready while the feedback store is down (every replica shares it), reporting it down', async () => {
@@ -60,19 +68,32 @@ describe('health and readiness', () => {
     const res = await request(t.app).get('/readyz');
     expect(res.status).toBe(200);
     expect(res.body.status).toBe('ready');
-    expect(res.body.checks).toContainEqual(expect.objectContaining({ name: 'feedback-store', state: 'down', required: false }));
-    expect(await request(t.app).get('/metrics').then((r) => r.text)).toContain('aibl_dependency_up{dependency="feedback-store"} 0');
+    expect(res.body.checks).toContainEqual(
+      expect.objectContaining({ name: 'feedback-store', state: 'down', required: false }),
+    );
+    expect(
+      await request(t.app)
+        .get('/metrics')
+        .then((r) => r.text),
+    ).toContain('aibl_dependency_up{dependency="feedback-store"} 0');
     expect((await request(t.app).get('/healthz')).status).toBe(200);
   });
 
   it('times out a check that does not answer', async () => {
     const t = testApp({
-      readinessChecks: [{ name: 'replay-store', required: true, dependency: true, check: () => new Promise<void>(() => undefined) }],
+      readinessChecks: [
+        { name: 'replay-store', required: true, dependency: true, check: () => new Promise<void>(() => undefined) },
+      ],
     });
     const started = Date.now();
     const res = await request(t.app).get('/readyz');
     expect(res.status).toBe(503);
-    expect(res.body.checks).toContainEqual({ name: 'replay-store', state: 'down', required: true, reason: 'no answer within 2000 ms' });
+    expect(res.body.checks).toContainEqual({
+      name: 'replay-store',
+      state: 'down',
+      required: true,
+      reason: 'no answer within 2000 ms',
+    });
     expect(Date.now() - started).toBeLessThan(5000);
   });
 });
@@ -89,11 +110,19 @@ describe('metrics', () => {
     expect(res.headers['content-type']).toMatch(/^text\/plain/);
     const text = res.text;
     expect(text).toContain('aibl_http_requests_total{route="discovery",service="-",method="GET",status="200"} 1');
-    expect(text).toContain('aibl_http_requests_total{route="service",service="aibl-order-sign",method="POST",status="200"} 1');
-    expect(text).toContain('aibl_http_requests_total{route="service",service="aibl-order-sign",method="POST",status="400"} 1');
+    expect(text).toContain(
+      'aibl_http_requests_total{route="service",service="aibl-order-sign",method="POST",status="200"} 1',
+    );
+    expect(text).toContain(
+      'aibl_http_requests_total{route="service",service="aibl-order-sign",method="POST",status="400"} 1',
+    );
     expect(text).toContain('aibl_http_requests_total{route="service",service="unknown",method="POST",status="404"} 1');
-    expect(text).toMatch(/aibl_http_request_duration_seconds_count\{route="service",service="aibl-order-sign",method="POST",status="200"\} 1/);
-    expect(text).toMatch(/aibl_cards_issued_total\{service="aibl-order-sign",topic="baseline-dxa",indicator="warning"\} 1/);
+    expect(text).toMatch(
+      /aibl_http_request_duration_seconds_count\{route="service",service="aibl-order-sign",method="POST",status="200"\} 1/,
+    );
+    expect(text).toMatch(
+      /aibl_cards_issued_total\{service="aibl-order-sign",topic="baseline-dxa",indicator="warning"\} 1/,
+    );
     expect(text).toContain('# TYPE aibl_fhir_errors_total counter');
     expect(text).toContain('# TYPE aibl_auth_failures_total counter');
   });

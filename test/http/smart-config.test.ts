@@ -5,7 +5,11 @@ import request from 'supertest';
 import { defaultPolicy, parsePolicy } from '../../src/core/index.js';
 import { example, testApp } from './support/app.js';
 
-const smart = { clientId: 'bone-view', launchUrl: 'https://cds.test.example/smart/launch', connectSrc: ['https://fhir.example.org'] };
+const smart = {
+  clientId: 'bone-view',
+  launchUrl: 'https://cds.test.example/smart/launch',
+  connectSrc: ['https://fhir.example.org'],
+};
 
 describe('the SMART app on the service', () => {
   let dir: string;
@@ -51,7 +55,10 @@ describe('the SMART app on the service', () => {
 
   it('links the cards about the DXA trend to the launch URL when configured', async () => {
     const body = example('patient-view');
-    const plain = await request(testApp({ policy: defaultPolicy }).app).post('/cds-services/aibl-patient-view').send(body).expect(200);
+    const plain = await request(testApp({ policy: defaultPolicy }).app)
+      .post('/cds-services/aibl-patient-view')
+      .send(body)
+      .expect(200);
     const linked = await request(testApp({ smart }).app).post('/cds-services/aibl-patient-view').send(body).expect(200);
     const smartLinks = (cards: { source: { topic: { code: string } }; links?: { type: string }[] }[]) =>
       cards.map((c) => [c.source.topic.code, (c.links ?? []).filter((l) => l.type === 'smart')]);

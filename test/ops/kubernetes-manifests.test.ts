@@ -9,7 +9,12 @@ import { repoRoot } from '../store/support/transpile.js';
  * files make to each other and to docs/operations.md.
  */
 const DIR = join(repoRoot, 'deploy', 'kubernetes');
-type Doc = { apiVersion: string; kind: string; metadata: { name: string; annotations?: Record<string, string> }; [k: string]: any };
+type Doc = {
+  apiVersion: string;
+  kind: string;
+  metadata: { name: string; annotations?: Record<string, string> };
+  [k: string]: any;
+};
 
 function documents(file: string): Doc[] {
   const parsed = parseAllDocuments(readFileSync(join(DIR, file), 'utf8'));
@@ -22,7 +27,10 @@ function documents(file: string): Doc[] {
 
 /** `apps/v1` + Deployment → kubernetes-models/apps/v1/Deployment; `v1` + Service → kubernetes-models/v1/Service. */
 async function schemaCheck(doc: Doc): Promise<void> {
-  const mod = (await import(`kubernetes-models/${doc.apiVersion}/${doc.kind}`)) as Record<string, new (d: unknown) => { validate(): void }>;
+  const mod = (await import(`kubernetes-models/${doc.apiVersion}/${doc.kind}`)) as Record<
+    string,
+    new (d: unknown) => { validate(): void }
+  >;
   const Model = mod[doc.kind];
   if (!Model) throw new Error(`no schema for ${doc.apiVersion} ${doc.kind}`);
   new Model(doc).validate();
@@ -53,7 +61,9 @@ describe('deploy/kubernetes', () => {
   });
 
   it('the kustomization lists every manifest but the Secret example, and sets the image', () => {
-    expect([...kustomization.resources].sort()).toEqual(resourceFiles.filter((f) => f !== 'secret.example.yaml').sort());
+    expect([...kustomization.resources].sort()).toEqual(
+      resourceFiles.filter((f) => f !== 'secret.example.yaml').sort(),
+    );
     const container = find('Deployment').spec.template.spec.containers[0];
     const imageName = container.image.split(':')[0];
     expect(kustomization.images).toEqual([expect.objectContaining({ name: imageName })]);
@@ -71,12 +81,16 @@ describe('deploy/kubernetes', () => {
 
   it('exposes only /cds-services through a TLS Ingress, on the host of PUBLIC_BASE_URL', () => {
     const ingress = find('Ingress');
-    const publicHost = new URL(documents('configmap.yaml').find((d) => d.metadata.name === 'aibl-cds-env')!.data.PUBLIC_BASE_URL).host;
+    const publicHost = new URL(
+      documents('configmap.yaml').find((d) => d.metadata.name === 'aibl-cds-env')!.data.PUBLIC_BASE_URL,
+    ).host;
     expect(ingress.spec.tls).toEqual([expect.objectContaining({ hosts: [publicHost] })]);
     expect(ingress.spec.rules).toHaveLength(1);
     expect(ingress.spec.rules[0].host).toBe(publicHost);
     const paths = ingress.spec.rules[0].http.paths;
-    expect(paths.map((p: { path: string; pathType: string }) => [p.path, p.pathType])).toEqual([['/cds-services', 'Prefix']]);
+    expect(paths.map((p: { path: string; pathType: string }) => [p.path, p.pathType])).toEqual([
+      ['/cds-services', 'Prefix'],
+    ]);
     expect(paths[0].backend.service).toEqual({ name: find('Service').metadata.name, port: { name: 'http' } });
   });
 
@@ -96,19 +110,26 @@ describe('deploy/kubernetes', () => {
     const labels = find('Deployment').spec.template.metadata.labels;
     expect(labels).toMatchObject(policy.spec.podSelector.matchLabels);
     expect(policy.spec.policyTypes).toEqual(['Ingress', 'Egress']);
-    const inbound = policy.spec.ingress.flatMap((r: { ports: { port: string }[] }) => r.ports.map((p) => p.port)).sort();
+    const inbound = policy.spec.ingress
+      .flatMap((r: { ports: { port: string }[] }) => r.ports.map((p) => p.port))
+      .sort();
     expect(inbound).toEqual(['http', 'metrics']);
   });
 
   it('names one Epic issuer everywhere, and no file outside the repository', () => {
     const sample = JSON.parse(readFileSync(join(repoRoot, 'examples', 'clients.sample.json'), 'utf8'));
     const epicIss = sample.clients[0].iss as string;
-    const inConfigMap = JSON.parse(documents('configmap.yaml').find((d) => d.metadata.name === 'aibl-cds-files')!.data['clients.json']);
+    const inConfigMap = JSON.parse(
+      documents('configmap.yaml').find((d) => d.metadata.name === 'aibl-cds-files')!.data['clients.json'],
+    );
     expect(inConfigMap.clients[0].iss).toBe(epicIss);
     for (const doc of ['README.md', 'docs/connecting-an-ehr.md']) {
-      const issuers = [...readFileSync(join(repoRoot, doc), 'utf8').matchAll(/"iss": "([^"]*interconnect[^"]*)"/g)].map((m) => m[1]);
+      const issuers = [...readFileSync(join(repoRoot, doc), 'utf8').matchAll(/"iss": "([^"]*interconnect[^"]*)"/g)].map(
+        (m) => m[1],
+      );
       expect({ doc, issuers: [...new Set(issuers)] }).toEqual({ doc, issuers: [epicIss] });
     }
-    for (const f of files) expect({ f, rulesMd: readFileSync(join(DIR, f), 'utf8').includes('rules.md') }).toEqual({ f, rulesMd: false });
+    for (const f of files)
+      expect({ f, rulesMd: readFileSync(join(DIR, f), 'utf8').includes('rules.md') }).toEqual({ f, rulesMd: false });
   });
 });

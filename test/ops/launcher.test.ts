@@ -6,7 +6,17 @@
  * server behind. Linux only (/proc).
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
+import {
+  copyFileSync,
+  cpSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+} from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { delimiter, dirname, join } from 'node:path';
@@ -42,7 +52,10 @@ function start(command: string, args: string[], cwd: string, env: Record<string,
 async function healthyPort(s: Started, ms: number): Promise<number> {
   const end = Date.now() + ms;
   while (Date.now() < end) {
-    const line = s.output().split('\n').find((l) => l.includes('aibl-cds listening'));
+    const line = s
+      .output()
+      .split('\n')
+      .find((l) => l.includes('aibl-cds listening'));
     if (line !== undefined) {
       const port = (JSON.parse(line) as { port: number }).port;
       const res = await fetch(`http://127.0.0.1:${port}/healthz`).catch(() => undefined);
@@ -55,7 +68,9 @@ async function healthyPort(s: Started, ms: number): Promise<number> {
 }
 
 function nulSeparated(file: string): string[] {
-  return readFileSync(file, 'utf8').split('\0').filter((w) => w !== '');
+  return readFileSync(file, 'utf8')
+    .split('\0')
+    .filter((w) => w !== '');
 }
 
 /** Pids of processes whose command line names `script`. */
@@ -108,7 +123,14 @@ describe('bin/aibl-cds-server', () => {
       await healthyPort(s, 20_000);
       const pid = s.child.pid!;
       const cmdline = nulSeparated(`/proc/${pid}/cmdline`);
-      expect(cmdline).toEqual(['node', '--max-semi-space-size=4', '--heap-growing-percent=50', '--single-threaded-gc', serverJs, '--an-argument']);
+      expect(cmdline).toEqual([
+        'node',
+        '--max-semi-space-size=4',
+        '--heap-growing-percent=50',
+        '--single-threaded-gc',
+        serverJs,
+        '--an-argument',
+      ]);
       const environ = nulSeparated(`/proc/${pid}/environ`);
       expect(environ).toEqual(expect.arrayContaining(['MALLOC_ARENA_MAX=2', 'MALLOC_MMAP_THRESHOLD_=32768']));
       expect(launcherSettings()).toEqual({
@@ -136,7 +158,13 @@ describe('bin/aibl-cds-server', () => {
 
   test('this Node accepts the flags, and they change the heap', () => {
     const heapLimit = (flags: string[]) =>
-      Number(execFileSync(process.execPath, [...flags, '-e', "process.stdout.write(String(require('v8').getHeapStatistics().heap_size_limit))"], { encoding: 'utf8' }));
+      Number(
+        execFileSync(
+          process.execPath,
+          [...flags, '-e', "process.stdout.write(String(require('v8').getHeapStatistics().heap_size_limit))"],
+          { encoding: 'utf8' },
+        ),
+      );
     // execFileSync throws if node refuses a flag ("bad option", exit 9). V8 reserves three
     // semi-spaces within the heap limit: 16 MB → 4 MB each lowers it by 3 × 12 MB.
     expect(heapLimit([]) - heapLimit(launcherSettings().flags)).toBe(3 * 12 * 1024 * 1024);
@@ -158,7 +186,8 @@ describe('npm start', () => {
   beforeAll(() => {
     mkdirSync(join(repoRoot, '.tmp'), { recursive: true });
     project = mkdtempSync(join(repoRoot, '.tmp', 'npm-start-'));
-    for (const f of ['package.json', 'tsconfig.json', 'tsconfig.build.json']) copyFileSync(join(repoRoot, f), join(project, f));
+    for (const f of ['package.json', 'tsconfig.json', 'tsconfig.build.json'])
+      copyFileSync(join(repoRoot, f), join(project, f));
     mkdirSync(join(project, 'bin'));
     copyFileSync(LAUNCHER, join(project, 'bin', 'aibl-cds-server'));
     symlinkSync(join(repoRoot, 'src'), join(project, 'src'));

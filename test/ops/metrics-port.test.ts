@@ -10,14 +10,19 @@ describe('METRICS_PORT', () => {
     expect(loadConfig({}).metricsPort).toBeUndefined();
     expect(loadConfig({ METRICS_PORT: '9464' }).metricsPort).toBe(9464);
     expect(() => loadConfig({ PORT: '8080', METRICS_PORT: '8080' })).toThrow('METRICS_PORT: must differ from PORT');
-    expect(() => loadConfig({ METRICS_PORT: 'nine' })).toThrow('METRICS_PORT: must be a whole number between 0 and 65535');
+    expect(() => loadConfig({ METRICS_PORT: 'nine' })).toThrow(
+      'METRICS_PORT: must be a whole number between 0 and 65535',
+    );
   });
 
   it('serves /metrics on its own listener and nowhere else, and the API port has no /metrics', async () => {
     const p = runServer(join(transpiledSources(), 'src', 'server.js'), { NODE_ENV: 'development', METRICS_PORT: '0' });
     try {
       const port = await listeningPort(p);
-      const line = p.stdout().split('\n').find((l) => l.includes('aibl-cds listening'))!;
+      const line = p
+        .stdout()
+        .split('\n')
+        .find((l) => l.includes('aibl-cds listening'))!;
       const metricsPort = (JSON.parse(line) as { metricsPort: number }).metricsPort;
       expect(metricsPort).toBeGreaterThan(0);
       expect(metricsPort).not.toBe(port);

@@ -18,7 +18,15 @@ beforeAll(async () => {
   realClientsFile = join(dir, 'clients.json');
   writeFileSync(
     realClientsFile,
-    JSON.stringify({ clients: [{ iss: 'https://ehr.guards.example', jwks: { keys: [key.publicJwk] }, fhirServers: ['https://ehr.guards.example/fhir'] }] }),
+    JSON.stringify({
+      clients: [
+        {
+          iss: 'https://ehr.guards.example',
+          jwks: { keys: [key.publicJwk] },
+          fhirServers: ['https://ehr.guards.example/fhir'],
+        },
+      ],
+    }),
   );
   realClients = loadClientsFile(realClientsFile);
 });
@@ -33,21 +41,43 @@ describe('production guards', () => {
   it('refuse the sample clients file, whose inline key is a placeholder', () => {
     const sample = loadClientsFile(SAMPLE);
     expect(JSON.stringify(sample)).toContain(PLACEHOLDER_KEY_MARKER);
-    expect(() => assertProductionGuards({ production: true, publicBaseUrl: https, clients: sample, allowInsecurePublicUrl: undefined })).toThrow(
-      /Refusing to start: clients\[2\]\.jwks\.keys\[0\] is the placeholder key of the sample clients file/,
-    );
+    expect(() =>
+      assertProductionGuards({
+        production: true,
+        publicBaseUrl: https,
+        clients: sample,
+        allowInsecurePublicUrl: undefined,
+      }),
+    ).toThrow(/Refusing to start: clients\[2\]\.jwks\.keys\[0\] is the placeholder key of the sample clients file/);
     // Outside production the samples may be tried.
-    expect(() => assertProductionGuards({ production: false, publicBaseUrl: https, clients: sample, allowInsecurePublicUrl: undefined })).not.toThrow();
+    expect(() =>
+      assertProductionGuards({
+        production: false,
+        publicBaseUrl: https,
+        clients: sample,
+        allowInsecurePublicUrl: undefined,
+      }),
+    ).not.toThrow();
   });
 
   it('refuse a non-https PUBLIC_BASE_URL in production unless ALLOW_INSECURE_PUBLIC_URL=true', () => {
     const base = { production: true, publicBaseUrl: 'http://cds.hospital.example', clients: realClients };
-    expect(() => assertProductionGuards({ ...base, allowInsecurePublicUrl: undefined })).toThrow(/PUBLIC_BASE_URL must be the https URL/);
-    expect(() => assertProductionGuards({ ...base, allowInsecurePublicUrl: 'false' })).toThrow(/PUBLIC_BASE_URL must be the https URL/);
+    expect(() => assertProductionGuards({ ...base, allowInsecurePublicUrl: undefined })).toThrow(
+      /PUBLIC_BASE_URL must be the https URL/,
+    );
+    expect(() => assertProductionGuards({ ...base, allowInsecurePublicUrl: 'false' })).toThrow(
+      /PUBLIC_BASE_URL must be the https URL/,
+    );
     expect(() => assertProductionGuards({ ...base, allowInsecurePublicUrl: 'true' })).not.toThrow();
-    expect(() => assertProductionGuards({ ...base, allowInsecurePublicUrl: 'yes' })).toThrow('ALLOW_INSECURE_PUBLIC_URL: must be true or false');
-    expect(() => assertProductionGuards({ ...base, publicBaseUrl: https, allowInsecurePublicUrl: undefined })).not.toThrow();
-    expect(() => assertProductionGuards({ ...base, production: false, allowInsecurePublicUrl: undefined })).not.toThrow();
+    expect(() => assertProductionGuards({ ...base, allowInsecurePublicUrl: 'yes' })).toThrow(
+      'ALLOW_INSECURE_PUBLIC_URL: must be true or false',
+    );
+    expect(() =>
+      assertProductionGuards({ ...base, publicBaseUrl: https, allowInsecurePublicUrl: undefined }),
+    ).not.toThrow();
+    expect(() =>
+      assertProductionGuards({ ...base, production: false, allowInsecurePublicUrl: undefined }),
+    ).not.toThrow();
   });
 
   describe('in the server process', () => {
@@ -60,7 +90,11 @@ describe('production guards', () => {
     });
 
     it('exits 1 on an http PUBLIC_BASE_URL in production, and starts with ALLOW_INSECURE_PUBLIC_URL=true', async () => {
-      const env = { NODE_ENV: 'production', PUBLIC_BASE_URL: 'http://cds.hospital.example', CDS_CLIENTS_FILE: realClientsFile };
+      const env = {
+        NODE_ENV: 'production',
+        PUBLIC_BASE_URL: 'http://cds.hospital.example',
+        CDS_CLIENTS_FILE: realClientsFile,
+      };
       const refused = runServer(serverJs(), env);
       expect(await refused.exited).toBe(1);
       expect(refused.stderr()).toContain('PUBLIC_BASE_URL must be the https URL the EHR calls in production');

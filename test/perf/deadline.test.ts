@@ -48,12 +48,20 @@ function call(kind: Kind): Promise<Answer> {
   return new Promise((resolve, reject) => {
     const req = request(
       url,
-      { method: 'POST', agent: client, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(data) } },
+      {
+        method: 'POST',
+        agent: client,
+        headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(data) },
+      },
       (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
         res.on('end', () =>
-          resolve({ status: res.statusCode ?? 0, body: JSON.parse(Buffer.concat(chunks).toString('utf8')), ms: performance.now() - t0 }),
+          resolve({
+            status: res.statusCode ?? 0,
+            body: JSON.parse(Buffer.concat(chunks).toString('utf8')),
+            ms: performance.now() - t0,
+          }),
         );
       },
     );
@@ -93,7 +101,10 @@ function timeouts(): Promise<number> {
 /** Sockets and timers that keep the process alive (what a leak would add to). */
 function handles(): { sockets: number; timers: number } {
   const info = process.getActiveResourcesInfo();
-  return { sockets: info.filter((n) => n === 'TCPSocketWrap').length, timers: info.filter((n) => n === 'Timeout').length };
+  return {
+    sockets: info.filter((n) => n === 'TCPSocketWrap').length,
+    timers: info.filter((n) => n === 'Timeout').length,
+  };
 }
 
 /** Closes the harness's own keep-alive connections to the app, so that only the service's sockets count. */
@@ -112,7 +123,8 @@ function expectDegraded(a: Answer): void {
   expect(a.status).toBe(200);
   expect(a.body.cards.length).toBeGreaterThan(0);
   const labels = OPTIONAL.map((k) => DATA_KEY_LABELS[k]).join(', ');
-  for (const card of a.body.cards) expect(card.detail).toContain(`**Not checked** (could not be retrieved): ${labels}.`);
+  for (const card of a.body.cards)
+    expect(card.detail).toContain(`**Not checked** (could not be retrieved): ${labels}.`);
 }
 
 beforeAll(async () => {
@@ -153,7 +165,9 @@ describe('a FHIR server that never answers', () => {
     expect(a.ms).toBeGreaterThanOrEqual(TIMEOUT_MS - 5);
     expect(a.ms).toBeLessThan(TIMEOUT_MS + LATE_MS);
     expect(a.body.resourceType).toBe('OperationOutcome');
-    expect(a.body.issue.map((i: any) => [i.code, i.expression[0]])).toEqual(REQUIRED.map((k) => ['timeout', `prefetch.${k}`]));
+    expect(a.body.issue.map((i: any) => [i.code, i.expression[0]])).toEqual(
+      REQUIRED.map((k) => ['timeout', `prefetch.${k}`]),
+    );
   });
 
   test('only optional data hanging: cards by the deadline, naming everything not checked', async () => {
@@ -174,7 +188,9 @@ describe('a FHIR server that never answers', () => {
     // gets scheduling slack — a broken deadline would still take the hung server's full time.
     const sorted = answers.map((a) => a.ms).sort((x, y) => x - y);
     expect(sorted[Math.floor(sorted.length / 2)]).toBeLessThan(TIMEOUT_MS + LATE_MS);
-    expect(answers.filter((a) => a.ms >= TIMEOUT_MS + LATE_MS + LOAD_SLACK_MS).map((a) => Math.round(a.ms))).toEqual([]);
+    expect(answers.filter((a) => a.ms >= TIMEOUT_MS + LATE_MS + LOAD_SLACK_MS).map((a) => Math.round(a.ms))).toEqual(
+      [],
+    );
     expect(Math.min(...answers.map((a) => a.ms))).toBeGreaterThanOrEqual(TIMEOUT_MS - 5);
   });
 
@@ -189,7 +205,9 @@ describe('a FHIR server that never answers', () => {
     // calls queue for CPU; timing is held to the deadline above, this is about what is left.
     const answers = await many(1000, 25);
     expect(answers.filter((a) => a.kind === 'required' && a.status === 412)).toHaveLength(500);
-    expect(answers.filter((a) => a.kind === 'optional' && a.status === 200 && a.body.cards.length > 0)).toHaveLength(500);
+    expect(answers.filter((a) => a.kind === 'optional' && a.status === 200 && a.body.cards.length > 0)).toHaveLength(
+      500,
+    );
     // None waited on a FHIR socket past the deadline (an unaborted call would hang or hit the 15 s idle timeout).
     // 3 s of slack, not 1: inside the full suite, on two cores shared with the other jest workers,
     // the slowest of these 1 000 queued calls reached 1.15 and 1.87 s in two runs of ten.

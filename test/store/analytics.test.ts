@@ -23,7 +23,10 @@ function appWith(token: string | undefined, s = store) {
 
 beforeAll(async () => {
   store = new SqliteFeedbackStore({ dataDir: dir, logger: collectingLogger(), cardQueue: { flushIntervalMs: 10 } });
-  store.recordCards([card('a1', { issuedAt: new Date('2025-03-31T23:59:59Z') }), card('a2', { issuedAt: new Date('2025-04-01T00:00:00Z') })]);
+  store.recordCards([
+    card('a1', { issuedAt: new Date('2025-03-31T23:59:59Z') }),
+    card('a2', { issuedAt: new Date('2025-04-01T00:00:00Z') }),
+  ]);
   await store.saveFeedback([
     overridden('a1', { outcomeTimestamp: '2025-03-31T23:59:59Z' }),
     accepted('a2', { outcomeTimestamp: '2025-04-01T00:00:01Z' }),
@@ -44,7 +47,14 @@ describe('GET /analytics/summary', () => {
 
   it('refuses a missing, wrong, or non-bearer token with 401 and no data', async () => {
     const app = appWith(TOKEN);
-    for (const auth of [undefined, `Bearer ${TOKEN}x`, `Bearer ${TOKEN.slice(0, -1)}`, `Basic ${TOKEN}`, TOKEN, 'Bearer ']) {
+    for (const auth of [
+      undefined,
+      `Bearer ${TOKEN}x`,
+      `Bearer ${TOKEN.slice(0, -1)}`,
+      `Basic ${TOKEN}`,
+      TOKEN,
+      'Bearer ',
+    ]) {
       const req = request(app).get('/analytics/summary');
       const res = await (auth === undefined ? req : req.set('Authorization', auth));
       expect(res.status).toBe(401);
@@ -91,17 +101,29 @@ describe('GET /analytics/summary', () => {
       .expect(200);
     expect(april.body).toMatchObject({ from: '2025-04-01T00:00:00.000Z', to: null, serviceId: SERVICE });
     expect(april.body.topics[0]).toMatchObject({ issued: 1, accepted: 1, overridden: 0 });
-    const other = await request(app).get('/analytics/summary?serviceId=nope').set('Authorization', `Bearer ${TOKEN}`).expect(200);
+    const other = await request(app)
+      .get('/analytics/summary?serviceId=nope')
+      .set('Authorization', `Bearer ${TOKEN}`)
+      .expect(200);
     expect(other.body.topics).toEqual([]);
   });
 
   it('answers 400 naming the parameter for a bad date, an inverted range, or a repeated parameter', async () => {
     const app = appWith(TOKEN);
-    const bad = await request(app).get('/analytics/summary?from=2025-02-30').set('Authorization', `Bearer ${TOKEN}`).expect(400);
+    const bad = await request(app)
+      .get('/analytics/summary?from=2025-02-30')
+      .set('Authorization', `Bearer ${TOKEN}`)
+      .expect(400);
     expect(bad.body.issue[0]).toMatchObject({ code: 'invalid', expression: ['from'] });
-    const inverted = await request(app).get('/analytics/summary?from=2025-03-02&to=2025-03-01').set('Authorization', `Bearer ${TOKEN}`).expect(400);
+    const inverted = await request(app)
+      .get('/analytics/summary?from=2025-03-02&to=2025-03-01')
+      .set('Authorization', `Bearer ${TOKEN}`)
+      .expect(400);
     expect(inverted.body.issue[0]).toMatchObject({ expression: ['to'] });
-    const twice = await request(app).get('/analytics/summary?to=2025-03-01&to=2025-03-02').set('Authorization', `Bearer ${TOKEN}`).expect(400);
+    const twice = await request(app)
+      .get('/analytics/summary?to=2025-03-01&to=2025-03-02')
+      .set('Authorization', `Bearer ${TOKEN}`)
+      .expect(400);
     expect(twice.body.issue[0]).toMatchObject({ expression: ['to'] });
   });
 
@@ -109,7 +131,10 @@ describe('GET /analytics/summary', () => {
     const closedDir = mkdtempSync(join(tmpdir(), 'aibl-analytics-closed-'));
     const closed = new SqliteFeedbackStore({ dataDir: closedDir, logger: collectingLogger() });
     await closed.close();
-    const res = await request(appWith(TOKEN, closed)).get('/analytics/summary').set('Authorization', `Bearer ${TOKEN}`).expect(503);
+    const res = await request(appWith(TOKEN, closed))
+      .get('/analytics/summary')
+      .set('Authorization', `Bearer ${TOKEN}`)
+      .expect(503);
     expect(res.headers['retry-after']).toBe('30');
     rmSync(closedDir, { recursive: true, force: true });
   });
@@ -128,12 +153,20 @@ describe('feedback metrics', () => {
       await counted.saveFeedback([overridden('m1'), overridden('m3', { overrideReason: undefined })]);
       const text = await registry.metrics();
       const line = (prefix: string) => text.split('\n').find((l) => l.startsWith(prefix));
-      expect(line('aibl_cards_issued_total{service="aibl-order-sign",topic="baseline-dxa",indicator="warning"}')).toMatch(/ 1$/);
-      expect(line('aibl_cards_issued_total{service="aibl-order-sign",topic="bone-agent",indicator="critical"}')).toMatch(/ 1$/);
+      expect(
+        line('aibl_cards_issued_total{service="aibl-order-sign",topic="baseline-dxa",indicator="warning"}'),
+      ).toMatch(/ 1$/);
+      expect(
+        line('aibl_cards_issued_total{service="aibl-order-sign",topic="bone-agent",indicator="critical"}'),
+      ).toMatch(/ 1$/);
       expect(line('aibl_feedback_received_total{service="aibl-order-sign",outcome="overridden"}')).toMatch(/ 2$/);
       expect(line('aibl_feedback_received_total{service="aibl-order-sign",outcome="accepted"}')).toMatch(/ 1$/);
       expect(line('aibl_feedback_duplicates_total{service="aibl-order-sign"}')).toMatch(/ 1$/);
-      expect(line('aibl_override_reasons_total{service="aibl-order-sign",system="http://example.org/override",code="done-elsewhere"}')).toMatch(/ 1$/);
+      expect(
+        line(
+          'aibl_override_reasons_total{service="aibl-order-sign",system="http://example.org/override",code="done-elsewhere"}',
+        ),
+      ).toMatch(/ 1$/);
       expect(line('aibl_override_reasons_total{service="aibl-order-sign",system="none",code="none"}')).toMatch(/ 1$/);
     } finally {
       await counted.close();

@@ -43,7 +43,8 @@ async function postgresBackend(): Promise<Backend> {
   const url = `${DATABASE_URL}${DATABASE_URL.includes('?') ? '&' : '?'}options=${encodeURIComponent(`-c search_path=${schema}`)}`;
   return {
     env: { DATABASE_URL: url, DATA_DIR: '/nonexistent' },
-    storedCards: async () => new Set((await admin.query(`SELECT card_uuid FROM ${schema}.feedback`)).rows.map((r) => r.card_uuid)),
+    storedCards: async () =>
+      new Set((await admin.query(`SELECT card_uuid FROM ${schema}.feedback`)).rows.map((r) => r.card_uuid)),
     cleanup: async () => {
       await admin.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
       await admin.end();
@@ -100,7 +101,9 @@ describe.each([
       try {
         const ready = await fetch(`${restarted.url}/readyz`);
         expect(ready.status).toBe(200);
-        const summary = await fetch(`${restarted.url}/analytics/summary`, { headers: { authorization: `Bearer ${TOKEN}` } });
+        const summary = await fetch(`${restarted.url}/analytics/summary`, {
+          headers: { authorization: `Bearer ${TOKEN}` },
+        });
         expect(summary.status).toBe(200);
         const body = (await summary.json()) as { topics: { overridden: number }[] };
         const overridden = body.topics.reduce((n, t) => n + t.overridden, 0);

@@ -1,15 +1,29 @@
 import { MemoryFeedbackStore } from '../../src/store/memory-store.js';
 import { accepted, card, overridden, SERVICE } from './support/records.js';
-import { MARCH, MARCH_DAILY, MARCH_SUMMARY, OTHER_SERVICE as OTHER, SCENARIO_CARDS, SCENARIO_FEEDBACK } from './support/summary-scenario.js';
-
+import {
+  MARCH,
+  MARCH_DAILY,
+  MARCH_SUMMARY,
+  OTHER_SERVICE as OTHER,
+  SCENARIO_CARDS,
+  SCENARIO_FEEDBACK,
+} from './support/summary-scenario.js';
 
 describe('MemoryFeedbackStore', () => {
   it('stores a repeated item once (card + outcome + outcomeTimestamp), across calls and within a batch', async () => {
     const store = new MemoryFeedbackStore();
     const item = overridden('c1');
     expect(await store.saveFeedback([item])).toEqual({ stored: 1, duplicates: 0, storedItems: [item] });
-    expect(await store.saveFeedback([{ ...item, receivedAt: new Date() }])).toEqual({ stored: 0, duplicates: 1, storedItems: [] });
-    const batch = await store.saveFeedback([accepted('c2'), accepted('c2'), overridden('c1', { outcomeTimestamp: '2025-03-10T09:07:00Z' })]);
+    expect(await store.saveFeedback([{ ...item, receivedAt: new Date() }])).toEqual({
+      stored: 0,
+      duplicates: 1,
+      storedItems: [],
+    });
+    const batch = await store.saveFeedback([
+      accepted('c2'),
+      accepted('c2'),
+      overridden('c1', { outcomeTimestamp: '2025-03-10T09:07:00Z' }),
+    ]);
     expect(batch).toMatchObject({ stored: 2, duplicates: 1 });
   });
 
@@ -26,7 +40,15 @@ describe('MemoryFeedbackStore', () => {
       acceptanceRate: 0.4,
     });
     expect(await store.summary({ serviceId: OTHER })).toEqual([
-      { serviceId: OTHER, topic: 'baseline-dxa', issued: 1, accepted: 1, overridden: 0, acceptanceRate: 1, overrideReasons: [] },
+      {
+        serviceId: OTHER,
+        topic: 'baseline-dxa',
+        issued: 1,
+        accepted: 1,
+        overridden: 0,
+        acceptanceRate: 1,
+        overrideReasons: [],
+      },
     ]);
     expect(await store.summary({ from: new Date('2030-01-01T00:00:00Z') })).toEqual([]);
   });

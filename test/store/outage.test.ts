@@ -46,10 +46,14 @@ async function post(r: ServiceProcess, path: string, body: string) {
 
 async function readyz(r: ServiceProcess) {
   const res = await fetch(`${r.url}/readyz`);
-  return { status: res.status, body: (await res.json()) as { status: string; checks: { name: string; state: string }[] } };
+  return {
+    status: res.status,
+    body: (await res.json()) as { status: string; checks: { name: string; state: string }[] },
+  };
 }
 
-const stateOf = (body: { checks: { name: string; state: string }[] }, name: string) => body.checks.find((c) => c.name === name)?.state;
+const stateOf = (body: { checks: { name: string; state: string }[] }, name: string) =>
+  body.checks.find((c) => c.name === name)?.state;
 
 async function gauge(r: ServiceProcess, dependency: string): Promise<string | undefined> {
   const text = await (await fetch(`${r.url}/metrics`)).text();
@@ -57,13 +61,18 @@ async function gauge(r: ServiceProcess, dependency: string): Promise<string | un
 }
 
 const count = async (table: 'feedback' | 'issued_cards', cards: string[]) =>
-  Number((await admin.query(`SELECT COUNT(*) AS n FROM ${schema}.${table} WHERE card_uuid = ANY($1)`, [cards])).rows[0].n);
+  Number(
+    (await admin.query(`SELECT COUNT(*) AS n FROM ${schema}.${table} WHERE card_uuid = ANY($1)`, [cards])).rows[0].n,
+  );
 
 beforeAll(async () => {
   await admin.query(`CREATE SCHEMA ${schema}`);
   key = await makeKey('ES384');
   const clientsFile = join(dir, 'clients.json');
-  writeFileSync(clientsFile, JSON.stringify({ clients: [{ iss: ISS, jwks: { keys: [key.publicJwk] }, fhirServers: [`${ISS}/fhir`] }] }));
+  writeFileSync(
+    clientsFile,
+    JSON.stringify({ clients: [{ iss: ISS, jwks: { keys: [key.publicJwk] }, fhirServers: [`${ISS}/fhir`] }] }),
+  );
   relayPort = await closedPort();
   stopRelay = await startRelay(relayPort, target);
   const options = encodeURIComponent(`-c search_path=${schema}`);
@@ -89,7 +98,9 @@ afterAll(async () => {
 describe('two replicas while their shared PostgreSQL is unreachable', () => {
   it('name the stores they use at startup', () => {
     for (const r of replicas) {
-      expect(r.logs()).toMatch(/"feedbackStore":"postgresql","host":"127\.0\.0\.1","port":"\d+","database":"\w+".*"msg":"feedback stored in PostgreSQL"/);
+      expect(r.logs()).toMatch(
+        /"feedbackStore":"postgresql","host":"127\.0\.0\.1","port":"\d+","database":"\w+".*"msg":"feedback stored in PostgreSQL"/,
+      );
       expect(r.logs()).toMatch(/"replayStore":"redis".*"msg":"JWT ids kept in Redis/);
     }
   });
@@ -97,7 +108,11 @@ describe('two replicas while their shared PostgreSQL is unreachable', () => {
   it('stay ready and answer cards, answer feedback 503 with Retry-After, and lose nothing once it is back', async () => {
     for (const r of replicas) {
       // The service worker may still be loading on a busy machine: ready once it has.
-      const ready = await eventually(() => readyz(r), (x) => x.status === 200, 15_000);
+      const ready = await eventually(
+        () => readyz(r),
+        (x) => x.status === 200,
+        15_000,
+      );
       expect(ready.status).toBe(200);
       expect(stateOf(ready.body, 'feedback-store')).toBe('up');
       expect(await gauge(r, 'feedback-store')).toBe('1');
@@ -110,7 +125,10 @@ describe('two replicas while their shared PostgreSQL is unreachable', () => {
     const issued: string[] = [];
     const pending: { replica: ServiceProcess; body: string }[] = [];
     for (const r of replicas) {
-      const ready = await eventually(() => readyz(r), (x) => stateOf(x.body, 'feedback-store') === 'down');
+      const ready = await eventually(
+        () => readyz(r),
+        (x) => stateOf(x.body, 'feedback-store') === 'down',
+      );
       expect(ready.status).toBe(200);
       expect(ready.body.status).toBe('ready');
       expect(stateOf(ready.body, 'feedback-store')).toBe('down');
@@ -132,7 +150,9 @@ describe('two replicas while their shared PostgreSQL is unreachable', () => {
       pending.push({ replica: r, body });
     }
     // Readiness states the cause in the operator's words.
-    const reason = (await readyz(replicas[0]!)).body.checks.find((c) => c.name === 'feedback-store') as { reason?: string };
+    const reason = (await readyz(replicas[0]!)).body.checks.find((c) => c.name === 'feedback-store') as {
+      reason?: string;
+    };
     expect(reason.reason).toMatch(/^PostgreSQL: /);
     expect(await count('feedback', issued)).toBe(0);
 
@@ -140,18 +160,34 @@ describe('two replicas while their shared PostgreSQL is unreachable', () => {
 
     // The EHR retries each feedback: now stored, once.
     for (const { replica, body } of pending) {
-      const retried = await eventually(() => post(replica, FEEDBACK_PATH, body), (x) => x.status === 200, 15_000);
+      const retried = await eventually(
+        () => post(replica, FEEDBACK_PATH, body),
+        (x) => x.status === 200,
+        15_000,
+      );
       expect(retried.status).toBe(200);
       expect(retried.body).toEqual({ stored: 1, duplicates: 0 });
     }
     expect(await count('feedback', issued)).toBe(pending.length);
     // The cards issued during the outage were queued and are written once the database answers.
-    expect(await eventually(() => count('issued_cards', issued), (n) => n === issued.length, 45_000)).toBe(issued.length);
+    expect(
+      await eventually(
+        () => count('issued_cards', issued),
+        (n) => n === issued.length,
+        45_000,
+      ),
+    ).toBe(issued.length);
     for (const r of replicas) {
-      const ready = await eventually(() => readyz(r), (x) => stateOf(x.body, 'feedback-store') === 'up');
+      const ready = await eventually(
+        () => readyz(r),
+        (x) => stateOf(x.body, 'feedback-store') === 'up',
+      );
       expect(stateOf(ready.body, 'feedback-store')).toBe('up');
       // Each change is logged once; the line may reach our pipe just after the answer.
-      const logs = await eventually(() => r.logs(), (text) => text.includes('feedback-store is up again'));
+      const logs = await eventually(
+        () => r.logs(),
+        (text) => text.includes('feedback-store is up again'),
+      );
       expect(logs).toContain('feedback-store is down; the replica stays ready');
       expect(logs).toContain('feedback-store is up again');
     }

@@ -23,7 +23,12 @@ function withUser(url: string, user: string, database?: string): string {
 
 async function startupLine(databaseUrl: string, opts: { schema?: string } = {}) {
   const logger = collectingLogger();
-  const store = (await createFeedbackStore({ databaseUrl, dataDir: '/nonexistent', logger, ...opts })) as PostgresFeedbackStore;
+  const store = (await createFeedbackStore({
+    databaseUrl,
+    dataDir: '/nonexistent',
+    logger,
+    ...opts,
+  })) as PostgresFeedbackStore;
   try {
     const line = logger.lines.find((l) => l.level === 'error');
     let pingError: unknown;
@@ -48,12 +53,16 @@ afterAll(async () => {
 
 describe('PostgreSQL errors at startup, in the operator’s words', () => {
   it('3D000: the database does not exist', async () => {
-    const { line, pingError } = await startupLine(withUser(DATABASE_URL, new URL(DATABASE_URL).username || 'postgres', uniqueName('aibl_missing')));
+    const { line, pingError } = await startupLine(
+      withUser(DATABASE_URL, new URL(DATABASE_URL).username || 'postgres', uniqueName('aibl_missing')),
+    );
     expect(line?.msg).toBe(
       'feedback store (PostgreSQL) not available at startup: the database named in DATABASE_URL does not exist (3D000): create it, or correct the name in the URL. Feedback answers 503 until it is; hook calls are answered meanwhile',
     );
     expect(line?.obj).toMatchObject({ feedbackStore: 'postgresql', code: '3D000' });
-    expect(pingError?.message).toBe('PostgreSQL: the database named in DATABASE_URL does not exist (3D000): create it, or correct the name in the URL');
+    expect(pingError?.message).toBe(
+      'PostgreSQL: the database named in DATABASE_URL does not exist (3D000): create it, or correct the name in the URL',
+    );
   });
 
   it('28000: the role does not exist', async () => {
@@ -81,7 +90,9 @@ describe('PostgreSQL errors at startup, in the operator’s words', () => {
 
   it('28P01: a wrong password (this server trusts loopback, so the error is built as pg reports it)', () => {
     const err = Object.assign(new Error('password authentication failed for user "aibl"'), { code: '28P01' });
-    expect(explainPostgresError(err)).toBe('PostgreSQL refused the password of the user in DATABASE_URL (28P01): check the user and password');
+    expect(explainPostgresError(err)).toBe(
+      'PostgreSQL refused the password of the user in DATABASE_URL (28P01): check the user and password',
+    );
     expect(explainPostgresError(new Error('something else'))).toBeUndefined();
   });
 });

@@ -71,18 +71,40 @@ describe('PostgreSQL store specifics', () => {
     );
     const byTable = (t: string) => cols.rows.filter((r) => r.table_name === t).map((r) => r.column_name);
     expect(byTable('issued_cards')).toEqual([
-      'card_uuid', 'service_id', 'topic', 'indicator', 'suggestion_ids', 'hook_instance', 'issued_at', 'issuer', 'tenant',
+      'card_uuid',
+      'service_id',
+      'topic',
+      'indicator',
+      'suggestion_ids',
+      'hook_instance',
+      'issued_at',
+      'issuer',
+      'tenant',
     ]);
     expect(byTable('feedback')).toEqual([
-      'id', 'service_id', 'card_uuid', 'outcome', 'accepted_suggestions', 'override_system', 'override_code',
-      'override_display', 'user_comment', 'outcome_timestamp', 'outcome_at', 'received_at', 'issuer', 'tenant',
+      'id',
+      'service_id',
+      'card_uuid',
+      'outcome',
+      'accepted_suggestions',
+      'override_system',
+      'override_code',
+      'override_display',
+      'user_comment',
+      'outcome_timestamp',
+      'outcome_at',
+      'received_at',
+      'issuer',
+      'tenant',
     ]);
   });
 
   it('keeps the fields of a feedback item as sent', async () => {
     const schema = await freshSchema();
     const store = await harness.open(schema);
-    await store.saveFeedback([overridden('f1', { userComment: 'DXA at the county hospital', outcomeTimestamp: '2025-03-10T09:05:00.52Z' })]);
+    await store.saveFeedback([
+      overridden('f1', { userComment: 'DXA at the county hospital', outcomeTimestamp: '2025-03-10T09:05:00.52Z' }),
+    ]);
     await store.close();
     const row = (await admin.query(`SELECT * FROM ${schema}.feedback`)).rows[0];
     expect(row).toMatchObject({
@@ -140,7 +162,11 @@ describe('PostgreSQL store specifics', () => {
     it('keeps at most maxQueued cards in memory while it cannot write them, dropping the oldest', async () => {
       const url = `postgres://postgres@127.0.0.1:${await closedPort()}/test`;
       const logger = collectingLogger();
-      const store = new PostgresFeedbackStore({ databaseUrl: url, logger, cardQueue: { maxQueued: 5, flushIntervalMs: 60_000 } });
+      const store = new PostgresFeedbackStore({
+        databaseUrl: url,
+        logger,
+        cardQueue: { maxQueued: 5, flushIntervalMs: 60_000 },
+      });
       for (let i = 0; i < 8; i++) store.recordCards([card(`b${i}`)]);
       await store.close();
       const errors = logger.lines.filter((l) => l.level === 'error');
@@ -149,12 +175,16 @@ describe('PostgreSQL store specifics', () => {
         { dropped: 1 },
         { dropped: 2 },
       ]);
-      expect(errors.find((l) => l.msg === 'issued cards could not be written before shutdown')?.obj).toEqual({ cards: 5 });
+      expect(errors.find((l) => l.msg === 'issued cards could not be written before shutdown')?.obj).toEqual({
+        cards: 5,
+      });
     });
 
     it('createPostgresStore rejects; createFeedbackStore still returns a store whose ping fails', async () => {
       const url = `postgres://postgres@127.0.0.1:${await closedPort()}/test`;
-      await expect(createPostgresStore({ databaseUrl: url, logger: collectingLogger() })).rejects.toThrow(/ECONNREFUSED/);
+      await expect(createPostgresStore({ databaseUrl: url, logger: collectingLogger() })).rejects.toThrow(
+        /ECONNREFUSED/,
+      );
       const logger = collectingLogger();
       const store = await createFeedbackStore({ databaseUrl: url, dataDir: '/nonexistent', logger });
       expect(store).toBeInstanceOf(PostgresFeedbackStore);

@@ -44,7 +44,9 @@ describe('RedisReplayStore', () => {
   it('lets exactly one of many concurrent calls on two replicas win', async () => {
     const [replica1, replica2] = [open(), open()];
     const results = await Promise.all(
-      Array.from({ length: 30 }, (_, i) => (i % 2 ? replica1 : replica2).firstSeen('https://ehr-a', 'race', inSeconds(300))),
+      Array.from({ length: 30 }, (_, i) =>
+        (i % 2 ? replica1 : replica2).firstSeen('https://ehr-a', 'race', inSeconds(300)),
+      ),
     );
     expect(results.filter(Boolean)).toHaveLength(1);
   });
@@ -53,7 +55,8 @@ describe('RedisReplayStore', () => {
     const store = open();
     const exp = inSeconds(2);
     expect(await store.firstSeen('https://ehr-a', 'short', exp)).toBe(true);
-    const [key] = await keys().then((ks) => Promise.all(ks.map(async (k) => [k, await admin.call('EXPIRETIME', k)] as const)))
+    const [key] = await keys()
+      .then((ks) => Promise.all(ks.map(async (k) => [k, await admin.call('EXPIRETIME', k)] as const)))
       .then((pairs) => pairs.filter(([, t]) => t === exp).map(([k]) => k));
     expect(key).toBeDefined();
     // Neither the issuer nor the jti appears in the key.

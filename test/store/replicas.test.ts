@@ -46,7 +46,8 @@ async function post(replica: ServiceProcess, path: string, body: string, authori
 async function summary(replica: ServiceProcess) {
   const res = await fetch(`${replica.url}/analytics/summary`, { headers: { authorization: `Bearer ${TOKEN}` } });
   expect(res.status).toBe(200);
-  return ((await res.json()) as { topics: { topic: string; issued: number; accepted: number; overridden: number }[] }).topics;
+  return ((await res.json()) as { topics: { topic: string; issued: number; accepted: number; overridden: number }[] })
+    .topics;
 }
 
 beforeAll(async () => {
@@ -80,7 +81,11 @@ describe('two replicas sharing PostgreSQL and Redis', () => {
   it('are both ready', async () => {
     // Ready once each service worker has loaded (seconds on a busy machine).
     for (const r of [r1, r2]) {
-      const ready = await eventually(() => fetch(`${r.url}/readyz`), (x) => x.status === 200, 15_000);
+      const ready = await eventually(
+        () => fetch(`${r.url}/readyz`),
+        (x) => x.status === 200,
+        15_000,
+      );
       expect(ready.status).toBe(200);
     }
   });
@@ -95,7 +100,12 @@ describe('two replicas sharing PostgreSQL and Redis', () => {
 
   it('count once the cards one replica issued and the feedback sent to both', async () => {
     const hook = JSON.parse(readFileSync(join(repo, 'examples', 'order-sign.json'), 'utf8'));
-    const call = await post(r1, SERVICE_PATH, JSON.stringify({ ...hook, hookInstance: randomUUID() }), await bearer(SERVICE_PATH));
+    const call = await post(
+      r1,
+      SERVICE_PATH,
+      JSON.stringify({ ...hook, hookInstance: randomUUID() }),
+      await bearer(SERVICE_PATH),
+    );
     expect(call.status).toBe(200);
     const cards = call.body.cards as { uuid: string; source: { topic: { code: string } } }[];
     expect(cards.length).toBeGreaterThan(0);
@@ -103,7 +113,8 @@ describe('two replicas sharing PostgreSQL and Redis', () => {
     // Each card's feedback goes to both replicas (an EHR retrying through the load balancer).
     const answers = [];
     for (const c of cards) {
-      for (const r of [r1, r2]) answers.push(await post(r, FEEDBACK_PATH, feedbackBody(c.uuid), await bearer(FEEDBACK_PATH)));
+      for (const r of [r1, r2])
+        answers.push(await post(r, FEEDBACK_PATH, feedbackBody(c.uuid), await bearer(FEEDBACK_PATH)));
     }
     expect(answers.map((a) => a.status)).toEqual(answers.map(() => 200));
     expect(answers.reduce((n, a) => n + a.body.stored, 0)).toBe(cards.length);
@@ -124,7 +135,9 @@ describe('two replicas sharing PostgreSQL and Redis', () => {
   it('store 200 feedback items sent concurrently to both replicas (each item to both) exactly once', async () => {
     const items = Array.from({ length: 100 }, () => randomUUID());
     const answers = await Promise.all(
-      items.flatMap((card) => [r1, r2].map(async (r) => post(r, FEEDBACK_PATH, feedbackBody(card), await bearer(FEEDBACK_PATH)))),
+      items.flatMap((card) =>
+        [r1, r2].map(async (r) => post(r, FEEDBACK_PATH, feedbackBody(card), await bearer(FEEDBACK_PATH))),
+      ),
     );
     expect(answers.filter((a) => a.status !== 200)).toEqual([]);
     expect(answers.reduce((n, a) => n + a.body.stored, 0)).toBe(items.length);
@@ -140,17 +153,28 @@ describe('a replica whose database or Redis is unreachable', () => {
     try {
       expect((await fetch(`${r.url}/healthz`)).status).toBe(200);
       // The service worker may still be loading on a busy machine: ready once it has.
-      const ready = await eventually(() => fetch(`${r.url}/readyz`), (x) => x.status === 200, 10_000);
+      const ready = await eventually(
+        () => fetch(`${r.url}/readyz`),
+        (x) => x.status === 200,
+        10_000,
+      );
       expect(ready.status).toBe(200);
       expect(((await ready.json()) as { checks: unknown[] }).checks).toContainEqual(
         expect.objectContaining({ name: 'feedback-store', state: 'down', required: false }),
       );
       // One sentence at startup says what is wrong.
-      expect(r.logs()).toContain('feedback store (PostgreSQL) not available at startup: nothing accepts connections at the host and port of DATABASE_URL (ECONNREFUSED)');
+      expect(r.logs()).toContain(
+        'feedback store (PostgreSQL) not available at startup: nothing accepts connections at the host and port of DATABASE_URL (ECONNREFUSED)',
+      );
       const fb = await post(r, FEEDBACK_PATH, feedbackBody(randomUUID()), await bearer(FEEDBACK_PATH));
       expect(fb.status).toBe(503);
       const hook = JSON.parse(readFileSync(join(repo, 'examples', 'order-sign.json'), 'utf8'));
-      const call = await post(r, SERVICE_PATH, JSON.stringify({ ...hook, hookInstance: randomUUID() }), await bearer(SERVICE_PATH));
+      const call = await post(
+        r,
+        SERVICE_PATH,
+        JSON.stringify({ ...hook, hookInstance: randomUUID() }),
+        await bearer(SERVICE_PATH),
+      );
       expect(call.status).toBe(200);
       expect(call.body.cards.length).toBeGreaterThan(0);
       // Nothing secret in what the replica logged about it.

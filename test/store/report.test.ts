@@ -13,7 +13,11 @@ import { closedPort, DATABASE_URL, uniqueName } from './support/env.js';
 import { collectingLogger } from './support/logger.js';
 import { accepted, card, overridden } from './support/records.js';
 
-async function report(argv: string[], env: Record<string, string>, now?: Date): Promise<{ code: number; text: string }> {
+async function report(
+  argv: string[],
+  env: Record<string, string>,
+  now?: Date,
+): Promise<{ code: number; text: string }> {
   const out = new PassThrough();
   const chunks: Buffer[] = [];
   out.on('data', (c: Buffer) => chunks.push(c));
@@ -68,13 +72,19 @@ describe('aibl-cds report', () => {
     const lines = text.split('\n');
     expect(lines[0]).toBe('AIBL CDS — card outcomes 2025-03-01 to 2025-03-31 (UTC, both days included)');
     expect(lines).toContain('Service aibl-order-sign');
-    const row = (topic: string) => lines.find((l) => l.trimStart().startsWith(topic))?.trim().split(/\s{2,}/);
+    const row = (topic: string) =>
+      lines
+        .find((l) => l.trimStart().startsWith(topic))
+        ?.trim()
+        .split(/\s{2,}/);
     expect(row('Topic')).toEqual(['Topic', 'Issued', 'Accepted', 'Overridden', 'Acceptance']);
     expect(row('baseline-dxa')).toEqual(['baseline-dxa', '3', '1', '2', '33.3 %']);
     expect(row('calcium-vitamin-d')).toEqual(['calcium-vitamin-d', '1', '0', '1', '0.0 %']);
     expect(row('All topics')).toEqual(['All topics', '4', '1', '3', '25.0 %']);
     // Reasons ranked under their topic (ties by code); the override without a reason is listed as such.
-    const reasons = lines.slice(lines.indexOf('  Override reasons, most frequent first (count, share of overridden cards)'));
+    const reasons = lines.slice(
+      lines.indexOf('  Override reasons, most frequent first (count, share of overridden cards)'),
+    );
     expect(reasons.slice(1, 6).map((l) => l.trim())).toEqual([
       'baseline-dxa',
       '1   50 %  Patient declined [http://example.org/override|declined]',
@@ -86,13 +96,24 @@ describe('aibl-cds report', () => {
 
   it('prints JSON with --json, from PostgreSQL when DATABASE_URL is set', async () => {
     const url = `${DATABASE_URL}${DATABASE_URL.includes('?') ? '&' : '?'}options=${encodeURIComponent(`-c search_path=${schema}`)}`;
-    const { code, text } = await report(['--from', '2025-04-01', '--to', '2025-04-30', '--json'], { DATABASE_URL: url, DATA_DIR: '/nonexistent' });
+    const { code, text } = await report(['--from', '2025-04-01', '--to', '2025-04-30', '--json'], {
+      DATABASE_URL: url,
+      DATA_DIR: '/nonexistent',
+    });
     expect(code).toBe(0);
     expect(JSON.parse(text)).toEqual({
       from: '2025-04-01T00:00:00.000Z',
       to: '2025-05-01T00:00:00.000Z',
       topics: [
-        { serviceId: 'aibl-order-sign', topic: 'baseline-dxa', issued: 1, accepted: 1, overridden: 0, acceptanceRate: 1, overrideReasons: [] },
+        {
+          serviceId: 'aibl-order-sign',
+          topic: 'baseline-dxa',
+          issued: 1,
+          accepted: 1,
+          overridden: 0,
+          acceptanceRate: 1,
+          overrideReasons: [],
+        },
       ],
     });
   });
@@ -104,7 +125,12 @@ describe('aibl-cds report', () => {
   });
 
   it('exits 2 with the usage on bad arguments', async () => {
-    for (const argv of [['--from', '2025-13-01'], ['--bogus'], ['--from', '2025-03-02', '--to', '2025-03-01'], ['extra']]) {
+    for (const argv of [
+      ['--from', '2025-13-01'],
+      ['--bogus'],
+      ['--from', '2025-03-02', '--to', '2025-03-01'],
+      ['extra'],
+    ]) {
       const { code, text } = await report(argv, { DATA_DIR: dataDir });
       expect(code).toBe(2);
       expect(text).toContain('Usage: aibl-cds report');

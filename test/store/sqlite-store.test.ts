@@ -93,7 +93,7 @@ for (let i = 0; i < 100000; i++) {
     expect(acknowledged).toBeGreaterThanOrEqual(300);
 
     const db = new Database(join(dataDir, SQLITE_FILE_NAME));
-    const cards = new Set((db.prepare('SELECT card_uuid FROM feedback').pluck().all() as string[]));
+    const cards = new Set(db.prepare('SELECT card_uuid FROM feedback').pluck().all() as string[]);
     db.close();
     const missing = Array.from({ length: acknowledged + 1 }, (_, i) => `card-${i}`).filter((c) => !cards.has(c));
     expect(missing).toEqual([]);
@@ -101,7 +101,11 @@ for (let i = 0; i < 100000; i++) {
 
   it('writes a large batch of issued cards in small transactions, letting the event loop turn between them', async () => {
     const dir = tempDir();
-    const store = new SqliteFeedbackStore({ dataDir: dir, logger: collectingLogger(), cardQueue: { flushIntervalMs: 60_000, maxBatch: 10_000 } });
+    const store = new SqliteFeedbackStore({
+      dataDir: dir,
+      logger: collectingLogger(),
+      cardQueue: { flushIntervalMs: 60_000, maxBatch: 10_000 },
+    });
     const { db, cardDb } = store as unknown as { db: Database.Database; cardDb: Database.Database };
     // Cards through their own connection, without an fsync per commit; feedback stays FULL.
     expect(cardDb.pragma('synchronous', { simple: true })).toBe(1); // NORMAL
@@ -134,14 +138,24 @@ for (let i = 0; i < 100000; i++) {
 
   it('writes full slices and partial ones alike: every column kept, a card already recorded skipped', async () => {
     const dir = tempDir();
-    const open = () => new SqliteFeedbackStore({ dataDir: dir, logger: collectingLogger(), cardQueue: { flushIntervalMs: 60_000, maxBatch: 10_000 } });
+    const open = () =>
+      new SqliteFeedbackStore({
+        dataDir: dir,
+        logger: collectingLogger(),
+        cardQueue: { flushIntervalMs: 60_000, maxBatch: 10_000 },
+      });
     const first = open();
     const early = Array.from({ length: 20 }, (_, i) => card(`dup-${i}`));
     first.recordCards(early);
     await first.close();
     // 120 = two full slices of 50 (one holding the 20 already written) and a slice of 20.
     const later = Array.from({ length: 100 }, (_, i) => {
-      if (i % 2 === 0) return card(`new-${i}`, { indicator: 'info', suggestionIds: [`s-${i}`, `t-${i}`], issuedAt: new Date(Date.UTC(2025, 4, 1, 0, i)) });
+      if (i % 2 === 0)
+        return card(`new-${i}`, {
+          indicator: 'info',
+          suggestionIds: [`s-${i}`, `t-${i}`],
+          issuedAt: new Date(Date.UTC(2025, 4, 1, 0, i)),
+        });
       const { issuer: _i, tenant: _t, ...anonymous } = card(`new-${i}`, { indicator: 'critical', suggestionIds: [] });
       return anonymous;
     });
@@ -176,7 +190,12 @@ for (let i = 0; i < 100000; i++) {
       issuer: 'https://ehr.example.org',
       tenant: 'north',
     });
-    expect(byUuid.get('new-7')).toMatchObject({ indicator: 'critical', suggestion_ids: '[]', issuer: null, tenant: null });
+    expect(byUuid.get('new-7')).toMatchObject({
+      indicator: 'critical',
+      suggestion_ids: '[]',
+      issuer: null,
+      tenant: null,
+    });
     expect(byUuid.get('new-99')).toMatchObject({ indicator: 'critical', hook_instance: 'hook-new-99' });
   });
 

@@ -1,6 +1,7 @@
 /**
  * A real FHIR R4 server on a loopback port for tests: Medplum's FHIR router and in-memory
- * repository behind node:http, seeded from the Synthea transaction bundles (test/support/fixtures.ts), with a request log,
+ * repository behind node:http, seeded from the Synthea transaction bundles (test/support/fixtures.ts), with a request
+ * log,
  * connection counts and fault injection (test/support/fhir-faults.ts).
  *
  * Shims for what Medplum's router leaves to its own HTTP server:
@@ -173,15 +174,6 @@ function typedReferences(query: URLSearchParams): URLSearchParams {
   return out;
 }
 
-function queryObject(query: URLSearchParams): Record<string, string | string[]> {
-  const out: Record<string, string | string[]> = {};
-  for (const [k, v] of query) {
-    const prev = out[k];
-    out[k] = prev === undefined ? v : Array.isArray(prev) ? [...prev, v] : [prev, v];
-  }
-  return out;
-}
-
 export async function startFhirServer(opts: FhirServerOptions = {}): Promise<TestFhirServer> {
   const { router, repo } = createMedplum();
   const basePath = (opts.basePath ?? '/fhir').replace(/\/+$/, '');
@@ -191,7 +183,11 @@ export async function startFhirServer(opts: FhirServerOptions = {}): Promise<Tes
   const faults = new FaultPlan();
   faults.set(opts.faults);
 
-  async function handle(method: HttpMethod, url: string, body?: unknown): Promise<[OperationOutcome, MedplumResource?]> {
+  async function handle(
+    method: HttpMethod,
+    url: string,
+    body?: unknown,
+  ): Promise<[OperationOutcome, MedplumResource?]> {
     const req: FhirRequest = { method, url, pathname: '', params: {}, query: {}, body };
     const [out, resource] = await router.handleRequest(req, repo);
     return [out, resource];

@@ -42,7 +42,11 @@ export function bomb(encoding: 'gzip' | 'deflate', inflatedBytes = 2 * GiB): Pro
 
 /** Sends `body` as a 200 FHIR answer with this Content-Encoding. */
 export function sendEncoded(res: ServerResponse, encoding: string, body: Buffer): void {
-  res.writeHead(200, { 'content-type': 'application/fhir+json', 'content-encoding': encoding, 'content-length': body.length });
+  res.writeHead(200, {
+    'content-type': 'application/fhir+json',
+    'content-encoding': encoding,
+    'content-length': body.length,
+  });
   res.end(body);
 }
 
@@ -70,7 +74,9 @@ export function hugeSearchset(patientId: string, bytes: number): Buffer {
     parts.push(e);
     size += e.length + 1;
   }
-  return Buffer.from(`{"resourceType":"Bundle","type":"searchset","total":${parts.length},"entry":[${parts.join(',')}]}`);
+  return Buffer.from(
+    `{"resourceType":"Bundle","type":"searchset","total":${parts.length},"entry":[${parts.join(',')}]}`,
+  );
 }
 
 /** Streams `body` without a Content-Length (chunked), as a server generating it on the fly would. */

@@ -59,7 +59,8 @@ interface Prefilter {
 
 /** `patient`/`subject` = `Patient/<id>` (one value). */
 const patientFilter: Prefilter = {
-  applies: (_type, f) => (f.code === 'patient' || f.code === 'subject') && f.operator === 'eq' && /^Patient\/[^,/]+$/.test(f.value),
+  applies: (_type, f) =>
+    (f.code === 'patient' || f.code === 'subject') && f.operator === 'eq' && /^Patient\/[^,/]+$/.test(f.value),
   accepts: (resource, f) => {
     const r = resource as { subject?: { reference?: string }; patient?: { reference?: string } };
     return (r.subject?.reference ?? r.patient?.reference) === f.value;
@@ -72,7 +73,10 @@ const CODE_ELEMENT_TYPES = new Set(['Observation', 'Condition', 'Procedure', 'Se
 /** `code=system|code,system|code` (every value with both parts). */
 const codeFilter: Prefilter = {
   applies: (type, f) =>
-    CODE_ELEMENT_TYPES.has(type) && f.code === 'code' && f.operator === 'eq' && f.value.split(',').every((t) => /^[^|]+\|[^|]+$/.test(t)),
+    CODE_ELEMENT_TYPES.has(type) &&
+    f.code === 'code' &&
+    f.operator === 'eq' &&
+    f.value.split(',').every((t) => /^[^|]+\|[^|]+$/.test(t)),
   accepts: (resource, f) => {
     const wanted = new Set(f.value.split(','));
     const codings = (resource as { code?: { coding?: { system?: string; code?: string }[] } }).code?.coding ?? [];

@@ -11,7 +11,10 @@ import { repoRoot } from '../store/support/transpile.js';
  * match its schema), and the body must validate against the response schema (JSON Schema 2020-12,
  * as OpenAPI 3.1 says).
  */
-type Spec = { paths: Record<string, Record<string, { responses: Record<string, any> }>>; components: Record<string, any> };
+type Spec = {
+  paths: Record<string, Record<string, { responses: Record<string, any> }>>;
+  components: Record<string, any>;
+};
 
 export const spec = parse(readFileSync(join(repoRoot, 'openapi.yaml'), 'utf8')) as Spec;
 const addFormats = (addFormatsModule as unknown as { default?: typeof addFormatsModule }).default ?? addFormatsModule;
@@ -59,26 +62,38 @@ export function expectMatchesSpec(method: string, path: string, res: Answer): vo
       continue;
     }
     const check = ajv.compile(resolveSchema(header.schema));
-    if (!check(value)) throw new Error(`${method} ${template} ${status}: header ${name}=${String(value)}: ${ajv.errorsText(check.errors)}`);
+    if (!check(value))
+      throw new Error(
+        `${method} ${template} ${status}: header ${name}=${String(value)}: ${ajv.errorsText(check.errors)}`,
+      );
   }
 
   const content = response.content as Record<string, { schema?: unknown }> | undefined;
   if (!content) return;
-  const type = String(res.headers['content-type'] ?? '').split(';')[0]!.trim();
+  const type = String(res.headers['content-type'] ?? '')
+    .split(';')[0]!
+    .trim();
   const media = content[type];
-  if (!media) throw new Error(`${method} ${template} ${status}: Content-Type ${type} is not one of ${Object.keys(content).join(', ')}`);
+  if (!media)
+    throw new Error(
+      `${method} ${template} ${status}: Content-Type ${type} is not one of ${Object.keys(content).join(', ')}`,
+    );
   if (!media.schema) return;
   const body = type.includes('json') ? res.body : res.text;
   const check = ajv.compile(resolveSchema(media.schema));
   if (!check(body)) {
-    throw new Error(`${method} ${template} ${status}: body does not match openapi.yaml: ${ajv.errorsText(check.errors)}\n${JSON.stringify(body).slice(0, 500)}`);
+    throw new Error(
+      `${method} ${template} ${status}: body does not match openapi.yaml: ${ajv.errorsText(check.errors)}\n${JSON.stringify(body).slice(0, 500)}`,
+    );
   }
 }
 
 /** A schema whose $refs point into the spec registered as `openapi`. */
 function resolveSchema(schema: unknown): object {
   return JSON.parse(JSON.stringify(schema), (_k, v) =>
-    v && typeof v === 'object' && typeof v.$ref === 'string' && v.$ref.startsWith('#/') ? { ...v, $ref: `openapi${v.$ref}` } : v,
+    v && typeof v === 'object' && typeof v.$ref === 'string' && v.$ref.startsWith('#/')
+      ? { ...v, $ref: `openapi${v.$ref}` }
+      : v,
   ) as object;
 }
 

@@ -25,7 +25,9 @@ export interface PrefetchOptions {
 }
 
 async function getJson(url: string, authorization?: string): Promise<Page> {
-  const res = await fetch(url, { headers: { accept: 'application/fhir+json', ...(authorization && { authorization }) } });
+  const res = await fetch(url, {
+    headers: { accept: 'application/fhir+json', ...(authorization && { authorization }) },
+  });
   if (!res.ok) throw new Error(`prefetch ${url} → HTTP ${res.status}`);
   return (await res.json()) as Page;
 }

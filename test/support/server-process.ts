@@ -16,7 +16,11 @@ export interface RunningServer {
 }
 
 /** `execArgv`: node options before the script (V8 flags, `--import`). */
-export function runServer(serverJs: string, env: Record<string, string>, execArgv: readonly string[] = []): RunningServer {
+export function runServer(
+  serverJs: string,
+  env: Record<string, string>,
+  execArgv: readonly string[] = [],
+): RunningServer {
   let out = '';
   let err = '';
   const dataDir = env.DATA_DIR === undefined ? mkdtempSync(join(tmpdir(), 'aibl-server-data-')) : undefined;

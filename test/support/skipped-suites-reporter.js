@@ -14,7 +14,8 @@ export default class SkippedSuitesReporter {
     const vars = [...new Set(this.skipped.flatMap((s) => s.missing))].sort();
     const names = this.skipped.map((s) => `${s.path} (${s.missing.join(', ')})`).join(', ');
     const line = `Skipped ${this.skipped.length} suite${this.skipped.length === 1 ? '' : 's'} needing services: ${names}; set ${vars.join(' and ')} to run them.`;
-    const ci = process.env.CI !== undefined && process.env.CI !== '' && process.env.CI !== 'false' && process.env.CI !== '0';
+    const ci =
+      process.env.CI !== undefined && process.env.CI !== '' && process.env.CI !== 'false' && process.env.CI !== '0';
     if (ci) this.error = new Error(`${line} CI=true: every suite must run.`);
     process.stderr.write(`\n${ci ? 'ERROR: ' : ''}${line}\n`);
   }

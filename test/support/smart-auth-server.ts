@@ -113,15 +113,25 @@ export async function startSmartAuthServer(opts: SmartAuthServerOptions): Promis
     token_endpoint_auth_methods_supported: ['none'],
     scopes_supported: ['openid', 'fhirUser', 'launch', 'launch/patient', 'patient/*.rs'],
     response_types_supported: ['code'],
-    capabilities: ['launch-ehr', 'launch-standalone', 'client-public', 'context-ehr-patient', 'context-standalone-patient', 'permission-v2', 'sso-openid-connect'],
+    capabilities: [
+      'launch-ehr',
+      'launch-standalone',
+      'client-public',
+      'context-ehr-patient',
+      'context-standalone-patient',
+      'permission-v2',
+      'sso-openid-connect',
+    ],
   });
 
   function authorize(url: URL, res: ServerResponse): void {
     const p = url.searchParams;
     events.push('authorize');
-    if (p.get('response_type') !== 'code') return oauthError(res, 400, 'unsupported_response_type', 'response_type must be code');
+    if (p.get('response_type') !== 'code')
+      return oauthError(res, 400, 'unsupported_response_type', 'response_type must be code');
     if (p.get('client_id') !== opts.clientId) return oauthError(res, 400, 'unauthorized_client', 'unknown client_id');
-    if (p.get('redirect_uri') !== opts.redirectUri) return oauthError(res, 400, 'invalid_request', 'redirect_uri is not registered');
+    if (p.get('redirect_uri') !== opts.redirectUri)
+      return oauthError(res, 400, 'invalid_request', 'redirect_uri is not registered');
     if (p.get('aud') !== fhirBase()) return oauthError(res, 400, 'invalid_request', 'aud must be the FHIR base URL');
     if (p.get('code_challenge_method') !== 'S256' || !p.get('code_challenge')) {
       return oauthError(res, 400, 'invalid_request', 'PKCE with S256 is required');
@@ -134,7 +144,8 @@ export async function startSmartAuthServer(opts: SmartAuthServerOptions): Promis
     const launchParam = p.get('launch');
     if (launchParam !== null) {
       launch = launches.get(launchParam);
-      if (!launch || !requested.includes('launch')) return oauthError(res, 400, 'invalid_request', 'unknown launch, or no launch scope');
+      if (!launch || !requested.includes('launch'))
+        return oauthError(res, 400, 'invalid_request', 'unknown launch, or no launch scope');
     } else {
       if (!requested.includes('launch/patient') || !opts.standalonePatient) {
         return oauthError(res, 400, 'invalid_request', 'a standalone launch needs launch/patient');
@@ -154,12 +165,14 @@ export async function startSmartAuthServer(opts: SmartAuthServerOptions): Promis
   async function exchange(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const form = new URLSearchParams(await readBody(req));
     events.push('token');
-    if (form.get('grant_type') !== 'authorization_code') return oauthError(res, 400, 'unsupported_grant_type', 'authorization_code only');
+    if (form.get('grant_type') !== 'authorization_code')
+      return oauthError(res, 400, 'unsupported_grant_type', 'authorization_code only');
     const code = form.get('code') ?? '';
     const grant = codes.get(code);
     codes.delete(code);
     if (!grant) return oauthError(res, 400, 'invalid_grant', 'unknown or used code');
-    if (form.get('redirect_uri') !== grant.redirectUri) return oauthError(res, 400, 'invalid_grant', 'redirect_uri differs');
+    if (form.get('redirect_uri') !== grant.redirectUri)
+      return oauthError(res, 400, 'invalid_grant', 'redirect_uri differs');
     const verifier = form.get('code_verifier') ?? '';
     if (s256(verifier) !== grant.challenge) {
       events.push('token pkce-mismatch');
@@ -206,7 +219,9 @@ export async function startSmartAuthServer(opts: SmartAuthServerOptions): Promis
       events.push(`fhir 403 ${resourceType}`);
       return fhirOutcome(res, 403, 'forbidden', `the token's scopes do not cover ${resourceType}`);
     }
-    const upstream = await fetch(`${opts.fhirBaseUrl}/${path}${url.search}`, { headers: { accept: 'application/fhir+json' } });
+    const upstream = await fetch(`${opts.fhirBaseUrl}/${path}${url.search}`, {
+      headers: { accept: 'application/fhir+json' },
+    });
     const text = (await upstream.text()).split(opts.fhirBaseUrl).join(fhirBase());
     res.writeHead(upstream.status, { 'content-type': upstream.headers.get('content-type') ?? 'application/fhir+json' });
     res.end(text);
@@ -221,10 +236,12 @@ export async function startSmartAuthServer(opts: SmartAuthServerOptions): Promis
       return;
     }
     const route = async () => {
-      if (req.method === 'GET' && url.pathname === '/.well-known/smart-configuration') return send(res, 200, smartConfiguration());
+      if (req.method === 'GET' && url.pathname === '/.well-known/smart-configuration')
+        return send(res, 200, smartConfiguration());
       if (req.method === 'GET' && url.pathname === '/authorize') return authorize(url, res);
       if (req.method === 'POST' && url.pathname === '/token') return exchange(req, res);
-      if (req.method === 'GET' && (url.pathname === '/fhir' || url.pathname.startsWith('/fhir/'))) return proxy(req, res, url);
+      if (req.method === 'GET' && (url.pathname === '/fhir' || url.pathname.startsWith('/fhir/')))
+        return proxy(req, res, url);
       send(res, 404, { error: 'not found' });
     };
     route().catch((err: unknown) => {

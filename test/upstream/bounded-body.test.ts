@@ -57,7 +57,9 @@ describe('decoding', () => {
   test('an unknown coding, or three stacked, is refused before reading', async () => {
     for (const encoding of ['compress', 'zstd', 'gzip, gzip, gzip']) {
       serve(text, { 'content-encoding': encoding });
-      await expect(readBoundedBody(await response(), { maxBytes: 1024 })).rejects.toMatchObject({ code: 'ERR_UPSTREAM_ENCODING' });
+      await expect(readBoundedBody(await response(), { maxBytes: 1024 })).rejects.toMatchObject({
+        code: 'ERR_UPSTREAM_ENCODING',
+      });
     }
   });
 
@@ -78,17 +80,20 @@ describe('limits on decoded bytes', () => {
     ['gzip', (b: Buffer) => gzipSync(b)],
     ['deflate', (b: Buffer) => deflateSync(b)],
     ['br', (b: Buffer) => brotliCompressSync(b)],
-  ])('a small %s answer inflating past the limit fails with nothing past the limit handed on', async (encoding, compress) => {
-    const body = compress(spaces(16 * limit));
-    expect(body.length).toBeLessThan(limit / 4);
-    serve(body, { 'content-encoding': encoding });
-    const stream = boundedBody(await response(), { maxBytes: limit });
-    let handed = 0;
-    stream.on('data', (c: Buffer) => (handed += c.length));
-    const err = await new Promise<unknown>((resolve) => stream.on('error', resolve));
-    expect(err).toMatchObject({ ...TOO_LARGE, limit: 'response', limitBytes: limit });
-    expect(handed).toBeLessThanOrEqual(limit);
-  });
+  ])(
+    'a small %s answer inflating past the limit fails with nothing past the limit handed on',
+    async (encoding, compress) => {
+      const body = compress(spaces(16 * limit));
+      expect(body.length).toBeLessThan(limit / 4);
+      serve(body, { 'content-encoding': encoding });
+      const stream = boundedBody(await response(), { maxBytes: limit });
+      let handed = 0;
+      stream.on('data', (c: Buffer) => (handed += c.length));
+      const err = await new Promise<unknown>((resolve) => stream.on('error', resolve));
+      expect(err).toMatchObject({ ...TOO_LARGE, limit: 'response', limitBytes: limit });
+      expect(handed).toBeLessThanOrEqual(limit);
+    },
+  );
 
   test('exactly the limit is read; one byte more is not', async () => {
     serve(gzipSync(spaces(limit)), { 'content-encoding': 'gzip' });

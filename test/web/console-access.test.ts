@@ -38,9 +38,15 @@ describe('the console outside production', () => {
   });
 
   it('is served with CONSOLE_ENABLED=true, and absent with CONSOLE_ENABLED=false', async () => {
-    await request(appFor({ CONSOLE_ENABLED: 'TRUE' })).get('/console/').expect(200);
-    await request(appFor({ CONSOLE_ENABLED: 'false' })).get('/console/').expect(404);
-    await request(appFor({ CONSOLE_ENABLED: 'false', ANALYTICS_TOKEN: TOKEN })).get('/console/').expect(404);
+    await request(appFor({ CONSOLE_ENABLED: 'TRUE' }))
+      .get('/console/')
+      .expect(200);
+    await request(appFor({ CONSOLE_ENABLED: 'false' }))
+      .get('/console/')
+      .expect(404);
+    await request(appFor({ CONSOLE_ENABLED: 'false', ANALYTICS_TOKEN: TOKEN }))
+      .get('/console/')
+      .expect(404);
   });
 
   it('refuses a CONSOLE_ENABLED that is neither true nor false, naming it', () => {
@@ -50,8 +56,12 @@ describe('the console outside production', () => {
 
 describe('the console in production', () => {
   it('is absent unless CONSOLE_ENABLED=true, even with an analytics token', async () => {
-    await request(appFor({ ...PROD, ANALYTICS_TOKEN: TOKEN })).get('/console/').expect(404);
-    await request(appFor({ ...PROD, ANALYTICS_TOKEN: TOKEN, CONSOLE_ENABLED: 'false' })).get('/console/').expect(404);
+    await request(appFor({ ...PROD, ANALYTICS_TOKEN: TOKEN }))
+      .get('/console/')
+      .expect(404);
+    await request(appFor({ ...PROD, ANALYTICS_TOKEN: TOKEN, CONSOLE_ENABLED: 'false' }))
+      .get('/console/')
+      .expect(404);
   });
 
   it('refuses to start with CONSOLE_ENABLED=true and no ANALYTICS_TOKEN', () => {
@@ -67,7 +77,14 @@ describe('the console in production', () => {
 
   it('is locked with the analytics token: Basic (token as password) or Bearer opens it, nothing else does', async () => {
     const app = appFor({ ...PROD, ANALYTICS_TOKEN: TOKEN, CONSOLE_ENABLED: 'true' });
-    for (const auth of [undefined, basic('committee', `${TOKEN}x`), basic(TOKEN, ''), `Bearer ${TOKEN.slice(1)}`, TOKEN, 'Basic !!!']) {
+    for (const auth of [
+      undefined,
+      basic('committee', `${TOKEN}x`),
+      basic(TOKEN, ''),
+      `Bearer ${TOKEN.slice(1)}`,
+      TOKEN,
+      'Basic !!!',
+    ]) {
       const req = request(app).get('/console/');
       const res = await (auth === undefined ? req : req.set('Authorization', auth));
       expect(res.status).toBe(401);

@@ -100,7 +100,9 @@ describe('the console in headless Chromium', () => {
     expect(await dxa.locator('.indicator svg').count()).toBe(1);
     expect(await dxa.locator('.detail').innerHTML()).toMatch(/<(p|ul|strong)/);
     await dxa.locator('.suggestion details summary').first().click();
-    expect(JSON.parse(await dxa.locator('.suggestion pre').first().innerText())).toMatchObject({ resourceType: 'ServiceRequest' });
+    expect(JSON.parse(await dxa.locator('.suggestion pre').first().innerText())).toMatchObject({
+      resourceType: 'ServiceRequest',
+    });
     const calcium = page.locator('article.card[data-topic="calcium-vitamin-d"]');
     await calcium.waitFor();
 
@@ -131,9 +133,18 @@ describe('the console in headless Chromium', () => {
     await page.click('#dashboard-form button[type="submit"]');
     const topics = page.locator('table', { has: page.locator('caption', { hasText: 'Cards by topic' }) });
     await topics.waitFor();
-    const row = async (topic: string) => (await topics.locator('tbody tr', { has: page.locator(`th:text-is("${topic}")`) }).innerText()).split('\t');
+    const row = async (topic: string) =>
+      (await topics.locator('tbody tr', { has: page.locator(`th:text-is("${topic}")`) }).innerText()).split('\t');
     expect(await row('baseline-dxa')).toEqual(['baseline-dxa', 'aibl-order-sign', '1', '1', '0', '100 %', '0 %']);
-    expect(await row('calcium-vitamin-d')).toEqual(['calcium-vitamin-d', 'aibl-order-sign', '1', '0', '1', '0 %', '100 %']);
+    expect(await row('calcium-vitamin-d')).toEqual([
+      'calcium-vitamin-d',
+      'aibl-order-sign',
+      '1',
+      '0',
+      '1',
+      '0 %',
+      '100 %',
+    ]);
     const reasons = page.locator('table', { has: page.locator('caption', { hasText: 'Top override reasons' }) });
     expect(await reasons.locator('tbody tr').first().innerText()).toBe(`${reason}\tcalcium-vitamin-d\t1`);
     await page.waitForSelector('.chart-box canvas');
@@ -144,7 +155,7 @@ describe('the console in headless Chromium', () => {
     expect(pageErrors).toEqual([]);
   });
 
-  it('previews a pasted Bundle for each hook, its resources laid out as the service\'s prefetch', async () => {
+  it("previews a pasted Bundle for each hook, its resources laid out as the service's prefetch", async () => {
     await page.goto(`${base}/console/`);
     await page.waitForSelector('#app[data-ready="true"]');
     // patient-view sees a patient already on the drug: a follow-up DXA rather than a baseline one.
@@ -155,17 +166,26 @@ describe('the console in headless Chromium', () => {
       await page.selectOption('#hook', hook);
       await page.selectOption('#drug', drug);
       await previewPasted(JSON.stringify(noDxaBundle()));
-      await page.waitForFunction((id) => (document.getElementById('preview-status')?.textContent ?? '').includes(`from ${id}`), service);
-      // examples/order-sign.json's patient: 70, a smoker, never a DXA.
-      expect(await page.locator('article.card').evaluateAll((cards) => cards.map((c) => c.getAttribute('data-topic')))).toEqual(
-        expect.arrayContaining([dxaTopic, 'bone-agent', 'calcium-vitamin-d']),
+      await page.waitForFunction(
+        (id) => (document.getElementById('preview-status')?.textContent ?? '').includes(`from ${id}`),
+        service,
       );
+      // examples/order-sign.json's patient: 70, a smoker, never a DXA.
+      expect(
+        await page.locator('article.card').evaluateAll((cards) => cards.map((c) => c.getAttribute('data-topic'))),
+      ).toEqual(expect.arrayContaining([dxaTopic, 'bone-agent', 'calcium-vitamin-d']));
       const sent = JSON.parse((await page.locator('#request-json').textContent()) ?? '');
       expect(sent.hook).toBe(hook);
       expect(sent.prefetch.dxa).toMatchObject({ resourceType: 'Bundle', type: 'searchset', total: 0 });
       expect(sent.prefetch.labs.total).toBeGreaterThan(0);
-      const drugCode = hook === 'patient-view' ? sent.prefetch.medicationRequests.entry[0].resource : sent.context.draftOrders.entry[0].resource;
-      expect(drugCode.medicationCodeableConcept.coding[0]).toMatchObject({ system: 'http://www.nlm.nih.gov/research/umls/rxnorm', code: drug === 'letrozole' ? '200064' : '310261' });
+      const drugCode =
+        hook === 'patient-view'
+          ? sent.prefetch.medicationRequests.entry[0].resource
+          : sent.context.draftOrders.entry[0].resource;
+      expect(drugCode.medicationCodeableConcept.coding[0]).toMatchObject({
+        system: 'http://www.nlm.nih.gov/research/umls/rxnorm',
+        code: drug === 'letrozole' ? '200064' : '310261',
+      });
     }
   });
 
@@ -182,18 +202,27 @@ describe('the console in headless Chromium', () => {
     await previewPasted(JSON.stringify({ resourceType: 'Patient', id: 'p1' }));
     await previewAlert(/This is a FHIR Patient, not a Bundle/);
 
-    await previewPasted(JSON.stringify({ resourceType: 'Bundle', entry: [{ resource: { resourceType: 'Observation' } }] }));
+    await previewPasted(
+      JSON.stringify({ resourceType: 'Bundle', entry: [{ resource: { resourceType: 'Observation' } }] }),
+    );
     await previewAlert(/holds no Patient/);
 
     // A 5 MB paste, as the browser delivers it to the text box.
-    await page.locator('#input-text').evaluate((t, size) => {
-      const data = new DataTransfer();
-      data.setData('text/plain', `{"resourceType":"Bundle","entry":[],"padding":"${'x'.repeat(size)}"}`);
-      t.dispatchEvent(new ClipboardEvent('paste', { clipboardData: data, bubbles: true, cancelable: true }));
-    }, 5 * 1024 * 1024);
+    await page.locator('#input-text').evaluate(
+      (t, size) => {
+        const data = new DataTransfer();
+        data.setData('text/plain', `{"resourceType":"Bundle","entry":[],"padding":"${'x'.repeat(size)}"}`);
+        t.dispatchEvent(new ClipboardEvent('paste', { clipboardData: data, bubbles: true, cancelable: true }));
+      },
+      5 * 1024 * 1024,
+    );
     await previewAlert(/The pasted text was not taken\. The input is 5\.0 MB; the console takes up to 2\.0 MB/);
 
-    await page.setInputFiles('#input-file', { name: 'big.json', mimeType: 'application/json', buffer: Buffer.alloc(5 * 1024 * 1024, 32) });
+    await page.setInputFiles('#input-file', {
+      name: 'big.json',
+      mimeType: 'application/json',
+      buffer: Buffer.alloc(5 * 1024 * 1024, 32),
+    });
     await previewAlert(/big\.json: The input is 5\.0 MB/);
 
     // The service's own 400, with the member it names.
@@ -223,7 +252,13 @@ describe('the console in headless Chromium', () => {
   it('says plainly when the service wants client JWTs and when analytics is off', async () => {
     const key = await makeKey('ES384');
     const authenticator = createAuthenticator({
-      clients: [{ iss: 'https://ehr.test.example', jwks: { keys: [key.publicJwk] }, fhirServers: ['https://ehr.test.example/fhir'] }],
+      clients: [
+        {
+          iss: 'https://ehr.test.example',
+          jwks: { keys: [key.publicJwk] },
+          fhirServers: ['https://ehr.test.example/fhir'],
+        },
+      ],
       replayStore: new MemoryReplayStore(),
     });
     // Trusted clients configured and no ANALYTICS_TOKEN: what a production-like service looks like from the console.
@@ -241,8 +276,12 @@ describe('the console in headless Chromium', () => {
 
       await page.click('nav a[data-section="dashboard"]');
       await page.click('#dashboard-form button[type="submit"]');
-      await page.waitForFunction(() => /Analytics is off/.test(document.getElementById('dashboard-error')?.textContent ?? ''));
-      await expect(page.locator('#dashboard-error').innerText()).resolves.toMatch(/exists only when the service is started with ANALYTICS_TOKEN/);
+      await page.waitForFunction(() =>
+        /Analytics is off/.test(document.getElementById('dashboard-error')?.textContent ?? ''),
+      );
+      await expect(page.locator('#dashboard-error').innerText()).resolves.toMatch(
+        /exists only when the service is started with ANALYTICS_TOKEN/,
+      );
     } finally {
       await new Promise((r) => locked.close(r));
     }

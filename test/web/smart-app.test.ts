@@ -26,7 +26,10 @@ let server: Server;
 let appBase: string;
 
 beforeAll(async () => {
-  fhir = await startFhirServer({ fixtures: [], resources: [...threeDxaPatient(), ...noDxaPatient(), ...testosteroneManPatient()] });
+  fhir = await startFhirServer({
+    fixtures: [],
+    resources: [...threeDxaPatient(), ...noDxaPatient(), ...testosteroneManPatient()],
+  });
   // The service and the authorization server each need the other's address: listen first, build after.
   let handler: RequestListener = (_req, res) => res.writeHead(503).end();
   server = createServer((req, res) => handler(req, res));
@@ -76,7 +79,7 @@ async function open(url: string): Promise<Opened> {
   await page.goto(url);
   await page.waitForURL(`${appBase}/smart/**`);
   await page.waitForSelector('#app[data-ready="true"][data-state]', { timeout: 20_000 });
-  return { page, state: await page.getAttribute('#app', 'data-state') ?? undefined, toService, consoleErrors };
+  return { page, state: (await page.getAttribute('#app', 'data-state')) ?? undefined, toService, consoleErrors };
 }
 
 function ehrLaunch(patientId: string, options?: Parameters<SmartAuthServer['launch']>[1]): string {
@@ -103,7 +106,9 @@ describe('EHR launch', () => {
     expect(auth.events).toEqual(expect.arrayContaining(['authorize', 'token', 'token pkce-ok']));
     expect(auth.requestedScopes.at(-1)).toBe(scopeFor('ehr'));
 
-    const rows = await page.$$eval('#dxa-table tbody tr', (trs) => trs.map((tr) => [...tr.children].map((c) => c.textContent)));
+    const rows = await page.$$eval('#dxa-table tbody tr', (trs) =>
+      trs.map((tr) => [...tr.children].map((c) => c.textContent)),
+    );
     expect(rows).toEqual([
       ['2022-02-14', 'lumbar spine', '−1.2', '0.951', '—'],
       ['2022-02-14', 'total hip', '−1.0', '0.861', '—'],
@@ -207,7 +212,9 @@ describe('EHR launch', () => {
   it('shows estradiol over time for a man on a testosterone protocol', async () => {
     const o = await open(ehrLaunch('smart-testosterone'));
     expect(o.state).toBe('ready');
-    const rows = await o.page.$$eval('section[aria-labelledby="estradiol-h"] tbody tr', (trs) => trs.map((tr) => tr.textContent));
+    const rows = await o.page.$$eval('section[aria-labelledby="estradiol-h"] tbody tr', (trs) =>
+      trs.map((tr) => tr.textContent),
+    );
     expect(rows).toEqual(['2025-02-1038', '2025-09-1514']);
     expect(await o.page.$('#e2-chart')).not.toBeNull();
     await expectAccessible(o.page);

@@ -21,7 +21,11 @@ const NOW = new Date('2026-06-15T12:00:00Z');
 const TOKEN = 'bone-view-token';
 
 let fhir: TestFhirServer;
-const BUILT: Record<string, string> = { 'three DXAs': 'smart-three-dxa', 'no DXA': 'smart-no-dxa', testosterone: 'smart-testosterone' };
+const BUILT: Record<string, string> = {
+  'three DXAs': 'smart-three-dxa',
+  'no DXA': 'smart-no-dxa',
+  testosterone: 'smart-testosterone',
+};
 const DEMO = demoPatients(NOW);
 const NAMES = [...fixtureFiles().keys(), ...Object.keys(BUILT), ...DEMO.map((d) => d.slug)];
 const ids: Record<string, string> = { ...BUILT, ...Object.fromEntries(DEMO.map((d) => [d.slug, d.slug])) };
@@ -66,7 +70,9 @@ beforeAll(async () => {
       status: 'active',
       intent: 'order',
       subject: { reference: `Patient/${id}` },
-      medicationCodeableConcept: { coding: [{ system: 'http://www.nlm.nih.gov/research/umls/rxnorm', code: '199224' }] },
+      medicationCodeableConcept: {
+        coding: [{ system: 'http://www.nlm.nih.gov/research/umls/rxnorm', code: '199224' }],
+      },
       authoredOn: '2025-11-02',
     });
     ids[name] = id;
@@ -86,10 +92,24 @@ describe('the view’s recommendations equal the service’s', () => {
     delete body.prefetch;
     body.context.patientId = id;
     body.fhirServer = fhir.baseUrl;
-    body.fhirAuthorization = { access_token: TOKEN, token_type: 'Bearer', expires_in: 300, scope: 'patient/*.rs', subject: 'aibl-cds' };
+    body.fhirAuthorization = {
+      access_token: TOKEN,
+      token_type: 'Bearer',
+      expires_in: 300,
+      scope: 'patient/*.rs',
+      subject: 'aibl-cds',
+    };
     // The service's clock is its engine's: both sides evaluate at NOW.
-    const engine = createEngine({ workers: 0, policy: defaultPolicy, logger: createLogger({ level: 'silent' }), now: () => NOW });
-    const service = await request(testApp({ engine, now: () => NOW }).app).post('/cds-services/aibl-patient-view').send(body).expect(200);
+    const engine = createEngine({
+      workers: 0,
+      policy: defaultPolicy,
+      logger: createLogger({ level: 'silent' }),
+      now: () => NOW,
+    });
+    const service = await request(testApp({ engine, now: () => NOW }).app)
+      .post('/cds-services/aibl-patient-view')
+      .send(body)
+      .expect(200);
     await engine.close();
 
     const gathered = await gatherRecord(plainReader(fhir.baseUrl), id);

@@ -24,7 +24,11 @@ export async function call(url: string, init: RequestInit = {}): Promise<Answer>
 }
 
 export function postJson(url: string, payload: unknown, headers: Record<string, string> = {}): Promise<Answer> {
-  return call(url, { method: 'POST', headers: { 'Content-Type': 'application/json', ...headers }, body: JSON.stringify(payload) });
+  return call(url, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json', ...headers },
+    body: JSON.stringify(payload),
+  });
 }
 
 /** Each issue of an OperationOutcome as "where: what". */

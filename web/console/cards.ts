@@ -19,7 +19,12 @@ export interface Card {
   detail?: string;
   indicator: 'info' | 'warning' | 'critical';
   source: { label: string; url?: string; topic?: Coding };
-  suggestions?: { label: string; uuid?: string; isRecommended?: boolean; actions?: { type: string; description: string; resource?: unknown }[] }[];
+  suggestions?: {
+    label: string;
+    uuid?: string;
+    isRecommended?: boolean;
+    actions?: { type: string; description: string; resource?: unknown }[];
+  }[];
   overrideReasons?: Coding[];
   links?: { label: string; url: string; type: string }[];
 }
@@ -55,7 +60,11 @@ function indicatorIcon(indicator: Card['indicator']): SVGSVGElement {
   return svg;
 }
 
-function el<K extends keyof HTMLElementTagNameMap>(tag: K, attrs: Record<string, string> = {}, ...children: (Node | string)[]): HTMLElementTagNameMap[K] {
+function el<K extends keyof HTMLElementTagNameMap>(
+  tag: K,
+  attrs: Record<string, string> = {},
+  ...children: (Node | string)[]
+): HTMLElementTagNameMap[K] {
   const e = document.createElement(tag);
   for (const [k, v] of Object.entries(attrs)) e.setAttribute(k, v);
   e.append(...children);
@@ -103,8 +112,18 @@ export function renderCards(container: HTMLElement, cards: Card[], target: Feedb
 function renderCard(card: Card, target: FeedbackTarget): HTMLElement {
   const n = ++cardCount;
   const topic = card.source.topic?.code ?? '';
-  const article = el('article', { class: `card ${card.indicator}`, 'aria-labelledby': `card-${n}-summary`, 'data-topic': topic, 'data-uuid': card.uuid });
-  const indicator = el('span', { class: `indicator ${card.indicator}` }, indicatorIcon(card.indicator), INDICATOR_LABEL[card.indicator] ?? card.indicator);
+  const article = el('article', {
+    class: `card ${card.indicator}`,
+    'aria-labelledby': `card-${n}-summary`,
+    'data-topic': topic,
+    'data-uuid': card.uuid,
+  });
+  const indicator = el(
+    'span',
+    { class: `indicator ${card.indicator}` },
+    indicatorIcon(card.indicator),
+    INDICATOR_LABEL[card.indicator] ?? card.indicator,
+  );
   article.append(
     el('div', { class: 'card-head' }, indicator, ...(topic ? [el('span', { class: 'topic' }, `topic: ${topic}`)] : [])),
     el('h2', { id: `card-${n}-summary` }, card.summary),
@@ -134,16 +153,28 @@ function renderCard(card: Card, target: FeedbackTarget): HTMLElement {
   if (card.suggestions?.length) {
     const box = el('div', { class: 'suggestions' }, el('h3', {}, 'Suggestions'));
     card.suggestions.forEach((s, i) => {
-      const accept = el('button', { type: 'button', class: 'primary', id: `card-${n}-accept-${i}` }, `Accept: ${s.label}`);
+      const accept = el(
+        'button',
+        { type: 'button', class: 'primary', id: `card-${n}-accept-${i}` },
+        `Accept: ${s.label}`,
+      );
       controls.push(accept);
       accept.addEventListener('click', () => {
         if (!s.uuid) {
           error.textContent = 'This suggestion has no uuid, so its acceptance cannot be reported.';
           return;
         }
-        void send({ outcome: 'accepted', acceptedSuggestions: [{ id: s.uuid }] }, `Accepted “${s.label}”: feedback stored.`);
+        void send(
+          { outcome: 'accepted', acceptedSuggestions: [{ id: s.uuid }] },
+          `Accepted “${s.label}”: feedback stored.`,
+        );
       });
-      const row = el('div', { class: 'suggestion' }, accept, ...(s.isRecommended ? [' ', el('span', { class: 'hint' }, '(recommended)')] : []));
+      const row = el(
+        'div',
+        { class: 'suggestion' },
+        accept,
+        ...(s.isRecommended ? [' ', el('span', { class: 'hint' }, '(recommended)')] : []),
+      );
       for (const action of s.actions ?? []) {
         const type = (action.resource as { resourceType?: string } | undefined)?.resourceType ?? 'resource';
         row.append(
@@ -151,7 +182,11 @@ function renderCard(card: Card, target: FeedbackTarget): HTMLElement {
             'details',
             {},
             el('summary', {}, `${action.type === 'create' ? 'Creates' : action.type} a ${type}: ${action.description}`),
-            el('pre', { tabindex: '0', 'aria-label': `${type} resource as JSON` }, el('code', {}, JSON.stringify(action.resource ?? {}, null, 2))),
+            el(
+              'pre',
+              { tabindex: '0', 'aria-label': `${type} resource as JSON` },
+              el('code', {}, JSON.stringify(action.resource ?? {}, null, 2)),
+            ),
           ),
         );
       }
@@ -161,7 +196,11 @@ function renderCard(card: Card, target: FeedbackTarget): HTMLElement {
   }
 
   const reasons = card.overrideReasons ?? [];
-  const select = el('select', { id: `card-${n}-reason` }, el('option', { value: '' }, reasons.length ? 'Choose a reason…' : 'No coded reasons offered'));
+  const select = el(
+    'select',
+    { id: `card-${n}-reason` },
+    el('option', { value: '' }, reasons.length ? 'Choose a reason…' : 'No coded reasons offered'),
+  );
   reasons.forEach((r, i) => select.append(el('option', { value: String(i) }, r.display ?? r.code)));
   const comment = el('input', { id: `card-${n}-comment`, type: 'text', maxlength: '500' });
   const override = el('button', { type: 'button', id: `card-${n}-override` }, 'Override');

@@ -2,7 +2,16 @@
  * The committee's numbers for a period, from GET /analytics/summary: per topic, the top override
  * reasons and a daily trend. The chart has its numbers beside it as a table.
  */
-import { CategoryScale, Chart, Legend, LinearScale, LineController, LineElement, PointElement, Tooltip } from 'chart.js';
+import {
+  CategoryScale,
+  Chart,
+  Legend,
+  LinearScale,
+  LineController,
+  LineElement,
+  PointElement,
+  Tooltip,
+} from 'chart.js';
 import { call, describeAnalyticsFailure } from './api.js';
 
 Chart.register(LineController, LineElement, PointElement, LinearScale, CategoryScale, Legend, Tooltip);
@@ -36,7 +45,11 @@ const MAX_CHART_DAYS = 400;
 
 let chart: Chart | undefined;
 
-function el<K extends keyof HTMLElementTagNameMap>(tag: K, attrs: Record<string, string> = {}, ...children: (Node | string)[]): HTMLElementTagNameMap[K] {
+function el<K extends keyof HTMLElementTagNameMap>(
+  tag: K,
+  attrs: Record<string, string> = {},
+  ...children: (Node | string)[]
+): HTMLElementTagNameMap[K] {
   const e = document.createElement(tag);
   for (const [k, v] of Object.entries(attrs)) e.setAttribute(k, v);
   e.append(...children);
@@ -49,7 +62,11 @@ const percent = (n: number | null) => (n === null ? '—' : `${Math.round(n * 10
 export function fillDays(from: string, to: string, daily: DayCount[]): DayCount[] {
   const byDay = new Map(daily.map((d) => [d.day, d]));
   const out: DayCount[] = [];
-  for (let t = Date.parse(`${from}T00:00:00Z`); t <= Date.parse(`${to}T00:00:00Z`) && out.length <= MAX_CHART_DAYS; t += DAY_MS) {
+  for (
+    let t = Date.parse(`${from}T00:00:00Z`);
+    t <= Date.parse(`${to}T00:00:00Z`) && out.length <= MAX_CHART_DAYS;
+    t += DAY_MS
+  ) {
     const day = new Date(t).toISOString().slice(0, 10);
     out.push(byDay.get(day) ?? { day, issued: 0, accepted: 0, overridden: 0 });
   }
@@ -58,12 +75,26 @@ export function fillDays(from: string, to: string, daily: DayCount[]): DayCount[
 
 function table(caption: string, head: string[], rows: (string | number)[][], numeric: boolean[]): HTMLTableElement {
   const t = el('table', {}, el('caption', {}, caption));
-  t.append(el('thead', {}, el('tr', {}, ...head.map((h, i) => el('th', { scope: 'col', ...(numeric[i] ? { class: 'num' } : {}) }, h)))));
+  t.append(
+    el(
+      'thead',
+      {},
+      el('tr', {}, ...head.map((h, i) => el('th', { scope: 'col', ...(numeric[i] ? { class: 'num' } : {}) }, h))),
+    ),
+  );
   t.append(
     el(
       'tbody',
       {},
-      ...rows.map((r) => el('tr', {}, ...r.map((c, i) => (i === 0 ? el('th', { scope: 'row' }, String(c)) : el('td', numeric[i] ? { class: 'num' } : {}, String(c)))))),
+      ...rows.map((r) =>
+        el(
+          'tr',
+          {},
+          ...r.map((c, i) =>
+            i === 0 ? el('th', { scope: 'row' }, String(c)) : el('td', numeric[i] ? { class: 'num' } : {}, String(c)),
+          ),
+        ),
+      ),
     ),
   );
   return t;
@@ -75,11 +106,21 @@ function reasonLabel(r: TopicSummary['overrideReasons'][number]): string {
   return 'No coded reason (comment only)';
 }
 
-export async function loadDashboard(opts: { from: string; to: string; token: string; result: HTMLElement; error: HTMLElement; status: HTMLElement }): Promise<void> {
+export async function loadDashboard(opts: {
+  from: string;
+  to: string;
+  token: string;
+  result: HTMLElement;
+  error: HTMLElement;
+  status: HTMLElement;
+}): Promise<void> {
   opts.error.textContent = '';
   opts.status.textContent = 'Loading…';
   const query = new URLSearchParams({ from: opts.from, to: opts.to });
-  const answer = await call(`/analytics/summary?${query}`, opts.token ? { headers: { Authorization: `Bearer ${opts.token}` } } : {});
+  const answer = await call(
+    `/analytics/summary?${query}`,
+    opts.token ? { headers: { Authorization: `Bearer ${opts.token}` } } : {},
+  );
   opts.status.textContent = '';
   chart?.destroy();
   chart = undefined;
@@ -114,7 +155,15 @@ export async function loadDashboard(opts: { from: string; to: string; token: str
       ['Topic', 'Service', 'Issued', 'Accepted', 'Overridden', 'Acceptance rate', 'Override rate'],
       topics.map((t) => {
         const d = t.accepted + t.overridden;
-        return [t.topic, t.serviceId, t.issued, t.accepted, t.overridden, percent(t.acceptanceRate), percent(d === 0 ? null : t.overridden / d)];
+        return [
+          t.topic,
+          t.serviceId,
+          t.issued,
+          t.accepted,
+          t.overridden,
+          percent(t.acceptanceRate),
+          percent(d === 0 ? null : t.overridden / d),
+        ];
       }),
       [false, false, true, true, true, true, true],
     ),
@@ -127,18 +176,31 @@ export async function loadDashboard(opts: { from: string; to: string; token: str
   opts.result.append(
     reasons.length === 0
       ? el('p', { class: 'status' }, 'No overrides in this period.')
-      : table('Top override reasons', ['Reason', 'Topic', 'Overridden cards'], reasons.map((r) => [r.label, r.topic, r.count]), [false, false, true]),
+      : table(
+          'Top override reasons',
+          ['Reason', 'Topic', 'Overridden cards'],
+          reasons.map((r) => [r.label, r.topic, r.count]),
+          [false, false, true],
+        ),
   );
 
   const days = fillDays(opts.from, opts.to, summary.daily ?? []);
-  const canvas = el('canvas', { role: 'img', 'aria-label': 'Daily trend of cards issued, accepted and overridden; the numbers are in the table below the chart.' });
+  const canvas = el('canvas', {
+    role: 'img',
+    'aria-label': 'Daily trend of cards issued, accepted and overridden; the numbers are in the table below the chart.',
+  });
   opts.result.append(el('h2', {}, 'Daily trend'), el('div', { class: 'chart-box' }, canvas));
   opts.result.append(
     el(
       'details',
       {},
       el('summary', {}, 'Daily numbers as a table'),
-      table('Per day (UTC)', ['Day', 'Issued', 'Accepted', 'Overridden'], days.map((d) => [d.day, d.issued, d.accepted, d.overridden]), [false, true, true, true]),
+      table(
+        'Per day (UTC)',
+        ['Day', 'Issued', 'Accepted', 'Overridden'],
+        days.map((d) => [d.day, d.issued, d.accepted, d.overridden]),
+        [false, true, true, true],
+      ),
     ),
   );
   // Each series differs in colour, line dash and point shape, so the chart reads without colour too.
@@ -147,9 +209,32 @@ export async function loadDashboard(opts: { from: string; to: string; token: str
     data: {
       labels: days.map((d) => d.day),
       datasets: [
-        { label: 'Issued', data: days.map((d) => d.issued), borderColor: '#12324f', backgroundColor: '#12324f', pointStyle: 'circle', pointRadius: 3 },
-        { label: 'Accepted', data: days.map((d) => d.accepted), borderColor: '#1e6b34', backgroundColor: '#1e6b34', borderDash: [6, 3], pointStyle: 'rect', pointRadius: 4 },
-        { label: 'Overridden', data: days.map((d) => d.overridden), borderColor: '#b3261e', backgroundColor: '#b3261e', borderDash: [2, 2], pointStyle: 'triangle', pointRadius: 5 },
+        {
+          label: 'Issued',
+          data: days.map((d) => d.issued),
+          borderColor: '#12324f',
+          backgroundColor: '#12324f',
+          pointStyle: 'circle',
+          pointRadius: 3,
+        },
+        {
+          label: 'Accepted',
+          data: days.map((d) => d.accepted),
+          borderColor: '#1e6b34',
+          backgroundColor: '#1e6b34',
+          borderDash: [6, 3],
+          pointStyle: 'rect',
+          pointRadius: 4,
+        },
+        {
+          label: 'Overridden',
+          data: days.map((d) => d.overridden),
+          borderColor: '#b3261e',
+          backgroundColor: '#b3261e',
+          borderDash: [2, 2],
+          pointStyle: 'triangle',
+          pointRadius: 5,
+        },
       ],
     },
     options: {

@@ -39,28 +39,35 @@ const isObject = (x: unknown): x is Record<string, unknown> => typeof x === 'obj
 export function parseInput(text: string): Input {
   const large = tooLarge(new TextEncoder().encode(text).length);
   if (large) throw new InputError(large);
-  if (text.trim() === '') throw new InputError('Paste a FHIR Bundle or a CDS Hooks request first, upload a file, or choose a demo patient.');
+  if (text.trim() === '')
+    throw new InputError('Paste a FHIR Bundle or a CDS Hooks request first, upload a file, or choose a demo patient.');
   let json: unknown;
   try {
     json = JSON.parse(text);
   } catch (err) {
     throw new InputError(`This is not JSON (${err instanceof Error ? err.message : String(err)}).`);
   }
-  if (!isObject(json)) throw new InputError('This JSON is not an object: expected a FHIR Bundle or a CDS Hooks request.');
+  if (!isObject(json))
+    throw new InputError('This JSON is not an object: expected a FHIR Bundle or a CDS Hooks request.');
   if (typeof json['hook'] === 'string' && isObject(json['context'])) {
     return { kind: 'request', request: json as RequestInput['request'] };
   }
   if (json['resourceType'] === 'Bundle') return { kind: 'bundle', resources: bundleResources(json) };
   if (typeof json['resourceType'] === 'string') {
-    throw new InputError(`This is a FHIR ${json['resourceType']}, not a Bundle: put the patient and their resources in a Bundle's entries.`);
+    throw new InputError(
+      `This is a FHIR ${json['resourceType']}, not a Bundle: put the patient and their resources in a Bundle's entries.`,
+    );
   }
-  throw new InputError('This JSON is neither a FHIR Bundle (resourceType "Bundle") nor a CDS Hooks request (hook and context).');
+  throw new InputError(
+    'This JSON is neither a FHIR Bundle (resourceType "Bundle") nor a CDS Hooks request (hook and context).',
+  );
 }
 
 /** The resources of a Bundle's entries; an entry without a resource type is named. */
 export function bundleResources(bundle: Record<string, unknown>): FhirResource[] {
   const entries = bundle['entry'] ?? [];
-  if (!Array.isArray(entries)) throw new InputError('Bundle.entry must be a list of entries: this is not a FHIR Bundle.');
+  if (!Array.isArray(entries))
+    throw new InputError('Bundle.entry must be a list of entries: this is not a FHIR Bundle.');
   return entries.map((e: unknown, i) => {
     const resource = isObject(e) ? e['resource'] : undefined;
     if (!isObject(resource) || typeof resource['resourceType'] !== 'string') {

@@ -22,7 +22,9 @@ const showPageError = (message: string) => {
   pageError.textContent = `Something went wrong in the console: ${message}. Reload the page to start again.`;
 };
 window.addEventListener('error', (e) => showPageError(e.message || 'unknown error'));
-window.addEventListener('unhandledrejection', (e) => showPageError(e.reason instanceof Error ? e.reason.message : String(e.reason)));
+window.addEventListener('unhandledrejection', (e) =>
+  showPageError(e.reason instanceof Error ? e.reason.message : String(e.reason)),
+);
 
 // Sections: one visible at a time, chosen by the address's fragment.
 const sections = ['preview', 'dashboard'] as const;
@@ -101,7 +103,8 @@ let services: Promise<DiscoveredService[]> | undefined;
 async function discover(): Promise<DiscoveredService[]> {
   const answer = await call('/cds-services');
   const list = (answer.body as { services?: DiscoveredService[] } | undefined)?.services;
-  if (answer.status !== 200 || !Array.isArray(list)) throw new InputError(describeServiceFailure(answer, 'Discovery (GET /cds-services) failed'));
+  if (answer.status !== 200 || !Array.isArray(list))
+    throw new InputError(describeServiceFailure(answer, 'Discovery (GET /cds-services) failed'));
   return list;
 }
 
@@ -124,11 +127,20 @@ async function preview(): Promise<void> {
   const list = await services;
   const hook = (input.kind === 'request' ? input.request.hook : byId<HTMLSelectElement>('hook').value) as Hook;
   const service = list.find((s) => s.hook === hook);
-  if (!service) throw new InputError(`The service offers no CDS service for the hook "${hook}" (it answers ${list.map((s) => s.hook).join(', ')}).`);
+  if (!service)
+    throw new InputError(
+      `The service offers no CDS service for the hook "${hook}" (it answers ${list.map((s) => s.hook).join(', ')}).`,
+    );
   const request =
     input.kind === 'request'
       ? { ...input.request, hookInstance: input.request.hookInstance ?? crypto.randomUUID() }
-      : buildRequest(input.resources, { hook, drug: byId<HTMLSelectElement>('drug').value as Drug, service, now: now(), hookInstance: crypto.randomUUID() });
+      : buildRequest(input.resources, {
+          hook,
+          drug: byId<HTMLSelectElement>('drug').value as Drug,
+          service,
+          now: now(),
+          hookInstance: crypto.randomUUID(),
+        });
   byId('request-json').textContent = JSON.stringify(request, null, 2);
   requestView.hidden = false;
   previewStatus.textContent = `Calling POST /cds-services/${service.id}…`;
@@ -154,7 +166,10 @@ byId<HTMLFormElement>('preview-form').addEventListener('submit', (e) => {
   preview()
     .catch((err: unknown) => {
       previewStatus.textContent = '';
-      previewError.textContent = err instanceof InputError ? err.message : `The preview failed: ${err instanceof Error ? err.message : String(err)}`;
+      previewError.textContent =
+        err instanceof InputError
+          ? err.message
+          : `The preview failed: ${err instanceof Error ? err.message : String(err)}`;
     })
     .finally(() => {
       if (previewButton) previewButton.disabled = false;
@@ -178,11 +193,16 @@ byId<HTMLFormElement>('dashboard-form').addEventListener('submit', (e) => {
   }
   if (token.value) sessionStorage.setItem(TOKEN_KEY, token.value);
   else sessionStorage.removeItem(TOKEN_KEY);
-  loadDashboard({ from: from.value, to: to.value, token: token.value.trim(), result: byId('dashboard-result'), error, status: byId('dashboard-status') }).catch(
-    (err: unknown) => {
-      error.textContent = `The dashboard failed: ${err instanceof Error ? err.message : String(err)}`;
-    },
-  );
+  loadDashboard({
+    from: from.value,
+    to: to.value,
+    token: token.value.trim(),
+    result: byId('dashboard-result'),
+    error,
+    status: byId('dashboard-status'),
+  }).catch((err: unknown) => {
+    error.textContent = `The dashboard failed: ${err instanceof Error ? err.message : String(err)}`;
+  });
 });
 
 byId('app').dataset.ready = 'true';

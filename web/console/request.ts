@@ -28,7 +28,8 @@ interface Concept {
 }
 
 const RXNORM = 'http://www.nlm.nih.gov/research/umls/rxnorm';
-const ext = (c: Concept, name: string) => c.extension?.find((e) => e.url === `urn:aibl-cds:extension:${name}`)?.valueCode;
+const ext = (c: Concept, name: string) =>
+  c.extension?.find((e) => e.url === `urn:aibl-cds:extension:${name}`)?.valueCode;
 
 const rxnormConcepts = (): Concept[] =>
   (aromataseInhibitors.compose.include as { system: string; concept: Concept[] }[])
@@ -37,7 +38,9 @@ const rxnormConcepts = (): Concept[] =>
 
 /** The drug's verified clinical drug (SCD) code from the service's own trigger value set. */
 export function drugCoding(drug: Drug): Coding {
-  const concept = rxnormConcepts().find((c) => ext(c, 'ingredient') === drug && ext(c, 'tty') === 'SCD' && ext(c, 'verification') === 'verified');
+  const concept = rxnormConcepts().find(
+    (c) => ext(c, 'ingredient') === drug && ext(c, 'tty') === 'SCD' && ext(c, 'verification') === 'verified',
+  );
   if (!concept) throw new Error(`no verified RxNorm clinical drug for ${drug} in the aromatase-inhibitors value set`);
   return { system: RXNORM, code: concept.code, display: concept.display };
 }
@@ -64,7 +67,9 @@ function codings(x: unknown): { system?: string; code?: string }[] {
 
 /** The CodeableConcept a template's `code` parameter is matched against. */
 function codeOf(r: FhirResource): unknown {
-  return r.resourceType === 'MedicationRequest' || r.resourceType === 'MedicationStatement' ? r['medicationCodeableConcept'] : r['code'];
+  return r.resourceType === 'MedicationRequest' || r.resourceType === 'MedicationStatement'
+    ? r['medicationCodeableConcept']
+    : r['code'];
 }
 
 function tokenMatches(token: string, coding: { system?: string; code?: string }): boolean {
@@ -72,7 +77,9 @@ function tokenMatches(token: string, coding: { system?: string; code?: string })
   if (bar < 0) return coding.code === token;
   const system = token.slice(0, bar);
   const code = token.slice(bar + 1);
-  return (system === '' ? coding.system === undefined : coding.system === system) && (code === '' || coding.code === code);
+  return (
+    (system === '' ? coding.system === undefined : coding.system === system) && (code === '' || coding.code === code)
+  );
 }
 
 /**
@@ -100,7 +107,10 @@ export function runTemplate(template: string, patient: FhirResource, resources: 
     });
   });
   // Medications travel with the prescriptions that reference them, as a server's _include would.
-  const included = path === 'MedicationRequest' || path === 'MedicationStatement' ? resources.filter((r) => r.resourceType === 'Medication') : [];
+  const included =
+    path === 'MedicationRequest' || path === 'MedicationStatement'
+      ? resources.filter((r) => r.resourceType === 'Medication')
+      : [];
   return {
     resourceType: 'Bundle',
     type: 'searchset',
@@ -124,16 +134,23 @@ export const CONSOLE_USER = 'Practitioner/aibl-cds-console';
 
 function onePatient(resources: FhirResource[]): FhirResource & { id: string } {
   const patients = resources.filter((r) => r.resourceType === 'Patient');
-  if (patients.length === 0) throw new InputError('The Bundle holds no Patient resource: the console needs the patient the cards are about.');
+  if (patients.length === 0)
+    throw new InputError('The Bundle holds no Patient resource: the console needs the patient the cards are about.');
   const ids = new Set(patients.map((p) => p.id));
-  if (ids.size > 1) throw new InputError(`The Bundle holds ${ids.size} patients; the console previews one patient at a time.`);
+  if (ids.size > 1)
+    throw new InputError(`The Bundle holds ${ids.size} patients; the console previews one patient at a time.`);
   const patient = patients[0] as FhirResource;
-  if (typeof patient.id !== 'string' || patient.id === '') throw new InputError('The Bundle\'s Patient has no id: the request names the patient by id.');
+  if (typeof patient.id !== 'string' || patient.id === '')
+    throw new InputError("The Bundle's Patient has no id: the request names the patient by id.");
   return patient as FhirResource & { id: string };
 }
 
 function isActiveAi(r: FhirResource): boolean {
-  return r.resourceType === 'MedicationRequest' && r['status'] === 'active' && codings(r['medicationCodeableConcept']).some((c) => c.system === RXNORM && AI_CODES.has(String(c.code)));
+  return (
+    r.resourceType === 'MedicationRequest' &&
+    r['status'] === 'active' &&
+    codings(r['medicationCodeableConcept']).some((c) => c.system === RXNORM && AI_CODES.has(String(c.code)))
+  );
 }
 
 export function buildRequest(resources: FhirResource[], opts: BuildOptions): Record<string, unknown> {
@@ -163,6 +180,7 @@ export function buildRequest(resources: FhirResource[], opts: BuildOptions): Rec
   }
 
   const prefetch: Record<string, unknown> = {};
-  for (const [key, template] of Object.entries(opts.service.prefetch ?? {})) prefetch[key] = runTemplate(template, patient, data);
+  for (const [key, template] of Object.entries(opts.service.prefetch ?? {}))
+    prefetch[key] = runTemplate(template, patient, data);
   return { hook: opts.hook, hookInstance: opts.hookInstance, context, prefetch };
 }

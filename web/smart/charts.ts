@@ -84,7 +84,10 @@ export function lineChart(
     borderDash: DASHES[i % DASHES.length],
     borderWidth: 2,
   }));
-  const days = [...opts.series.flatMap((s) => s.points.map((p) => dayNumber(p.date))), ...opts.markers.map((m) => dayNumber(m.date))];
+  const days = [
+    ...opts.series.flatMap((s) => s.points.map((p) => dayNumber(p.date))),
+    ...opts.markers.map((m) => dayNumber(m.date)),
+  ];
   const min = Math.min(...days) - 60;
   const max = Math.max(...days) + 60;
   return new Chart<'line', { x: number; y: number }[]>(canvas, {
@@ -106,7 +109,8 @@ export function lineChart(
         tooltip: {
           callbacks: {
             title: (items: { parsed: { x: number | null } }[]) => (items[0] ? isoOf(items[0].parsed.x ?? 0) : ''),
-            label: (item: { dataset: { label?: string }; parsed: { y: number | null } }) => `${item.dataset.label ?? ''}: ${(item.parsed.y ?? 0).toFixed(opts.digits)}`,
+            label: (item: { dataset: { label?: string }; parsed: { y: number | null } }) =>
+              `${item.dataset.label ?? ''}: ${(item.parsed.y ?? 0).toFixed(opts.digits)}`,
           },
         },
         dateMarkers: { markers: opts.markers },

@@ -37,19 +37,31 @@ function openedFrom(client: Client): Topic | undefined {
 async function main(): Promise<void> {
   const config = await loadAppConfig();
   if (!config) {
-    renderMessage(root, 'Not configured', 'The bone health view is not configured on this service (SMART_CLIENT_ID is not set).');
+    renderMessage(
+      root,
+      'Not configured',
+      'The bone health view is not configured on this service (SMART_CLIENT_ID is not set).',
+    );
     return done('not-configured');
   }
   let client: Client;
   try {
     client = await FHIR.oauth2.ready();
   } catch {
-    renderMessage(root, 'Not launched', 'Open the bone health view from the EHR (a card’s “Open bone health view” link) or through its launch page.');
+    renderMessage(
+      root,
+      'Not launched',
+      'Open the bone health view from the EHR (a card’s “Open bone health view” link) or through its launch page.',
+    );
     return done('not-launched');
   }
   const patientId = client.patient.id;
   if (!patientId) {
-    renderMessage(root, 'No patient', 'The EHR did not say which patient to show. Launch the view again from the patient’s chart.');
+    renderMessage(
+      root,
+      'No patient',
+      'The EHR did not say which patient to show. Launch the view again from the patient’s chart.',
+    );
     return done('no-patient');
   }
   const gathered = await gatherRecord(reader(client), patientId);

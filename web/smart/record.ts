@@ -76,8 +76,10 @@ export async function gatherRecord(read: FhirReader, patientId: string): Promise
     }),
   );
   const partly = new Set<DataKey>();
-  if (requests.length > 0 && unresolvedMedicationReferences(requests, medications).length > 0) partly.add('medicationRequests');
-  if (statements.length > 0 && unresolvedMedicationReferences(statements, medications).length > 0) partly.add('medicationStatements');
+  if (requests.length > 0 && unresolvedMedicationReferences(requests, medications).length > 0)
+    partly.add('medicationRequests');
+  if (statements.length > 0 && unresolvedMedicationReferences(statements, medications).length > 0)
+    partly.add('medicationStatements');
 
   const record: PatientRecord = {
     patient,

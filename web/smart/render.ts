@@ -43,7 +43,8 @@ function riskFactorName(f: RiskFactor): string {
 
 function riskFactorEvidence(f: RiskFactor): string | undefined {
   if (f.id === 'age' && f.value !== undefined) return `${f.value} years`;
-  if (f.measurement) return `${num(f.measurement.value)}${f.measurement.unit ? ` ${f.measurement.unit}` : ''} on ${f.measurement.date}`;
+  if (f.measurement)
+    return `${num(f.measurement.value)}${f.measurement.unit ? ` ${f.measurement.unit}` : ''} on ${f.measurement.date}`;
   if (f.smoking) return `${f.smoking.answer}, ${f.smoking.date}`;
   if (f.medication) return medicationText(f.medication);
   if (f.finding) return `${f.finding.label}${f.finding.onset ? `, onset ${f.finding.onset}` : ''}`;
@@ -82,13 +83,24 @@ function trendSection(view: BoneHealthView): HTMLElement {
     : `No DXA on record: a DXA is due now (${history.nextDxaDue}).`;
   const summary = h('p', { class: 'due' }, due);
   if (history.sites.length === 0) {
-    return section('trend', 'Bone density over time', summary, notice('info', 'No DXA results on record for this patient, so there is no trend to draw.', 'status'));
+    return section(
+      'trend',
+      'Bone density over time',
+      summary,
+      notice('info', 'No DXA results on record for this patient, so there is no trend to draw.', 'status'),
+    );
   }
   const tCanvas = h('canvas', { id: 't-chart', role: 'img', 'aria-describedby': 'dxa-table-note' });
   const bCanvas = h('canvas', { id: 'bmd-chart', role: 'img', 'aria-describedby': 'dxa-table-note' });
   const scans = history.sites.reduce((n, s) => n + s.scans.length, 0);
-  tCanvas.setAttribute('aria-label', `Chart of T-score over time at ${history.sites.length} site(s), ${scans} result(s); the table below holds the same values.`);
-  bCanvas.setAttribute('aria-label', 'Chart of bone mineral density (g/cm²) over time per site; the table below holds the same values.');
+  tCanvas.setAttribute(
+    'aria-label',
+    `Chart of T-score over time at ${history.sites.length} site(s), ${scans} result(s); the table below holds the same values.`,
+  );
+  bCanvas.setAttribute(
+    'aria-label',
+    'Chart of bone mineral density (g/cm²) over time per site; the table below holds the same values.',
+  );
   const rows: string[][] = [];
   for (const s of history.sites) {
     for (const scan of s.scans) {
@@ -107,20 +119,40 @@ function trendSection(view: BoneHealthView): HTMLElement {
     'trend',
     'Bone density over time',
     summary,
-    h('figure', {}, h('div', { class: 'chart' }, tCanvas), h('figcaption', {}, 'T-score by site. Dashed line: AI start; dotted line: next DXA due.')),
-    h('figure', {}, h('div', { class: 'chart' }, bCanvas), h('figcaption', {}, 'Bone mineral density (g/cm²) by site.')),
-    h('p', { id: 'dxa-table-note', class: 'visually-hidden' }, 'The DXA results table below lists every value drawn in the charts.'),
+    h(
+      'figure',
+      {},
+      h('div', { class: 'chart' }, tCanvas),
+      h('figcaption', {}, 'T-score by site. Dashed line: AI start; dotted line: next DXA due.'),
+    ),
+    h(
+      'figure',
+      {},
+      h('div', { class: 'chart' }, bCanvas),
+      h('figcaption', {}, 'Bone mineral density (g/cm²) by site.'),
+    ),
+    h(
+      'p',
+      { id: 'dxa-table-note', class: 'visually-hidden' },
+      'The DXA results table below lists every value drawn in the charts.',
+    ),
     table('DXA results by scan', ['Date', 'Site', 'T-score', 'BMD (g/cm²)', 'Yearly change in BMD'], rows, 'dxa-table'),
   );
   queueMicrotask(() => {
     lineChart(tCanvas, {
-      series: history.sites.map((s) => ({ label: s.label, points: s.scans.flatMap((c) => (c.tScore ? [{ date: c.date, value: c.tScore.value }] : [])) })),
+      series: history.sites.map((s) => ({
+        label: s.label,
+        points: s.scans.flatMap((c) => (c.tScore ? [{ date: c.date, value: c.tScore.value }] : [])),
+      })),
       markers,
       yTitle: 'T-score',
       digits: 1,
     });
     lineChart(bCanvas, {
-      series: history.sites.map((s) => ({ label: s.label, points: s.scans.flatMap((c) => (c.bmd ? [{ date: c.date, value: c.bmd.value }] : [])) })),
+      series: history.sites.map((s) => ({
+        label: s.label,
+        points: s.scans.flatMap((c) => (c.bmd ? [{ date: c.date, value: c.bmd.value }] : [])),
+      })),
       markers,
       yTitle: 'BMD (g/cm²)',
       digits: 3,
@@ -133,7 +165,8 @@ function riskSection(view: BoneHealthView): HTMLElement {
   const items = view.evaluation.facts.riskFactors.map((f) => {
     const state = f.present ? 'Present' : f.assessed ? 'Absent' : 'Not assessed';
     const evidence = riskFactorEvidence(f);
-    const missing = !f.assessed && f.missing?.length ? `no ${f.missing.map((k) => DATA_KEY_LABELS[k]).join(', ')}` : undefined;
+    const missing =
+      !f.assessed && f.missing?.length ? `no ${f.missing.map((k) => DATA_KEY_LABELS[k]).join(', ')}` : undefined;
     return h(
       'li',
       { class: `risk ${state.toLowerCase().replace(' ', '-')}` },
@@ -161,7 +194,12 @@ function treatmentSection(view: BoneHealthView): HTMLElement {
     h(
       'dl',
       {},
-      ...row('Aromatase inhibitor', history.aiStart ? `${history.aiStart.drug}, started ${history.aiStart.date}` : 'No active aromatase inhibitor order'),
+      ...row(
+        'Aromatase inhibitor',
+        history.aiStart
+          ? `${history.aiStart.drug}, started ${history.aiStart.date}`
+          : 'No active aromatase inhibitor order',
+      ),
       ...row('Bone agent', f.onBoneAgent ? medicationText(f.onBoneAgent) : 'None on record'),
       ...row('Calcium and vitamin D', f.onCalciumOrVitaminD ? medicationText(f.onCalciumOrVitaminD) : 'None on record'),
       ...(f.onTestosterone ? row('Testosterone', medicationText(f.onTestosterone)) : []),
@@ -176,12 +214,25 @@ function estradiolSection(view: BoneHealthView): HTMLElement | undefined {
   if (values.length === 0) {
     return section('estradiol', 'Estradiol', notice('info', 'No estradiol result on record.', 'status'));
   }
-  const canvas = h('canvas', { id: 'e2-chart', role: 'img', 'aria-label': `Chart of estradiol over time, ${values.length} result(s); the table below holds the same values.` });
+  const canvas = h('canvas', {
+    id: 'e2-chart',
+    role: 'img',
+    'aria-label': `Chart of estradiol over time, ${values.length} result(s); the table below holds the same values.`,
+  });
   const el = section(
     'estradiol',
     'Estradiol',
-    h('figure', {}, h('div', { class: 'chart' }, canvas), h('figcaption', {}, 'Estradiol (pg/mL) on the testosterone protocol.')),
-    table('Estradiol results', ['Date', 'Estradiol (pg/mL)'], values.map((m) => [m.date, `${m.comparator ?? ''}${num(m.value)}`])),
+    h(
+      'figure',
+      {},
+      h('div', { class: 'chart' }, canvas),
+      h('figcaption', {}, 'Estradiol (pg/mL) on the testosterone protocol.'),
+    ),
+    table(
+      'Estradiol results',
+      ['Date', 'Estradiol (pg/mL)'],
+      values.map((m) => [m.date, `${m.comparator ?? ''}${num(m.value)}`]),
+    ),
   );
   queueMicrotask(() => {
     lineChart(canvas, {
@@ -197,9 +248,10 @@ function estradiolSection(view: BoneHealthView): HTMLElement | undefined {
 function recommendationsSection(view: BoneHealthView, openedFrom: Topic | undefined): HTMLElement {
   const cards = view.cards;
   if (cards.length === 0) {
-    const why = view.evaluation.facts.drugs.length === 0
-      ? 'The service gives recommendations for patients on an aromatase inhibitor; no active order was found.'
-      : 'None of the service’s rules applies to this patient now.';
+    const why =
+      view.evaluation.facts.drugs.length === 0
+        ? 'The service gives recommendations for patients on an aromatase inhibitor; no active order was found.'
+        : 'None of the service’s rules applies to this patient now.';
     return section('recs', 'Recommendations now', notice('info', `No recommendation. ${why}`));
   }
   return section(
@@ -216,9 +268,15 @@ function recommendationsSection(view: BoneHealthView, openedFrom: Topic | undefi
         h(
           'p',
           { class: 'meta' },
-          h('span', { class: 'badge' }, c.indicator === 'critical' ? 'Critical' : c.indicator === 'warning' ? 'Warning' : 'Information'),
+          h(
+            'span',
+            { class: 'badge' },
+            c.indicator === 'critical' ? 'Critical' : c.indicator === 'warning' ? 'Warning' : 'Information',
+          ),
           ` ${topic ? TOPIC_DISPLAY[topic] : ''}`,
-          topic !== undefined && topic === openedFrom ? h('strong', {}, ' (the card this view was opened from)') : undefined,
+          topic !== undefined && topic === openedFrom
+            ? h('strong', {}, ' (the card this view was opened from)')
+            : undefined,
         ),
         detail,
       );
@@ -226,7 +284,12 @@ function recommendationsSection(view: BoneHealthView, openedFrom: Topic | undefi
   );
 }
 
-export function renderView(root: HTMLElement, view: BoneHealthView, gathered: GatheredRecord & { ok: true }, openedFrom: Topic | undefined): void {
+export function renderView(
+  root: HTMLElement,
+  view: BoneHealthView,
+  gathered: GatheredRecord & { ok: true },
+  openedFrom: Topic | undefined,
+): void {
   const f = view.evaluation.facts;
   const who = [f.age !== undefined ? `${f.age} years` : undefined, f.sex].filter((x) => x).join(', ');
   const notes: HTMLElement[] = [];
@@ -241,14 +304,23 @@ export function renderView(root: HTMLElement, view: BoneHealthView, gathered: Ga
     );
   }
   root.replaceChildren(
-    h('header', {}, h('h1', {}, 'Bone health view'), h('p', { class: 'patient' }, `${patientName(view, gathered)}${who ? ` — ${who}` : ''}`)),
+    h(
+      'header',
+      {},
+      h('h1', {}, 'Bone health view'),
+      h('p', { class: 'patient' }, `${patientName(view, gathered)}${who ? ` — ${who}` : ''}`),
+    ),
     ...notes,
     trendSection(view),
     recommendationsSection(view, openedFrom),
     riskSection(view),
     treatmentSection(view),
     estradiolSection(view) ?? '',
-    h('p', { class: 'foot' }, `Figures as of ${f.today}, from the EHR's FHIR server; this view sends no patient data to the decision-support service.`),
+    h(
+      'p',
+      { class: 'foot' },
+      `Figures as of ${f.today}, from the EHR's FHIR server; this view sends no patient data to the decision-support service.`,
+    ),
   );
 }
 
@@ -259,7 +331,10 @@ export function renderFailure(root: HTMLElement, gathered: GatheredRecord & { ok
   const down = reasons.every((r) => r === 'unavailable');
   const title = refused ? 'Access refused' : down ? 'FHIR server unavailable' : 'Data could not be read';
   // The required inputs first, then any other query that failed with them.
-  const keys = [...gathered.missing, ...(Object.keys(gathered.failures) as DataKey[]).filter((k) => !gathered.missing.includes(k))];
+  const keys = [
+    ...gathered.missing,
+    ...(Object.keys(gathered.failures) as DataKey[]).filter((k) => !gathered.missing.includes(k)),
+  ];
   const what = keys.map((k) => `${DATA_KEY_LABELS[k]}: ${FAILURE_TEXT[gathered.failures[k] ?? 'failed']}`);
   const advice = refused
     ? 'The EHR did not grant this app read access to these data. Ask the EHR administrator to grant the scopes in the app’s registration, then launch the app again.'
@@ -279,5 +354,9 @@ export function renderFailure(root: HTMLElement, gathered: GatheredRecord & { ok
 }
 
 export function renderMessage(root: HTMLElement, title: string, text: string): void {
-  root.replaceChildren(h('header', {}, h('h1', {}, 'Bone health view')), h('h2', {}, title), notice('info', text, 'status'));
+  root.replaceChildren(
+    h('header', {}, h('h1', {}, 'Bone health view')),
+    h('h2', {}, title),
+    notice('info', text, 'status'),
+  );
 }

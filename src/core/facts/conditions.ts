@@ -1,4 +1,7 @@
-/** docs/clinical-logic.md#facts condition facts: fragility fracture, osteoporosis, osteopenia, family hip fracture; the matcher the safety facts share. */
+/**
+ * docs/clinical-logic.md#facts condition facts: fragility fracture, osteoporosis, osteopenia, family hip fracture;
+ * the matcher the safety facts share.
+ */
 import type { Condition, FamilyMemberHistory } from 'fhir/r4.js';
 import { isoDay, wholeYears } from '../dates.js';
 import {
@@ -126,8 +129,11 @@ export function familyHipFracture(ctx: Ctx): ConditionFinding | undefined {
   return undefined;
 }
 
-export function conditionFacts(ctx: Ctx): Pick<Facts, 'fragilityFracture' | 'osteoporosis' | 'osteopenia' | 'breastCancer'> {
-  // docs/clinical-logic.md#risk-factors factor 5: any clinicalStatus; onset before fractureMinAge excludes it, unknown onset counts.
+export function conditionFacts(
+  ctx: Ctx,
+): Pick<Facts, 'fragilityFracture' | 'osteoporosis' | 'osteopenia' | 'breastCancer'> {
+  // docs/clinical-logic.md#risk-factors factor 5: any clinicalStatus; onset before fractureMinAge excludes it,
+  // unknown onset counts.
   const fracture = findCondition(ctx, 'fragility-fracture', {
     activeOnly: false,
     accept: (f) => f.onsetAge === undefined || f.onsetAge >= ctx.policy.riskFactors.fractureMinAge,

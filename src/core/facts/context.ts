@@ -19,7 +19,9 @@ export interface FactsInput {
   now: Date;
   record: PatientRecord;
   aiOrders: AiOrder[];
-  /** Other draft MedicationRequests of the same session: a bone agent or supplement being ordered now counts as taken. */
+  /**
+   * Other draft MedicationRequests of the same session: a bone agent or supplement being ordered now counts as taken.
+   */
   draftMedicationRequests?: MedicationRequest[];
 }
 
@@ -39,7 +41,9 @@ export interface Ctx {
 }
 
 function activeUses(record: PatientRecord): (MedicationRequest | MedicationStatement)[] {
-  const mr = asArray(record.medicationRequests).filter((r) => r?.resourceType === 'MedicationRequest' && r.status === 'active');
+  const mr = asArray(record.medicationRequests).filter(
+    (r) => r?.resourceType === 'MedicationRequest' && r.status === 'active',
+  );
   const ms = asArray(record.medicationStatements).filter(
     (r) => r?.resourceType === 'MedicationStatement' && r.status === 'active',
   );
@@ -98,7 +102,8 @@ function aiUseOf(ctx: Ctx, r: MedicationRequest | MedicationStatement, day: DayN
  */
 function renewedOrder(ctx: Ctx, input: FactsInput): AiUse | 'unresolved' | undefined {
   const byRef = new Map<string, MedicationRequest>();
-  for (const r of asArray(ctx.record.medicationRequests)) if (r?.resourceType === 'MedicationRequest' && isString(r.id)) byRef.set(referenceOf(r), r);
+  for (const r of asArray(ctx.record.medicationRequests))
+    if (r?.resourceType === 'MedicationRequest' && isString(r.id)) byRef.set(referenceOf(r), r);
   let unresolved = false;
   for (const o of input.aiOrders) {
     for (const ref of [o.request.priorPrescription, ...asArray(o.request.basedOn)]) {
@@ -117,7 +122,8 @@ function renewedOrder(ctx: Ctx, input: FactsInput): AiUse | 'unresolved' | undef
 }
 
 /**
- * docs/clinical-logic.md#established-therapy: established = an active AI order that is not one of the drafts being signed; the
+ * docs/clinical-logic.md#established-therapy: established = an active AI order that is not one of the drafts being
+ * signed; the
  * drugs are the drafts' (order hooks) or the active orders' (patient-view). v2: also when the
  * draft renews earlier therapy — an active AI order or statement in the record started before
  * today (even under the draft's own id: EHRs re-sign active orders), or a draft pointing at the
@@ -158,6 +164,12 @@ export function aiStatus(ctx: Ctx, input: FactsInput): Pick<Facts, 'drugs' | 'ne
 
 function established(ctx: Ctx, est: AiUse | undefined): Pick<Facts, 'establishedOn'> {
   return est
-    ? { establishedOn: medicationUse(ctx, est.r, { valueSet: 'aromatase-inhibitors', ingredient: est.drug, matchedBy: est.matchedBy }) }
+    ? {
+        establishedOn: medicationUse(ctx, est.r, {
+          valueSet: 'aromatase-inhibitors',
+          ingredient: est.drug,
+          matchedBy: est.matchedBy,
+        }),
+      }
     : {};
 }

@@ -32,7 +32,10 @@ function dxaDay(r: Procedure | ServiceRequest): DayNumber | undefined {
 
 type DatedProvenance = Provenance & { date: string; day: DayNumber };
 
-/** docs/clinical-logic.md#dxa minT sites: spine, total hip, femur/femoral neck, radius, either side (not the calcaneus, nor an unspecified site). */
+/**
+ * docs/clinical-logic.md#dxa minT sites: spine, total hip, femur/femoral neck, radius, either side (not the
+ * calcaneus, nor an unspecified site).
+ */
 const MIN_T_SITES: ReadonlySet<string> = new Set(['lumbar-spine', 'total-hip', 'femoral-neck', 'radius']);
 
 function atMinTSite(c: Concept): boolean {
@@ -146,7 +149,9 @@ function bmdLosses(ctx: Ctx): BmdLoss[] {
     out.push(loss);
   }
   return out.sort(
-    (a, b) => b.percentPerYear - a.percentPerYear || (a.latest.source.code?.code ?? '').localeCompare(b.latest.source.code?.code ?? ''),
+    (a, b) =>
+      b.percentPerYear - a.percentPerYear ||
+      (a.latest.source.code?.code ?? '').localeCompare(b.latest.source.code?.code ?? ''),
   );
 }
 

@@ -6,7 +6,7 @@
  * preliminary result behind a newer final one changes nothing.
  */
 import { dayOf, isoDay, monthsBefore, type DayNumber } from '../dates.js';
-import { measure, unusable, type ObservationValueSet } from '../observations.js';
+import { type measure, unusable, type ObservationValueSet } from '../observations.js';
 import type { Facts, IgnoredKind, IgnoredRecord } from '../types.js';
 import * as units from '../units.js';
 import type { Ctx } from './context.js';
@@ -20,7 +20,11 @@ function ignoredOf(
   ctx: Ctx,
   vs: ObservationValueSet,
   kind: IgnoredKind,
-  opts: { normalise?: Normalise; notBefore?: DayNumber; accept?: (c: import('../valuesets/index.js').Concept) => boolean },
+  opts: {
+    normalise?: Normalise;
+    notBefore?: DayNumber;
+    accept?: (c: import('../valuesets/index.js').Concept) => boolean;
+  },
 ): IgnoredRecord[] {
   const found: (IgnoredRecord & { day: number })[] = [];
   const from = opts.notBefore ?? -Infinity;
@@ -83,13 +87,22 @@ export function ignoredFacts(
   const list = [
     ...dxa.slice(0, PER_KIND),
     ...ignoredOf(ctx, 'dxa-t-score', 't-score', { normalise: (v) => units.score(v), notBefore: dxaFrom }),
-    ...ignoredOf(ctx, 'dxa-bmd', 'bmd', { normalise: units.bmdGcm2, notBefore: after(f.bmdLoss?.latest.date) ?? -Infinity }),
+    ...ignoredOf(ctx, 'dxa-bmd', 'bmd', {
+      normalise: units.bmdGcm2,
+      notBefore: after(f.bmdLoss?.latest.date) ?? -Infinity,
+    }),
     ...ignoredOf(ctx, 'estradiol', 'estradiol', {
       normalise: (v, u) => units.estradiolPgMl(v, u, p.estradiol.pmolPerLPerPgMl),
       notBefore: after(f.estradiol?.date) ?? -Infinity,
     }),
-    ...ignoredOf(ctx, 'egfr', 'egfr', { normalise: units.egfrValue, notBefore: after(f.safety.egfr?.date) ?? -Infinity }),
-    ...ignoredOf(ctx, 'calcium-serum', 'calcium', { normalise: units.calciumMgDl, notBefore: after(f.safety.calcium?.date, labsFrom) ?? labsFrom }),
+    ...ignoredOf(ctx, 'egfr', 'egfr', {
+      normalise: units.egfrValue,
+      notBefore: after(f.safety.egfr?.date) ?? -Infinity,
+    }),
+    ...ignoredOf(ctx, 'calcium-serum', 'calcium', {
+      normalise: units.calciumMgDl,
+      notBefore: after(f.safety.calcium?.date, labsFrom) ?? labsFrom,
+    }),
     ...ignoredOf(ctx, 'vitamin-d-25oh', 'vitamin-d', {
       normalise: units.vitaminDNgMl,
       notBefore: after(f.safety.vitaminD?.date, labsFrom) ?? labsFrom,

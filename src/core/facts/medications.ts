@@ -1,4 +1,7 @@
-/** docs/clinical-logic.md#facts medication facts: bone agent, calcium or vitamin D, testosterone — each with the order or statement that shows it. */
+/**
+ * docs/clinical-logic.md#facts medication facts: bone agent, calcium or vitamin D, testosterone — each with the order
+ * or statement that shows it.
+ */
 import type { MedicationAdministration, MedicationRequest, MedicationStatement } from 'fhir/r4.js';
 import { dayOf, isoDay, monthsBefore, type DayNumber } from '../dates.js';
 import { asArray, referenceOf } from '../fhir-read.js';
@@ -13,11 +16,7 @@ export function medicationDay(r: MedicationRequest | MedicationStatement): DayNu
 
 type AnyUse = MedicationRequest | MedicationStatement | MedicationAdministration;
 
-export function medicationUse(
-  ctx: Ctx,
-  r: AnyUse,
-  match: NonNullable<ReturnType<typeof classify>>,
-): MedicationUse {
+export function medicationUse(ctx: Ctx, r: AnyUse, match: NonNullable<ReturnType<typeof classify>>): MedicationUse {
   const label = productLabel(r, ctx.meds);
   const day = r.resourceType === 'MedicationAdministration' ? doseDay(r) : medicationDay(r);
   return {
@@ -32,7 +31,10 @@ export function medicationUse(
   };
 }
 
-/** docs/clinical-logic.md#bone-agent-status onBoneAgent / onCalciumOrVitaminD: an active order or statement of the class. */
+/**
+ * docs/clinical-logic.md#bone-agent-status onBoneAgent / onCalciumOrVitaminD: an active order or statement of the
+ * class.
+ */
 function onClass(ctx: Ctx, cls: MedicationClass, drafts: readonly MedicationRequest[]): MedicationUse | undefined {
   for (const list of [ctx.activeUses, drafts]) {
     for (const r of list) {
@@ -77,7 +79,8 @@ function recentDoseDay(ctx: Ctx, r: AnyUse): DayNumber | undefined {
 const NO_DOSE = new Set(['entered-in-error', 'cancelled', 'not-done', 'not-taken']);
 
 /**
- * docs/clinical-logic.md#bone-agent-status onBoneAgent (v2): a long-acting agent given or ordered recently counts as taken —
+ * docs/clinical-logic.md#bone-agent-status onBoneAgent (v2): a long-acting agent given or ordered recently counts as
+ * taken —
  * denosumab within 7 months, zoledronic acid within 13 (policy), from an administration, an order
  * of any status, or a statement (docs/clinical-logic.md#bone-agent-status). The most recent wins.
  */
@@ -137,7 +140,10 @@ export function ignoredMedications(ctx: Ctx, f: Pick<Facts, 'onBoneAgent' | 'onC
   ];
 }
 
-export function medicationFacts(ctx: Ctx, input: FactsInput): Pick<Facts, 'onBoneAgent' | 'onCalciumOrVitaminD' | 'onTestosterone'> {
+export function medicationFacts(
+  ctx: Ctx,
+  input: FactsInput,
+): Pick<Facts, 'onBoneAgent' | 'onCalciumOrVitaminD' | 'onTestosterone'> {
   const drafts = asArray(input.draftMedicationRequests).filter((r) => r?.resourceType === 'MedicationRequest');
   const bone = onClass(ctx, 'bone-agents', drafts) ?? recentBoneAgentDose(ctx);
   const cad = onClass(ctx, 'calcium-vitamin-d', drafts);

@@ -1,4 +1,6 @@
-/** docs/clinical-logic.md#facts: the seven Hadji risk factors, each present, absent, or not assessable from the data. */
+/**
+ * docs/clinical-logic.md#facts: the seven Hadji risk factors, each present, absent, or not assessable from the data.
+ */
 import { monthsBefore } from '../dates.js';
 import { lt } from '../compare.js';
 import { classify } from '../medication.js';
@@ -36,14 +38,20 @@ function glucocorticoids(ctx: Ctx): Pick<RiskFactor, 'medication' | 'finding'> |
   return z ? { finding: z } : undefined;
 }
 
-function riskFactorList(ctx: Ctx, f: Pick<Facts, 'minT' | 'age' | 'bmi' | 'smoking' | 'fragilityFracture'>): RiskFactor[] {
+function riskFactorList(
+  ctx: Ctx,
+  f: Pick<Facts, 'minT' | 'age' | 'bmi' | 'smoking' | 'fragilityFracture'>,
+): RiskFactor[] {
   const rf = ctx.policy.riskFactors;
   const gc = glucocorticoids(ctx);
   const family = familyHipFracture(ctx);
   const list: RiskFactor[] = [];
   list.push(
     f.minT
-      ? factor('low-t-score', lt(f.minT.value, rf.tScoreBelow), true, { threshold: rf.tScoreBelow, measurement: f.minT })
+      ? factor('low-t-score', lt(f.minT.value, rf.tScoreBelow), true, {
+          threshold: rf.tScoreBelow,
+          measurement: f.minT,
+        })
       : factor('low-t-score', false, false, { threshold: rf.tScoreBelow, missing: missingOf(ctx, ['dxa']) }),
   );
   list.push(
@@ -75,13 +83,21 @@ function riskFactorList(ctx: Ctx, f: Pick<Facts, 'minT' | 'age' | 'bmi' | 'smoki
   list.push(
     gc
       ? factor('glucocorticoids', true, true, { ...gc, threshold: rf.glucocorticoidMonths })
-      : factor('glucocorticoids', false, gcMissing.length === 0, { threshold: rf.glucocorticoidMonths, missing: gcMissing }),
+      : factor('glucocorticoids', false, gcMissing.length === 0, {
+          threshold: rf.glucocorticoidMonths,
+          missing: gcMissing,
+        }),
   );
   list.push(
     f.smoking
-      ? factor('smoking', f.smoking.status === 'current' || f.smoking.status === 'former', f.smoking.status === 'never', {
-          smoking: f.smoking,
-        })
+      ? factor(
+          'smoking',
+          f.smoking.status === 'current' || f.smoking.status === 'former',
+          f.smoking.status === 'never',
+          {
+            smoking: f.smoking,
+          },
+        )
       : factor('smoking', false, false, { missing: missingOf(ctx, ['labs']) }),
   );
   return list;

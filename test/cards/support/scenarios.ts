@@ -41,10 +41,19 @@ export const EVERY_TOPIC: Scenario[] = [
   {
     name: 'man on letrozole with estradiol 36 pmol/L',
     patient: patient({ sex: 'male', birthDate: '1950-05-05' }),
-    resources: [...quiet(), estradiol(36, 'pmol/L', '2025-04-01', '14715-7'), medRequest(rx('200064'), { authoredOn: '2024-01-01' })],
+    resources: [
+      ...quiet(),
+      estradiol(36, 'pmol/L', '2025-04-01', '14715-7'),
+      medRequest(rx('200064'), { authoredOn: '2024-01-01' }),
+    ],
     expect: [],
   },
-  { name: 'man with no estradiol', patient: patient({ sex: 'male' }), resources: quiet(['dxa', 'calcium']), expect: [] },
+  {
+    name: 'man with no estradiol',
+    patient: patient({ sex: 'male' }),
+    resources: quiet(['dxa', 'calcium']),
+    expect: [],
+  },
   {
     name: 'patient-view, on anastrozole, no DXA',
     hook: 'patient-view',

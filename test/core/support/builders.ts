@@ -42,7 +42,9 @@ export function nextId(prefix: string): string {
   return `${prefix}-${counter}`;
 }
 
-export function patient(opts: { sex?: Patient['gender'] | null; birthDate?: string | null; id?: string } = {}): Patient {
+export function patient(
+  opts: { sex?: Patient['gender'] | null; birthDate?: string | null; id?: string } = {},
+): Patient {
   const p: Patient = { resourceType: 'Patient', id: opts.id ?? 'pat-1' };
   if (opts.sex !== null) p.gender = opts.sex ?? 'female';
   if (opts.birthDate !== null) p.birthDate = opts.birthDate ?? '1963-03-01';
@@ -127,13 +129,18 @@ export function condition(
   return c;
 }
 
-export function familyHistory(code: string, opts: { status?: FamilyMemberHistory['status'] } = {}): FamilyMemberHistory {
+export function familyHistory(
+  code: string,
+  opts: { status?: FamilyMemberHistory['status'] } = {},
+): FamilyMemberHistory {
   return {
     resourceType: 'FamilyMemberHistory',
     id: nextId('fmh'),
     status: opts.status ?? 'completed',
     patient: { reference: 'Patient/pat-1' },
-    relationship: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v3-RoleCode', code: 'MTH', display: 'mother' }] },
+    relationship: {
+      coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v3-RoleCode', code: 'MTH', display: 'mother' }],
+    },
     condition: [{ code: { coding: [{ system: SNOMED, code }] } }],
   };
 }
@@ -164,7 +171,10 @@ export function medRequest(
   return r;
 }
 
-export function medStatement(med: Med, opts: { status?: MedicationStatement['status']; effective?: string } = {}): MedicationStatement {
+export function medStatement(
+  med: Med,
+  opts: { status?: MedicationStatement['status']; effective?: string } = {},
+): MedicationStatement {
   const s: MedicationStatement = {
     resourceType: 'MedicationStatement',
     id: nextId('ms'),
@@ -176,7 +186,12 @@ export function medStatement(med: Med, opts: { status?: MedicationStatement['sta
   return s;
 }
 
-export function procedure(system: string, code: string, date: string, status: Procedure['status'] = 'completed'): Procedure {
+export function procedure(
+  system: string,
+  code: string,
+  date: string,
+  status: Procedure['status'] = 'completed',
+): Procedure {
   return {
     resourceType: 'Procedure',
     id: nextId('proc'),
@@ -187,7 +202,12 @@ export function procedure(system: string, code: string, date: string, status: Pr
   };
 }
 
-export function serviceRequest(system: string, code: string, date: string, status: ServiceRequest['status'] = 'completed'): ServiceRequest {
+export function serviceRequest(
+  system: string,
+  code: string,
+  date: string,
+  status: ServiceRequest['status'] = 'completed',
+): ServiceRequest {
   return {
     resourceType: 'ServiceRequest',
     id: nextId('sr'),
@@ -201,7 +221,10 @@ export function serviceRequest(system: string, code: string, date: string, statu
 
 /** The anastrozole draft order used unless a scenario says otherwise. */
 export const anastrozoleDraft = (opts: { id?: string; status?: MedicationRequest['status'] } = {}) =>
-  medRequest(rx('199224', 'anastrozole 1 MG Oral Tablet'), { id: opts.id ?? 'draft-1', status: opts.status ?? 'draft' });
+  medRequest(rx('199224', 'anastrozole 1 MG Oral Tablet'), {
+    id: opts.id ?? 'draft-1',
+    status: opts.status ?? 'draft',
+  });
 
 export function bundle(resources: FhirResource[], opts: { type?: Bundle['type']; fullUrls?: boolean } = {}): Bundle {
   const b: Bundle = {
@@ -232,7 +255,8 @@ export type QuietPart = 'dxa' | 'calcium' | 'bmi' | 'smoking';
 export function quiet(without: QuietPart[] = []): FhirResource[] {
   const out: FhirResource[] = [];
   if (!without.includes('dxa')) out.push(tScore(-1.0, '2024-06-15'));
-  if (!without.includes('calcium')) out.push(medStatement(medText('Calcium carbonate 600 mg / cholecalciferol 400 IU tablet')));
+  if (!without.includes('calcium'))
+    out.push(medStatement(medText('Calcium carbonate 600 mg / cholecalciferol 400 IU tablet')));
   if (!without.includes('bmi')) out.push(bmiObs(25, '2025-01-10'));
   if (!without.includes('smoking')) out.push(smoking(NEVER_SMOKED, '2025-01-10'));
   return out;

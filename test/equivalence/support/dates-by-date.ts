@@ -7,7 +7,8 @@
 export function timeOfDayByRegex(value: string): number | undefined {
   const m = /^\d{4}-\d{2}-\d{2}T(\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,3}))?)?/.exec(value.trim());
   if (!m) return undefined;
-  const ms = ((Number(m[1]) * 60 + Number(m[2])) * 60 + Number(m[3] ?? 0)) * 1000 + Number((m[4] ?? '0').padEnd(3, '0'));
+  const ms =
+    ((Number(m[1]) * 60 + Number(m[2])) * 60 + Number(m[3] ?? 0)) * 1000 + Number((m[4] ?? '0').padEnd(3, '0'));
   return ms < 86_400_000 ? ms : undefined;
 }
 
@@ -32,7 +33,9 @@ export function monthsBeforeByDate(day: number, months: number): number {
   const m = d.getUTCMonth() - months;
   const target = new Date(Date.UTC(y, m, 1));
   const lastDay = new Date(Date.UTC(target.getUTCFullYear(), target.getUTCMonth() + 1, 0)).getUTCDate();
-  return Math.floor(Date.UTC(target.getUTCFullYear(), target.getUTCMonth(), Math.min(d.getUTCDate(), lastDay)) / 86_400_000);
+  return Math.floor(
+    Date.UTC(target.getUTCFullYear(), target.getUTCMonth(), Math.min(d.getUTCDate(), lastDay)) / 86_400_000,
+  );
 }
 
 export function wholeYearsByDate(birth: number, at: number): number {

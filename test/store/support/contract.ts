@@ -33,7 +33,6 @@ export interface StoreHarness {
   cleanup(): Promise<void>;
 }
 
-
 /**
  * The behaviour both databases must share, run against each real server. Each test works in a
  * location of its own, so the tests are independent and parallel runs do not collide.
@@ -42,7 +41,10 @@ export function feedbackStoreContract(name: string, harness: StoreHarness): void
   describe(`${name}: FeedbackStore contract`, () => {
     afterAll(() => harness.cleanup());
 
-    async function withStore<T>(fn: (store: StoreUnderTest, location: string) => Promise<T>, opts?: OpenOptions): Promise<T> {
+    async function withStore<T>(
+      fn: (store: StoreUnderTest, location: string) => Promise<T>,
+      opts?: OpenOptions,
+    ): Promise<T> {
       const location = await harness.fresh();
       const store = await harness.open(location, opts);
       try {
@@ -122,11 +124,22 @@ export function feedbackStoreContract(name: string, harness: StoreHarness): void
         expect(all.find((t) => t.topic === 'bone-agent')).toMatchObject({ issued: 1, accepted: 1 });
 
         expect(await store.summary({ serviceId: OTHER })).toEqual([
-          { serviceId: OTHER, topic: 'baseline-dxa', issued: 1, accepted: 1, overridden: 0, acceptanceRate: 1, overrideReasons: [] },
+          {
+            serviceId: OTHER,
+            topic: 'baseline-dxa',
+            issued: 1,
+            accepted: 1,
+            overridden: 0,
+            acceptanceRate: 1,
+            overrideReasons: [],
+          },
         ]);
 
         // One day: [12 March, 13 March).
-        const day = await store.summary({ from: new Date('2025-03-12T00:00:00Z'), to: new Date('2025-03-13T00:00:00Z') });
+        const day = await store.summary({
+          from: new Date('2025-03-12T00:00:00Z'),
+          to: new Date('2025-03-13T00:00:00Z'),
+        });
         expect(day.map((t) => [t.topic, t.issued, t.accepted, t.overridden])).toEqual([
           ['baseline-dxa', 1, 0, 1],
           ['calcium-vitamin-d', 1, 0, 1],
@@ -149,9 +162,12 @@ export function feedbackStoreContract(name: string, harness: StoreHarness): void
         // A card issued a millisecond before midnight UTC belongs to that day.
         store.recordCards([card('late', { issuedAt: new Date('2025-05-01T23:59:59.999Z') })]);
         const may = { from: new Date('2025-05-01T00:00:00Z'), to: new Date('2025-06-01T00:00:00Z') };
-        expect(await eventually(() => store.dailyTrend(may), (d) => d.length > 0)).toEqual([
-          { day: '2025-05-01', issued: 1, accepted: 0, overridden: 0 },
-        ]);
+        expect(
+          await eventually(
+            () => store.dailyTrend(may),
+            (d) => d.length > 0,
+          ),
+        ).toEqual([{ day: '2025-05-01', issued: 1, accepted: 0, overridden: 0 }]);
         expect(await store.dailyTrend({ from: new Date('2030-01-01T00:00:00Z') })).toEqual([]);
       });
     });
@@ -159,9 +175,20 @@ export function feedbackStoreContract(name: string, harness: StoreHarness): void
     it('reports no acceptance rate for a topic without feedback', async () => {
       await withStore(async (store) => {
         store.recordCards([card('lonely')]);
-        const s = await eventually(() => store.summary({}), (v) => v.length > 0);
+        const s = await eventually(
+          () => store.summary({}),
+          (v) => v.length > 0,
+        );
         expect(s).toEqual([
-          { serviceId: SERVICE, topic: 'baseline-dxa', issued: 1, accepted: 0, overridden: 0, acceptanceRate: null, overrideReasons: [] },
+          {
+            serviceId: SERVICE,
+            topic: 'baseline-dxa',
+            issued: 1,
+            accepted: 0,
+            overridden: 0,
+            acceptanceRate: null,
+            overrideReasons: [],
+          },
         ]);
       });
     });
@@ -194,10 +221,20 @@ export function feedbackStoreContract(name: string, harness: StoreHarness): void
           expect(await harness.count(location, 'issued_cards')).toBe(0);
           store.recordCards([card('q2')]);
           expect(await harness.count(location, 'issued_cards')).toBe(0);
-          expect(await eventually(() => harness.count(location, 'issued_cards'), (n) => n === 3)).toBe(3);
+          expect(
+            await eventually(
+              () => harness.count(location, 'issued_cards'),
+              (n) => n === 3,
+            ),
+          ).toBe(3);
           // A burst larger than a batch is written whole, in several batches.
           store.recordCards(Array.from({ length: 7 }, (_, i) => card(`burst${i}`)));
-          expect(await eventually(() => harness.count(location, 'issued_cards'), (n) => n === 10)).toBe(10);
+          expect(
+            await eventually(
+              () => harness.count(location, 'issued_cards'),
+              (n) => n === 10,
+            ),
+          ).toBe(10);
         },
         { logger, cardQueue: { maxBatch: 3, flushIntervalMs: 60_000 } },
       );
@@ -219,7 +256,12 @@ export function feedbackStoreContract(name: string, harness: StoreHarness): void
         async (store, location) => {
           store.recordCards([card('i1'), card('i2')]);
           store.recordCards([card('i1')]);
-          expect(await eventually(() => harness.count(location, 'issued_cards'), (n) => n === 2)).toBe(2);
+          expect(
+            await eventually(
+              () => harness.count(location, 'issued_cards'),
+              (n) => n === 2,
+            ),
+          ).toBe(2);
           await new Promise((r) => setTimeout(r, 100));
           expect(await harness.count(location, 'issued_cards')).toBe(2);
         },

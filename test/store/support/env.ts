@@ -21,7 +21,11 @@ export async function closedPort(): Promise<number> {
 }
 
 /** Polls until `check` holds or the time is up; returns the last value for the assertion. */
-export async function eventually<T>(read: () => Promise<T> | T, check: (v: T) => boolean, timeoutMs = 5000): Promise<T> {
+export async function eventually<T>(
+  read: () => Promise<T> | T,
+  check: (v: T) => boolean,
+  timeoutMs = 5000,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const v = await read();

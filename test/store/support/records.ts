@@ -23,7 +23,11 @@ export function overridden(cardUuid: string, overrides: Partial<FeedbackRecord> 
     card: cardUuid,
     outcome: 'overridden',
     acceptedSuggestions: [],
-    overrideReason: { system: 'http://example.org/override', code: 'done-elsewhere', display: 'DXA done outside this system' },
+    overrideReason: {
+      system: 'http://example.org/override',
+      code: 'done-elsewhere',
+      display: 'DXA done outside this system',
+    },
     outcomeTimestamp: '2025-03-10T09:05:00Z',
     receivedAt: new Date('2025-03-10T09:05:01Z'),
     issuer: 'https://ehr.example.org',

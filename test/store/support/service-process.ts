@@ -20,7 +20,14 @@ export async function startService(env: Record<string, string>): Promise<Service
   const serverJs = join(transpiledSources(), 'src', 'server.js');
   let out = '';
   const child = spawn(process.execPath, [serverJs], {
-    env: { PATH: process.env.PATH ?? '', HOST: '127.0.0.1', PORT: '0', NODE_ENV: 'development', LOG_LEVEL: 'info', ...env },
+    env: {
+      PATH: process.env.PATH ?? '',
+      HOST: '127.0.0.1',
+      PORT: '0',
+      NODE_ENV: 'development',
+      LOG_LEVEL: 'info',
+      ...env,
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   child.stdout!.on('data', (c: Buffer) => (out += c.toString()));
@@ -60,7 +67,11 @@ export function feedbackBody(card: string, outcomeTimestamp = '2025-03-10T09:05:
         card,
         outcome: 'overridden',
         overrideReason: {
-          reason: { system: 'http://example.org/override', code: 'done-elsewhere', display: 'DXA done outside this system' },
+          reason: {
+            system: 'http://example.org/override',
+            code: 'done-elsewhere',
+            display: 'DXA done outside this system',
+          },
         },
         outcomeTimestamp,
       },

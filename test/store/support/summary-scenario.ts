@@ -33,10 +33,17 @@ export const SCENARIO_FEEDBACK: FeedbackRecord[] = [
   accepted('c5', { outcomeTimestamp: '2025-03-01T00:00:00Z' }),
   accepted('c6', { serviceId: OTHER_SERVICE, outcomeTimestamp: '2025-03-15T10:05:00Z' }),
   // A card this service has no record of, overridden with a comment only.
-  overridden('c7', { outcomeTimestamp: '2025-03-14T10:05:00Z', overrideReason: undefined, userComment: 'not relevant today' }),
+  overridden('c7', {
+    outcomeTimestamp: '2025-03-14T10:05:00Z',
+    overrideReason: undefined,
+    userComment: 'not relevant today',
+  }),
   overridden('c8', { outcomeTimestamp: '2025-03-16T10:05:00Z', overrideReason: declined }),
   // The sandbox sends a reason without display: grouped with the same system + code.
-  overridden('c9', { outcomeTimestamp: '2025-03-17T10:05:00Z', overrideReason: { system: REASON_SYSTEM, code: 'declined' } }),
+  overridden('c9', {
+    outcomeTimestamp: '2025-03-17T10:05:00Z',
+    overrideReason: { system: REASON_SYSTEM, code: 'declined' },
+  }),
   accepted('c2', { outcomeTimestamp: '2025-04-02T10:05:00Z' }),
 ];
 
@@ -44,7 +51,15 @@ export const MARCH = { from: new Date('2025-03-01T00:00:00Z'), to: new Date('202
 
 /** summary(MARCH) for the scenario above. */
 export const MARCH_SUMMARY: TopicSummary[] = [
-  { serviceId: OTHER_SERVICE, topic: 'baseline-dxa', issued: 1, accepted: 1, overridden: 0, acceptanceRate: 1, overrideReasons: [] },
+  {
+    serviceId: OTHER_SERVICE,
+    topic: 'baseline-dxa',
+    issued: 1,
+    accepted: 1,
+    overridden: 0,
+    acceptanceRate: 1,
+    overrideReasons: [],
+  },
   {
     serviceId: SERVICE,
     topic: 'baseline-dxa',
@@ -57,7 +72,15 @@ export const MARCH_SUMMARY: TopicSummary[] = [
       { ...declined, count: 1 },
     ],
   },
-  { serviceId: SERVICE, topic: 'bone-agent', issued: 0, accepted: 1, overridden: 0, acceptanceRate: 1, overrideReasons: [] },
+  {
+    serviceId: SERVICE,
+    topic: 'bone-agent',
+    issued: 0,
+    accepted: 1,
+    overridden: 0,
+    acceptanceRate: 1,
+    overrideReasons: [],
+  },
   {
     serviceId: SERVICE,
     topic: 'calcium-vitamin-d',
@@ -67,7 +90,15 @@ export const MARCH_SUMMARY: TopicSummary[] = [
     acceptanceRate: 0,
     overrideReasons: [{ ...declined, count: 2 }],
   },
-  { serviceId: SERVICE, topic: 'unknown', issued: 0, accepted: 0, overridden: 1, acceptanceRate: 0, overrideReasons: [{ count: 1 }] },
+  {
+    serviceId: SERVICE,
+    topic: 'unknown',
+    issued: 0,
+    accepted: 0,
+    overridden: 1,
+    acceptanceRate: 0,
+    overrideReasons: [{ count: 1 }],
+  },
 ];
 
 /**

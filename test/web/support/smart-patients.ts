@@ -58,7 +58,10 @@ export function threeDxaPatient(id = 'smart-three-dxa'): FhirResource[] {
 
 /** A woman starting anastrozole with no DXA on record. */
 export function noDxaPatient(id = 'smart-no-dxa'): FhirResource[] {
-  return [person(id, 'June', 'Okafor', 'female', '1961-09-12'), order(id, `${id}-ai`, '199224', 'anastrozole 1 MG Oral Tablet', '2026-10-01')];
+  return [
+    person(id, 'June', 'Okafor', 'female', '1961-09-12'),
+    order(id, `${id}-ai`, '199224', 'anastrozole 1 MG Oral Tablet', '2026-10-01'),
+  ];
 }
 
 /** A man on a testosterone protocol with anastrozole, two estradiol results and one DXA. */
