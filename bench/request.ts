@@ -172,6 +172,9 @@ export function benchOrderSignRequest(now = new Date(), hookInstance: string = r
       procedures: searchset([]),
       dxaOrders: searchset([]),
       familyHistory: searchset([]),
+      // Every key is prefetched, so the service never turns to fhirServer.
+      boneAgentOrders: searchset([]),
+      medicationAdministrations: searchset([]),
     },
   };
 }
