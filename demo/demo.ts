@@ -4,8 +4,9 @@
  * demo patient made as an EHR makes it: no prefetch, so the service reads the chart from
  * `fhirServer`. `npm run demo` (demo/run.ts) prints the result and leaves both running.
  */
-import { createServer, type Server } from 'node:http';
+import { createServer, type RequestListener, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
 import type { Bundle } from 'fhir/r4.js';
 import { createApp } from '../src/app.js';
 import type { Card } from '../src/cards/types.js';
@@ -16,6 +17,7 @@ import { createLogger, type Logger } from '../src/logger.js';
 import { createMetrics } from '../src/metrics.js';
 import { MemoryFeedbackStore } from '../src/store/memory-store.js';
 import { startFhirServer, type TestFhirServer } from '../test/support/fhir-server.js';
+import { startSmartAuthServer } from '../test/support/smart-auth-server.js';
 import { demoPatients, splitDemoBundle, type DemoPatient } from './patients/index.js';
 
 export interface DemoOptions {
@@ -24,6 +26,8 @@ export interface DemoOptions {
   fhirPort?: number;
   now?: Date;
   logger?: Logger;
+  /** The built browser pages (`npm run build:web`); default `dist/web` under the working directory. */
+  webDir?: string;
 }
 
 export interface DemoResult {
@@ -38,6 +42,8 @@ export interface RunningDemo {
   serviceUrl: string;
   fhir: TestFhirServer;
   results: DemoResult[];
+  /** EHR launch of the bone-health SMART app for demo-bmd-decline, through a loopback authorization server. */
+  smartLaunchUrl: string;
   close(): Promise<void>;
 }
 
@@ -91,25 +97,45 @@ export async function startDemo(opts: DemoOptions = {}): Promise<RunningDemo> {
   const fhir = await startFhir(opts.fhirPort ?? 0, charts);
 
   const logger = opts.logger ?? createLogger({ level: 'warn' });
+  // The app needs its own URL (the SMART launch URL), known only once the port is bound: listen
+  // first with a handler that delegates, then build the app.
+  let handler: RequestListener = (_req, res) => res.writeHead(503).end();
+  const http = createServer((req, res) => handler(req, res));
+  const port = await listen(http, opts.port ?? 0);
+  const serviceUrl = `http://127.0.0.1:${port}`;
+
+  // Stands in for the EHR's authorization server in front of the FHIR server, so the bone-health
+  // view can be launched from a browser as an EHR would launch it.
+  const clientId = 'aibl-demo';
+  const auth = await startSmartAuthServer({
+    fhirBaseUrl: fhir.baseUrl,
+    clientId,
+    redirectUri: `${serviceUrl}/smart/`,
+    standalonePatient: 'demo-bmd-decline',
+  });
+  const smart = { clientId, launchUrl: `${serviceUrl}/smart/launch`, connectSrc: [auth.origin] };
+
   // In-thread: the demo serves a handful of calls and needs no transpiled worker module.
   const engine = createEngine({
     workers: 0,
     policy: defaultPolicy,
     logger,
+    smartLaunchUrl: smart.launchUrl,
     ...(opts.now !== undefined && { now: () => now }),
   });
-  const app = createApp({
-    config: { publicBaseUrl: 'http://127.0.0.1', fhirTimeoutMs: 5000, corsOrigins: ['*'], maxBodyBytes: 1024 * 1024 },
+  handler = createApp({
+    config: { publicBaseUrl: serviceUrl, fhirTimeoutMs: 5000, corsOrigins: ['*'], maxBodyBytes: 1024 * 1024 },
     logger,
     metrics: createMetrics(),
     authenticator: new OpenAuthenticator(),
     feedbackStore: new MemoryFeedbackStore(),
     engine,
+    web: { dir: opts.webDir ?? join(process.cwd(), 'dist', 'web') },
+    smart,
     ...(opts.now !== undefined && { now: () => now }),
   });
-  const http = createServer(app);
-  const port = await listen(http, opts.port ?? 0);
-  const serviceUrl = `http://127.0.0.1:${port}`;
+  const launch = auth.launch('demo-bmd-decline');
+  const smartLaunchUrl = `${smart.launchUrl}?iss=${encodeURIComponent(auth.fhirBaseUrl)}&launch=${encodeURIComponent(launch)}`;
 
   const results: DemoResult[] = [];
   for (const patient of patients) {
@@ -127,8 +153,10 @@ export async function startDemo(opts: DemoOptions = {}): Promise<RunningDemo> {
     serviceUrl,
     fhir,
     results,
+    smartLaunchUrl,
     close: async () => {
       await engine.close();
+      await auth.close();
       await new Promise<void>((done) => {
         http.close(() => done());
         http.closeAllConnections();
