@@ -181,9 +181,10 @@ describe('deadline', () => {
     await settle(() => server.connections().open === 0 && agents.stats().active === 0);
     const before = handles();
     // Two at a time: three would need more sockets than the pool's 32 per origin, and a call
-    // queued for a socket is aborted before it reaches the server.
+    // queued for a socket is aborted before it reaches the server. 400 ms gives every query time to
+    // reach the hung server on a busy machine, so that each gathering leaves open sockets to abort.
     for (let batch = 0; batch < 15; batch++) {
-      const results = await Promise.all(Array.from({ length: 2 }, () => gather({ deadlineMs: 100 })));
+      const results = await Promise.all(Array.from({ length: 2 }, () => gather({ deadlineMs: 400 })));
       expect(results.every((r) => !r.ok)).toBe(true);
     }
     expect(server.requests.length).toBe(DATA_KEYS.length * 31);
