@@ -4,8 +4,8 @@
  *
  *   npm run build && cp -r dist /tmp/before     # … make the change …   npm run build
  *   node .tmp/bench/bench/compare.js --variant "before=/tmp/before/server.js" --variant "after=dist/server.js" \
- *        [--variant "after-flags=dist/server.js --max-semi-space-size=4"] [--duration 8] [--rounds 4] [--connections
- * 10]
+ *        [--variant "after-flags=dist/server.js --max-semi-space-size=4"] [--duration 8]
+ * [--rounds 4] [--connections 10]
  *
  * Each variant is `name=script [VAR=value…] [node flags…]` (e.g. `SERVICE_WORKERS=0`); a script may be the baseline
  * (.tmp/bench/bench/baseline-server.js). Prints per round and on average: req/s, p99, CPU per

@@ -4,8 +4,8 @@
  * the rows are counted — exactly 10 000 must be there. A second phase re-sends 1 000 of them to
  * the other replica (an EHR retrying through the load balancer): the count must not move.
  *
- *   npx tsc -p bench/tsconfig.json && node .tmp/bench/bench/feedback-load.js [--items 10000] [--concurrency 64]
- * [--no-auth] [--keep]
+ *   npx tsc -p bench/tsconfig.json && node .tmp/bench/bench/feedback-load.js [--items 10000]
+ * [--concurrency 64] [--no-auth] [--keep]
  *
  * Environment: DATABASE_URL (default postgres://postgres@127.0.0.1:5432/test; a fresh schema is
  * created in it and dropped afterwards), REDIS_URL (default redis://127.0.0.1:6379), PORT (first

@@ -81,8 +81,8 @@ export class Sources {
 }
 
 /**
- * "(Observation/123; LOINC 38264-8 DXA Hip [T-score] Bone density)", or nothing when the card lists its sources
- * apart.
+ * "(Observation/123; LOINC 38264-8 DXA Hip [T-score] Bone density)", or nothing when the card
+ * lists its sources apart.
  */
 export function sourceText(p: { reference: string; code?: SimpleCoding }, sources?: Sources): string {
   if (sources) {

@@ -9,8 +9,8 @@ import { codeKey, type CodeKey } from './valuesets/index.js';
 const NONE: readonly never[] = Object.freeze([]);
 
 /**
- * The list a field holds (a lone value as a list of one). Read-only: it may be the field's own array, or a shared
- * empty one.
+ * The list a field holds (a lone value as a list of one). Read-only: it may be the field's own
+ * array, or a shared empty one.
  */
 export function asArray<T>(x: readonly T[] | T | undefined | null): readonly T[] {
   if (Array.isArray(x)) return x;
@@ -110,8 +110,8 @@ export function anyContainsWord(texts: readonly string[], name: string): boolean
 }
 
 /**
- * A whole word or phrase: bounded on both sides, so "po" is found in "1 tab po daily" but not in "post-op" or
- * "potassium".
+ * A whole word or phrase: bounded on both sides, so "po" is found in "1 tab po daily" but not
+ * in "post-op" or "potassium".
  */
 export function containsWholeWord(text: string, word: string): boolean {
   let from = 0;

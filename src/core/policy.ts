@@ -48,8 +48,8 @@ export const PolicySchema = z
         /** docs/clinical-logic.md#card-bone-agent bone-agent: critical when minT ≤ this. */
         criticalTScoreAtOrBelow: finite,
         /**
-         * docs/clinical-logic.md#bone-agent-status onBoneAgent (v2): a dose of a long-acting agent this many months
-         * ago still
+         * docs/clinical-logic.md#bone-agent-status onBoneAgent (v2): a dose of a long-acting
+         * agent this many months ago still
          * counts — denosumab 7 (dosed every 6 months), zoledronic acid 13 (every 6 or 12 months).
          * docs/clinical-logic.md#bone-agent-status
          */

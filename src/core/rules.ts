@@ -88,8 +88,8 @@ function onAiFact(facts: Facts): FactRef[] {
   return facts.establishedOn ? [{ fact: 'on-ai', medication: facts.establishedOn }] : [];
 }
 
-// docs/clinical-logic.md#card-baseline-dxa baseline-dxa (new start) and dxa-follow-up (established): no DXA within
-// dxaIntervalMonths.
+// docs/clinical-logic.md#card-baseline-dxa baseline-dxa (new start) and dxa-follow-up
+// (established): no DXA within dxaIntervalMonths.
 function dxaRule(facts: Facts, policy: Policy): Recommendation | undefined {
   if (facts.dxaWithinInterval) return undefined;
   const refs: FactRef[] = facts.lastDxa

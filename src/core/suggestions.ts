@@ -65,8 +65,8 @@ function dosage(
 }
 
 /**
- * docs/clinical-logic.md#card-baseline-dxa baseline-dxa / dxa-follow-up: DXA, axial (CPT 77080, LOINC 38268-9, SNOMED
- * 241686001).
+ * docs/clinical-logic.md#card-baseline-dxa baseline-dxa / dxa-follow-up: DXA, axial (CPT
+ * 77080, LOINC 38268-9, SNOMED 241686001).
  */
 export function dxaOrder(drugs: AiDrug[], followUp: boolean): SuggestionDraft {
   const resource: Omit<ServiceRequest, 'subject'> = {
@@ -173,8 +173,8 @@ export function boneAgentLabel(agent: BoneAgent, policy: Policy): string {
 }
 
 /**
- * docs/clinical-logic.md#card-bone-agent bone-agent options. The product code is included only when its status is
- * trusted.
+ * docs/clinical-logic.md#card-bone-agent bone-agent options. The product code is included only
+ * when its status is trusted.
  */
 export function boneAgentOrder(
   agent: BoneAgent,

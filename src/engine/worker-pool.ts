@@ -10,8 +10,8 @@ export interface PoolMember extends ServiceCallEngine {
  * The service workers behind one engine when SERVICE_WORKERS > 1 (for hosts with a core per worker
  * beyond the event loop's). Each call goes to the member with the fewest
  * calls in flight: a call's cost is mostly CPU (parse, evaluate, render), so the shortest queue
- * answers soonest; ties rotate, so a quiet service still uses, and keeps warm, every worker. Each member recovers on
- * its
+ * answers soonest; ties rotate, so a quiet service still uses, and keeps warm, every worker.
+ * Each member recovers on its
  * own from a worker that dies or stalls (WorkerEngine); the others keep answering meanwhile.
  */
 export class WorkerPool implements ServiceCallEngine {

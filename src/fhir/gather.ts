@@ -1,6 +1,6 @@
 /**
- * Gathering one patient's data for a CDS request (cds-hooks-2.0.md §2.2, docs/clinical-logic.md#missing-data): each
- * data
+ * Gathering one patient's data for a CDS request (cds-hooks-2.0.md §2.2,
+ * docs/clinical-logic.md#missing-data): each data
  * key from its prefetch value when usable, otherwise from the request's fhirServer with its
  * token, every missing key in parallel under one deadline. Required data that cannot be had
  * yields a 412 OperationOutcome; optional data that cannot be had is listed in `notChecked`.

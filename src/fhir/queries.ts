@@ -86,8 +86,8 @@ const QUERY_LIST: readonly DataQuery[] = [
     ['status', 'completed'],
   ]),
   define('familyHistory', 'FamilyMemberHistory', undefined),
-  // docs/clinical-logic.md#bone-agent-status onBoneAgent (v2): a recent long-acting dose counts whatever the order's
-  // status
+  // docs/clinical-logic.md#bone-agent-status onBoneAgent (v2): a recent long-acting dose
+  // counts whatever the order's status
   // (docs/clinical-logic.md#bone-agent-status).
   define('boneAgentOrders', 'MedicationRequest', () => [['code', codeParam(['bone-agents'])]]),
   define('medicationAdministrations', 'MedicationAdministration', () => [['code', codeParam(['bone-agents'])]]),

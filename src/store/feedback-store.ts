@@ -59,8 +59,8 @@ export interface TopicSummary {
 }
 
 /**
- * One UTC day of the summary's range: cards issued that day, and distinct cards with feedback of each outcome that
- * day.
+ * One UTC day of the summary's range: cards issued that day, and distinct cards with feedback
+ * of each outcome that day.
  */
 export interface DayCount {
   /** YYYY-MM-DD (UTC). */

@@ -83,8 +83,8 @@ export class SqliteFeedbackStore implements FeedbackStore {
               @overrideDisplay, @userComment, @outcomeTimestamp, @outcomeAt, @receivedAt, @issuer, @tenant)
       ON CONFLICT (card_uuid, outcome, outcome_timestamp) DO NOTHING`);
     // A full slice is one multi-row statement, cheaper per card than a statement each
-    // (docs/decisions/0006-issued-card-writes.md); a shorter slice (a quiet moment, the tail of a batch) goes row by
-    // row.
+    // (docs/decisions/0006-issued-card-writes.md); a shorter slice (a quiet moment, the tail
+    // of a batch) goes row by row.
     this.insertCards = this.cardDb.transaction((list: IssuedCard[]) => {
       if (list.length === CARDS_PER_TRANSACTION) {
         this.insertFullSlice.run(list.flatMap(cardValues));

@@ -186,8 +186,8 @@ describe('renderCards: CDS Hooks 2.0 card contract', () => {
       }),
     ]);
     expect(mr.dosageInstruction[1]).not.toHaveProperty('doseAndRate');
-    // v2: the summary says what is missing (a supplement) in at most 120 characters; the total-intake figure is in
-    // the draft.
+    // v2: the summary says what is missing (a supplement) in at most 120 characters; the
+    // total-intake figure is in the draft.
     expect(c.summary).toBe(
       'No calcium or vitamin D supplement on record: start calcium and vitamin D3 with anastrozole',
     );

@@ -71,8 +71,8 @@ const scenarios: Scenario[] = [
     draft: draftOf(rx('1098617')),
     expect: ['baseline-dxa:warning'],
   },
-  // docs/clinical-logic.md#trigger: an AI code at any level triggers, whatever its verification status (policy
-  // default).
+  // docs/clinical-logic.md#trigger: an AI code at any level triggers, whatever its
+  // verification status (policy default).
   {
     name: 'IN 84857 (anastrozole, [U]) alone triggers by code',
     resources: quiet(['dxa']),

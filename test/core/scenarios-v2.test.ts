@@ -148,15 +148,15 @@ const scenarios: Scenario[] = [
     resources: [...quiet(), quantityObs('2243-4', 5, 'mmol/mol', '2025-05-01')],
     expect: ['estradiol-check:info'],
   },
-  // ---------------------------------------------------------------- the eGFR family (omits zoledronic acid and
-  // alendronate)
+  // ---------------------------------------------------------------- the eGFR family (omits
+  // zoledronic acid and alendronate)
   ...(['98980-6', '50210-4', '69405-9', '76633-7', '77147-7', '48642-3'] as const).map((code): Scenario => ({
     name: `eGFR 30 under ${code} omits zoledronic acid and alendronate`,
     resources: [...withT26(), egfrAs(code, 30)],
     expect: ['bone-agent:critical'],
   })),
-  // ---------------------------------------------------------------- US Core smoking answers (age 70 + smoker = 2
-  // factors)
+  // ---------------------------------------------------------------- US Core smoking answers
+  // (age 70 + smoker = 2 factors)
   ...(
     [
       ['428041000124106', 'Occasional tobacco smoker', ['bone-agent:warning']],
@@ -269,8 +269,8 @@ const scenarios: Scenario[] = [
     ],
     expect: ['dxa-follow-up:info'],
   },
-  // ---------------------------------------------------------------- men treated for breast cancer get no estradiol
-  // card
+  // ---------------------------------------------------------------- men treated for breast
+  // cancer get no estradiol card
   {
     name: 'man, no estradiol, C50.921 → no estradiol card',
     patient: MAN,

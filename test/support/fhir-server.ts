@@ -1,7 +1,7 @@
 /**
  * A real FHIR R4 server on a loopback port for tests: Medplum's FHIR router and in-memory
- * repository behind node:http, seeded from the Synthea transaction bundles (test/support/fixtures.ts), with a request
- * log,
+ * repository behind node:http, seeded from the Synthea transaction bundles
+ * (test/support/fixtures.ts), with a request log,
  * connection counts and fault injection (test/support/fhir-faults.ts).
  *
  * Shims for what Medplum's router leaves to its own HTTP server:

@@ -6,6 +6,7 @@
 import DOMPurify from 'dompurify';
 import { marked } from 'marked';
 import { describeServiceFailure, postJson } from './api.js';
+import { h as el } from '../shared/dom.js';
 
 export interface Coding {
   system: string;
@@ -58,17 +59,6 @@ function indicatorIcon(indicator: Card['indicator']): SVGSVGElement {
   mark.setAttribute('stroke-linecap', 'round');
   svg.append(shape, mark);
   return svg;
-}
-
-function el<K extends keyof HTMLElementTagNameMap>(
-  tag: K,
-  attrs: Record<string, string> = {},
-  ...children: (Node | string)[]
-): HTMLElementTagNameMap[K] {
-  const e = document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs)) e.setAttribute(k, v);
-  e.append(...children);
-  return e;
 }
 
 /** Card detail is GitHub-flavoured Markdown from the service; it is sanitised before it reaches the page. */

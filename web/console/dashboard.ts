@@ -13,6 +13,7 @@ import {
   Tooltip,
 } from 'chart.js';
 import { call, describeAnalyticsFailure } from './api.js';
+import { h as el } from '../shared/dom.js';
 
 Chart.register(LineController, LineElement, PointElement, LinearScale, CategoryScale, Legend, Tooltip);
 
@@ -44,17 +45,6 @@ const DAY_MS = 86_400_000;
 const MAX_CHART_DAYS = 400;
 
 let chart: Chart | undefined;
-
-function el<K extends keyof HTMLElementTagNameMap>(
-  tag: K,
-  attrs: Record<string, string> = {},
-  ...children: (Node | string)[]
-): HTMLElementTagNameMap[K] {
-  const e = document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs)) e.setAttribute(k, v);
-  e.append(...children);
-  return e;
-}
 
 const percent = (n: number | null) => (n === null ? '—' : `${Math.round(n * 100)} %`);
 

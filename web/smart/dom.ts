@@ -1,16 +1,6 @@
-/** A small element builder: text goes in as text nodes, never as HTML. */
-export type Child = Node | string | undefined | false;
+import { h } from '../shared/dom.js';
 
-export function h<K extends keyof HTMLElementTagNameMap>(
-  tag: K,
-  attrs: Record<string, string | undefined> = {},
-  ...children: Child[]
-): HTMLElementTagNameMap[K] {
-  const el = document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs)) if (v !== undefined) el.setAttribute(k, v);
-  for (const c of children) if (c !== undefined && c !== false) el.append(c);
-  return el;
-}
+export { h, type Child } from '../shared/dom.js';
 
 /** A table with a caption, column headers and one header cell per row (the first column). */
 export function table(caption: string, head: string[], rows: string[][], id?: string): HTMLElement {

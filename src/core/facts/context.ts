@@ -122,8 +122,8 @@ function renewedOrder(ctx: Ctx, input: FactsInput): AiUse | 'unresolved' | undef
 }
 
 /**
- * docs/clinical-logic.md#established-therapy: established = an active AI order that is not one of the drafts being
- * signed; the
+ * docs/clinical-logic.md#established-therapy: established = an active AI order that is not one
+ * of the drafts being signed; the
  * drugs are the drafts' (order hooks) or the active orders' (patient-view). v2: also when the
  * draft renews earlier therapy — an active AI order or statement in the record started before
  * today (even under the draft's own id: EHRs re-sign active orders), or a draft pointing at the

@@ -1,6 +1,6 @@
 /**
- * docs/clinical-logic.md#facts lab and vital facts: estradiol, BMI (direct or from weight and height), smoking
- * status.
+ * docs/clinical-logic.md#facts lab and vital facts: estradiol, BMI (direct or from weight and
+ * height), smoking status.
  */
 import { isoDay, monthsBefore, type DayNumber } from '../dates.js';
 import { isString } from '../fhir-read.js';

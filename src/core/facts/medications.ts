@@ -32,8 +32,8 @@ export function medicationUse(ctx: Ctx, r: AnyUse, match: NonNullable<ReturnType
 }
 
 /**
- * docs/clinical-logic.md#bone-agent-status onBoneAgent / onCalciumOrVitaminD: an active order or statement of the
- * class.
+ * docs/clinical-logic.md#bone-agent-status onBoneAgent / onCalciumOrVitaminD: an active order
+ * or statement of the class.
  */
 function onClass(ctx: Ctx, cls: MedicationClass, drafts: readonly MedicationRequest[]): MedicationUse | undefined {
   for (const list of [ctx.activeUses, drafts]) {
@@ -79,8 +79,8 @@ function recentDoseDay(ctx: Ctx, r: AnyUse): DayNumber | undefined {
 const NO_DOSE = new Set(['entered-in-error', 'cancelled', 'not-done', 'not-taken']);
 
 /**
- * docs/clinical-logic.md#bone-agent-status onBoneAgent (v2): a long-acting agent given or ordered recently counts as
- * taken —
+ * docs/clinical-logic.md#bone-agent-status onBoneAgent (v2): a long-acting agent given or
+ * ordered recently counts as taken —
  * denosumab within 7 months, zoledronic acid within 13 (policy), from an administration, an order
  * of any status, or a statement (docs/clinical-logic.md#bone-agent-status). The most recent wins.
  */

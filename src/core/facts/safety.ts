@@ -1,6 +1,6 @@
 /**
- * docs/clinical-logic.md#safety: corrected calcium, 25-OH vitamin D, eGFR, and the conditions that change the
- * bone-agent choice.
+ * docs/clinical-logic.md#safety: corrected calcium, 25-OH vitamin D, eGFR, and the conditions
+ * that change the bone-agent choice.
  */
 import { isoDay, monthsBefore, type DayNumber } from '../dates.js';
 import { measure, type ObsPoint } from '../observations.js';
